@@ -1,0 +1,160 @@
+"""Load the mock's seed data and refuse, naming file and field, anything the contract would not allow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from vsee_contract import Spec, rules
+
+DEFAULT_FIXTURES = Path(__file__).with_name("_fixtures")
+PROVIDER_LIST_FIELDS = (
+    "id", "username", "code", "subtype", "first_name", "last_name", "vseeid", "photo", "title", "suffix",
+    "status", "short_bio",
+)  # fmt: skip
+
+ACCOUNT_SCHEMA = {
+    "type": "object",
+    "required": ["code", "domain", "admin_token", "admin_user_id"],
+    "properties": {
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+        "domain": {"type": "string", "minLength": 1},
+        "admin_token": {"type": "string", "minLength": 16},
+        "admin_user_id": {"type": "string", "pattern": "^[0-9]+$"},
+        "name": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+FILE_SCHEMA = {
+    "type": "object",
+    "required": ["account", "users", "rooms", "queues", "defaults"],
+    "properties": {
+        "account": {"type": "object"},
+        "users": {"type": "array"},
+        "rooms": {"type": "array"},
+        "queues": {"type": "object", "additionalProperties": {"type": "object"}},
+        "defaults": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "additionalProperties": False,
+}
+
+
+class FixtureError(ValueError):
+    """A fixture file breaks the contract; the message names the file and the field."""
+
+
+@dataclass
+class AccountFixture:
+    """One clinic account's seed: account info, users, rooms, queues and default rooms."""
+
+    code: str
+    domain: str
+    admin_token: str
+    admin_user_id: str
+    name: str
+    users: dict[str, dict[str, Any]]
+    rooms: list[dict[str, Any]]
+    queues: dict[str, dict[str, Any]]
+    defaults: dict[str, str] = field(default_factory=dict)
+
+
+def provider_list_item(user: dict[str, Any]) -> dict[str, Any]:
+    """The list view of a provider: the fields GET /rooms/{code}/providers shows."""
+    return {k: user.get(k) for k in PROVIDER_LIST_FIELDS}
+
+
+def provider_detail(user: dict[str, Any]) -> dict[str, Any]:
+    """The detail view of a provider (everything but the list-only photo)."""
+    return {k: v for k, v in user.items() if k != "photo"}
+
+
+class _Checker:
+    def __init__(self, spec: Spec, source: Path) -> None:
+        self.spec = spec
+        self.source = source
+        self._validators: dict[str, Any] = {}
+
+    def fail(self, where: str, message: str) -> None:
+        raise FixtureError(f"{self.source}: {where}: {message}")
+
+    def check(self, where: str, value: Any, schema: dict[str, Any] | str) -> None:
+        if isinstance(schema, str):
+            if schema not in self._validators:
+                self._validators[schema] = jsonschema_rs.validator_for(self.spec.schema(schema))
+            validator = self._validators[schema]
+        else:
+            validator = jsonschema_rs.validator_for(schema)
+        error = next(iter(validator.iter_errors(value)), None)
+        if error is not None:
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
+            self.fail(f"{where}{path}", error.message)
+
+
+def load_account(path: Path, spec: Spec) -> AccountFixture:
+    """Read and validate one account file."""
+    check = _Checker(spec, path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise FixtureError(f"{path}: cannot read: {exc}") from exc
+    check.check("(file)", data, FILE_SCHEMA)
+    check.check("account", data["account"], ACCOUNT_SCHEMA)
+    users: dict[str, dict[str, Any]] = {}
+    for i, user in enumerate(data["users"]):
+        check.check(f"users[{i}]", provider_detail(user), "ProviderDetail")
+        check.check(f"users[{i}]", provider_list_item(user), "ProviderListItem")
+        users[user["id"]] = user
+    codes: set[str] = set()
+    for i, room in enumerate(data["rooms"]):
+        check.check(f"rooms[{i}]", room, "Room")
+        if room["code"] in codes:
+            check.fail(f"rooms[{i}].code", f"room code {room['code']!r} is used twice")
+        codes.add(room["code"])
+        unknown = [p for p in room["provider_ids"] if p not in users]
+        if unknown:
+            check.fail(f"rooms[{i}].provider_ids", f"unknown users {unknown}")
+    for problem in rules.slug_unique_per_domain(data["rooms"]):
+        check.fail("rooms", problem)
+    for code, queue in data["queues"].items():
+        if code not in codes:
+            check.fail(f"queues.{code}", "no room has this code")
+        check.check(f"queues.{code}", queue, "Queue")
+        for problem in rules.queue_arithmetic(queue):
+            check.fail(f"queues.{code}", problem)
+    associated = {(p, r["code"]) for r in data["rooms"] for p in r["provider_ids"]}
+    for user_id, code in data["defaults"].items():
+        if (user_id, code) not in associated:
+            check.fail(f"defaults.{user_id}", f"user is not associated with room {code!r}")
+    account = data["account"]
+    if account["admin_user_id"] not in users:
+        check.fail("account.admin_user_id", f"no user {account['admin_user_id']!r}")
+    return AccountFixture(
+        code=account["code"],
+        domain=account["domain"],
+        admin_token=account["admin_token"],
+        admin_user_id=account["admin_user_id"],
+        name=account.get("name", account["code"]),
+        users=users,
+        rooms=data["rooms"],
+        queues=data["queues"],
+        defaults=data["defaults"],
+    )
+
+
+def load_fixtures(directory: str | Path | None, spec: Spec) -> list[AccountFixture]:
+    """Every `accounts/*.yaml` under `directory`, validated; the first (by name) is the default account."""
+    root = Path(directory or DEFAULT_FIXTURES)
+    files = sorted((root / "accounts").glob("*.yaml"))
+    if not files:
+        raise FixtureError(f"{root}: no accounts/*.yaml fixture files")
+    accounts = [load_account(f, spec) for f in files]
+    seen: set[str] = set()
+    for account in accounts:
+        if account.code in seen:
+            raise FixtureError(f"{root}: account code {account.code!r} appears in two files")
+        seen.add(account.code)
+    return accounts

@@ -1,0 +1,143 @@
+"""The documented behaviour JSON Schema cannot express, each rule written once.
+
+Every rule is a pure function over decoded response bodies that returns the problems it finds (an empty
+list when the rule holds). The mock (strict mode), the contract suite and the proxy all call these.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+ERROR_SHAPE = "error-shape"
+QUEUE_ARITHMETIC = "queue-arithmetic"
+ROOM_IS_REQUESTED = "room-is-the-requested-one"
+PROVIDER_IS_REQUESTED = "provider-is-the-requested-one"
+CREATED_ROOM_ECHOES_INPUT = "created-room-echoes-input"
+SLUG_UNIQUE_PER_DOMAIN = "slug-unique-per-domain"
+DUPLICATE_SLUG_REFUSED = "duplicate-slug-refused"
+ASSOCIATION_LISTED = "association-listed-for-user"
+PROVIDER_FOLLOWS_ASSOCIATION = "association-makes-provider"
+DEFAULT_EXCLUSIVE = "default-room-exclusive"
+PAGE_WITHIN_LIMIT = "page-within-limit"
+PAGES_PARTITION_LIST = "pages-partition-list"
+PAGE_PAST_END_EMPTY = "page-past-end-empty"
+
+Problems = list[str]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def error_shape(status: int, body: Any) -> Problems:
+    """Every 4xx/5xx carries `{"code": <int>, "message": <str>}`."""
+    if status < 400:
+        return []
+    if not isinstance(body, Mapping):
+        return [f"{status} body is not a JSON object: {body!r:.80}"]
+    problems = []
+    if not _is_int(body.get("code")):
+        problems.append(f"{status} body has no integer 'code'")
+    if not isinstance(body.get("message"), str):
+        problems.append(f"{status} body has no string 'message'")
+    return problems
+
+
+def queue_arithmetic(queue: Mapping[str, Any]) -> Problems:
+    """Four non-negative integers with 0 ≤ before_me ≤ length ≤ capacity."""
+    keys = ("length", "capacity", "average_visit_time", "before_me")
+    bad = [k for k in keys if not _is_int(queue.get(k)) or queue[k] < 0]
+    if bad:
+        return [f"queue fields {bad} are not non-negative integers"]
+    if not queue["before_me"] <= queue["length"] <= queue["capacity"]:
+        return [
+            f"queue breaks before_me <= length <= capacity: "
+            f"{queue['before_me']} <= {queue['length']} <= {queue['capacity']}"
+        ]
+    return []
+
+
+def room_is_requested(room: Mapping[str, Any], code: str) -> Problems:
+    """GET /rooms/{code} returns that room (judged when the body names a code)."""
+    if "code" in room and room["code"] != code:
+        return [f"asked for room {code!r}, got room {room['code']!r}"]
+    return []
+
+
+def provider_is_requested(provider: Mapping[str, Any], provider_id: str) -> Problems:
+    """GET /rooms/{code}/providers/{id} returns that provider."""
+    if str(provider.get("id")) != str(provider_id):
+        return [f"asked for provider {provider_id!r}, got {provider.get('id')!r}"]
+    return []
+
+
+def created_room_echoes_input(room: Mapping[str, Any], sent: Mapping[str, Any]) -> Problems:
+    """A created room carries the name, slug and domain sent, and the code when one was sent."""
+    keys = ["name", "slug", "domain"] + (["code"] if sent.get("code") else [])
+    return [f"created room has {k}={room.get(k)!r}, sent {sent[k]!r}" for k in keys if room.get(k) != sent[k]]
+
+
+def slug_unique_per_domain(rooms: Iterable[Mapping[str, Any]]) -> Problems:
+    """No slug appears twice within one domain."""
+    counts = Counter((r.get("domain"), r.get("slug")) for r in rooms)
+    return [f"slug {slug!r} appears {n} times in domain {domain!r}" for (domain, slug), n in counts.items() if n > 1]
+
+
+def duplicate_slug_refused(status: int, body: Any, slug: str) -> Problems:
+    """The same slug again in the same domain is refused with 400 and the error body naming the slug."""
+    if status != 400:
+        return [f"duplicate slug {slug!r} answered {status}, expected 400"]
+    problems = error_shape(status, body)
+    if not problems and slug not in body["message"]:
+        problems.append(f"duplicate-slug message does not name the slug: {body['message']!r}")
+    return problems
+
+
+def association_listed(user_rooms: Sequence[Mapping[str, Any]], code: str) -> Problems:
+    """POST /users/{id}/rooms lists the associated room among the user's rooms."""
+    if not any(r.get("code") == code for r in user_rooms):
+        return [f"room {code!r} missing from the user's rooms {[r.get('code') for r in user_rooms]}"]
+    return []
+
+
+def provider_follows_association(providers: Sequence[Mapping[str, Any]], user_id: str, associated: bool) -> Problems:
+    """An associated user is one of the room's providers; after removal they are not."""
+    listed = any(str(p.get("id")) == str(user_id) for p in providers)
+    if listed == associated:
+        return []
+    state = "associated" if associated else "removed"
+    return [f"user {user_id!r} is {state} but {'absent from' if associated else 'still in'} the providers list"]
+
+
+def default_exclusive(user_rooms: Sequence[Mapping[str, Any]], code: str) -> Problems:
+    """After default=true, exactly one of the user's rooms is default: the one just set."""
+    defaults = [r.get("code") for r in user_rooms if r.get("default") is True]
+    if defaults != [code]:
+        return [f"default rooms are {defaults}, expected exactly [{code!r}]"]
+    return []
+
+
+def page_within_limit(items: Sequence[Any], limit: int) -> Problems:
+    """No page holds more than `limit` items."""
+    return [f"page has {len(items)} items, limit was {limit}"] if len(items) > limit else []
+
+
+def pages_partition_list(pages: Sequence[Sequence[str]], whole: Sequence[str]) -> Problems:
+    """Pages of one limit are disjoint and together are exactly the whole list."""
+    flat = [key for page in pages for key in page]
+    problems = []
+    repeated = sorted(k for k, n in Counter(flat).items() if n > 1)
+    if repeated:
+        problems.append(f"items on more than one page: {repeated[:5]}")
+    if sorted(set(flat)) != sorted(set(whole)):
+        missing = sorted(set(whole) - set(flat))[:5]
+        extra = sorted(set(flat) - set(whole))[:5]
+        problems.append(f"pages differ from the whole list (missing {missing}, extra {extra})")
+    return problems
+
+
+def page_past_end_empty(items: Sequence[Any]) -> Problems:
+    """A page past the end of the list is empty."""
+    return [f"page past the end has {len(items)} items"] if items else []
