@@ -4,10 +4,14 @@ The mock validates with it, the contract suite judges deployments with it, the p
 """
 
 from . import rules
+from .contract import RESPONSE_SCHEMA, Contract, Violation
 from .spec import DEFAULT_SPEC_PATH, Operation, Spec, load_spec
 from .validation import ContractValidator, OperationValidator, ParsedRequest, RequestInvalid
 
 __all__ = [
+    "RESPONSE_SCHEMA",
+    "Contract",
+    "Violation",
     "DEFAULT_SPEC_PATH",
     "ContractValidator",
     "Operation",

@@ -1,0 +1,147 @@
+"""The app factory: contract + fixtures + state + routes + the conveniences frontend developers expect."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_cors import CORS
+from werkzeug.exceptions import HTTPException
+
+from vsee_contract import Contract
+
+from .errors import error_body
+from .fixtures import load_fixtures
+from .routing import Router, json_response
+from .store import Store
+
+log = logging.getLogger("vsee_mock")
+ADMIN_PREFIX = "/__mock__"
+MAX_BODY_BYTES = 1024 * 1024
+CORS_HEADERS = ["X-AccountCode", "X-ApiToken", "X-ApiKey", "Prefer", "Content-Type"]
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """How to build the mock. `latency` is a (min, max) delay in seconds; `error_rate` a 0..1 probability."""
+
+    spec_path: str | Path | None = None
+    fixtures_dir: str | Path | None = None
+    seed: int | None = None
+    strict: bool = True
+    latency: tuple[float, float] | None = None
+    error_rate: float = 0.0
+    cors_origins: tuple[str, ...] = ("*",)
+
+
+@dataclass
+class MockRuntime:
+    """What the app keeps between requests, reachable as `app.extensions["vsee_mock"]`."""
+
+    config: MockConfig
+    contract: Contract
+    store: Store
+    faults: random.Random
+
+
+def _config(config: MockConfig | Mapping[str, Any] | None) -> MockConfig:
+    if config is None:
+        return MockConfig()
+    if isinstance(config, MockConfig):
+        return config
+    return replace(MockConfig(), **dict(config))
+
+
+def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
+    """Build the mock: loads and validates the spec and fixtures (FixtureError on a bad one), then wires routes."""
+    cfg = _config(config)
+    contract = Contract.load(cfg.spec_path)
+    store = Store(load_fixtures(cfg.fixtures_dir, contract.spec), seed=cfg.seed)
+    runtime = MockRuntime(cfg, contract, store, random.Random(cfg.seed))
+
+    app = Flask("mock_server")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.url_map.strict_slashes = False
+    app.extensions["vsee_mock"] = runtime
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    Router(contract, store, cfg.strict).register(app)
+    _add_admin_routes(app, runtime)
+    _add_faults_and_log(app, runtime)
+    _add_error_handlers(app)
+    CORS(
+        app,
+        origins=list(cfg.cors_origins),
+        allow_headers=CORS_HEADERS,
+        expose_headers=["Preference-Applied"],
+        max_age=600,
+    )
+    return app
+
+
+def _add_admin_routes(app: Flask, runtime: MockRuntime) -> None:
+    @app.post(f"{ADMIN_PREFIX}/reset")
+    def reset() -> Response:
+        runtime.store.reset()
+        return json_response(200, {"data": {"reset": True}})
+
+    @app.get(f"{ADMIN_PREFIX}/state")
+    def state() -> Response:
+        return json_response(200, {"data": runtime.store.snapshot()})
+
+
+def _is_api(path: str) -> bool:
+    return not path.startswith(ADMIN_PREFIX)
+
+
+def _add_faults_and_log(app: Flask, runtime: MockRuntime) -> None:
+    cfg = runtime.config
+
+    @app.before_request
+    def inject() -> Response | None:
+        g.started = time.perf_counter()
+        if request.method == "OPTIONS" or not _is_api(request.path):
+            return None
+        if cfg.latency:
+            low, high = cfg.latency
+            time.sleep(low if low == high else runtime.faults.uniform(low, high))
+        if cfg.error_rate and runtime.faults.random() < cfg.error_rate:
+            return json_response(503, error_body(503, "Injected fault (--error-rate): service unavailable."))
+        return None
+
+    @app.after_request
+    def log_line(response: Response) -> Response:
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        token = "set(redacted)" if request.headers.get("X-ApiToken") else "none"
+        log.info(
+            "%s %s %s %d %.1fms account=%s token=%s",
+            request.remote_addr,
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            elapsed,
+            request.headers.get("X-AccountCode", "-") or "-",
+            token,
+        )
+        return response
+
+
+def _add_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        message = exc.description or exc.name
+        if status == 404:
+            message = f"No such endpoint: {request.method} {request.path}"
+        keep = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
+        return json_response(status, error_body(status, message), keep)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error in the mock")
+        return json_response(500, error_body(500, f"Internal mock error: {type(exc).__name__}"))

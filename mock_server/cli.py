@@ -1,0 +1,89 @@
+"""`vsee-mock`: serve the mock with waitress (a production WSGI server) on loopback by default."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import waitress
+
+from .app import MockConfig, create_app
+from .fixtures import FixtureError
+
+
+def _latency(text: str) -> tuple[float, float]:
+    """`200` or `100-300` (milliseconds) -> (min, max) seconds."""
+    try:
+        low, _, high = text.partition("-")
+        bounds = (float(low) / 1000, float(high or low) / 1000)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"latency must be MS or MIN-MAX in ms, not {text!r}") from None
+    if bounds[0] < 0 or bounds[1] < bounds[0]:
+        raise argparse.ArgumentTypeError(f"latency range {text!r} is not 0 <= MIN <= MAX")
+    return bounds
+
+
+def _rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"error rate must be a number, not {text!r}") from None
+    if not 0 <= rate <= 1:
+        raise argparse.ArgumentTypeError("error rate must be between 0 and 1")
+    return rate
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vsee-mock", description="Stateful mock of the VSee Clinic Rooms API.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4010, help="port (default: 4010)")
+    parser.add_argument("--fixtures", metavar="DIR", help="fixtures folder holding accounts/*.yaml")
+    parser.add_argument("--spec", metavar="PATH", help="OpenAPI file (default: the packaged openapi.yaml)")
+    parser.add_argument("--seed", type=int, help="seed for generated codes and ids (deterministic runs)")
+    parser.add_argument(
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="validate every response against the contract; a violation answers 500 (default: on)",
+    )
+    parser.add_argument("--latency", type=_latency, help="delay per API call in ms: 200 or 100-300")
+    parser.add_argument("--error-rate", type=_rate, default=0.0, help="fraction of API calls answered 503 (0..1)")
+    parser.add_argument(
+        "--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable; default: any)"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads (default: 8)")
+    parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    config = MockConfig(
+        spec_path=args.spec,
+        fixtures_dir=args.fixtures,
+        seed=args.seed,
+        strict=args.strict,
+        latency=args.latency,
+        error_rate=args.error_rate,
+        cors_origins=tuple(args.cors_origin or ["*"]),
+    )
+    try:
+        app = create_app(config)
+    except FixtureError as exc:
+        print(f"vsee-mock: bad fixture: {exc}", file=sys.stderr)
+        return 2
+    store = app.extensions["vsee_mock"].store
+    base = f"http://{args.host}:{args.port}"
+    print(f"VSee Rooms API mock on {base}/api_v3 (room detail also on {base}/api_v4)", flush=True)
+    print(f"strict={'on' if args.strict else 'off'}; reset: POST {base}/__mock__/reset; state: GET {base}/__mock__/state")
+    for i, account in enumerate(store.accounts.values()):
+        default = " (default when X-AccountCode is blank)" if i == 0 else ""
+        print(
+            f"  account {account.code}{default}: domain {account.domain}, admin user {account.admin_user_id}, "
+            f"X-ApiToken {account.admin_token}",
+            flush=True,
+        )
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="vsee-mock")
+    return 0

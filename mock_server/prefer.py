@@ -1,0 +1,75 @@
+"""The `Prefer` convention (as in Prism): `Prefer: code=404`, `Prefer: example=NAME`, or `?__code=` / `?__example=`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vsee_contract import Spec
+
+from .errors import ApiError
+
+_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*\"?([^\",;]*)\"?\s*")
+
+
+@dataclass(frozen=True)
+class Preference:
+    """What the caller asked the mock to answer instead of running the operation's behaviour."""
+
+    code: int | None = None
+    example: str | None = None
+
+    @property
+    def applied(self) -> str:
+        parts = [f"code={self.code}"] if self.code is not None else []
+        return ", ".join(parts + ([f"example={self.example}"] if self.example else []))
+
+
+def read_preference(headers: Mapping[str, str], query: Mapping[str, str]) -> Preference | None:
+    """The preference from the Prefer header, falling back to the `__code` / `__example` query parameters."""
+    found: dict[str, str] = {}
+    for part in re.split(r"[,;]", headers.get("Prefer", "")):
+        match = _PAIR.fullmatch(part)
+        if match and match.group(1).lower() in ("code", "example"):
+            found[match.group(1).lower()] = match.group(2)
+    found.setdefault("code", query.get("__code", ""))
+    found.setdefault("example", query.get("__example", ""))
+    if not found["code"] and not found["example"]:
+        return None
+    if found["code"] and not re.fullmatch(r"[1-5][0-9][0-9]", found["code"]):
+        raise ApiError(400, f"Prefer: code={found['code']!r} is not an HTTP status")
+    return Preference(int(found["code"]) if found["code"] else None, found["example"] or None)
+
+
+def preferred_reply(spec: Spec, operation_id: str, pref: Preference) -> tuple[int, Any] | None:
+    """The canned (status, body) the preference selects, or None to run the operation with status `pref.code`."""
+    operation = spec.operations[operation_id]
+    examples = spec.examples(operation_id)
+    if pref.example is not None:
+        if pref.example not in examples:
+            names = ", ".join(sorted(examples)) or "none"
+            raise ApiError(404, f"{operation_id} has no example {pref.example!r} (it has: {names})")
+        key, value = examples[pref.example]
+        return (pref.code or _status_of(key)), value
+    assert pref.code is not None
+    key = operation.response_key(pref.code)
+    if key is None:
+        raise ApiError(400, f"Prefer: code={pref.code} is not declared for {operation_id}")
+    for example_key, value in examples.values():
+        if example_key == key:
+            return pref.code, value
+    if pref.code >= 400:
+        return pref.code, {"code": pref.code, "message": f"Response forced by Prefer: code={pref.code}"}
+    return None
+
+
+def _status_of(key: str) -> int:
+    return int(key) if key.isdigit() else int(key[0]) * 100
+
+
+def with_status(reply: tuple[int, Any], pref: Preference | None) -> tuple[int, Any]:
+    """A real reply, re-labelled with the preferred success status (e.g. 201 instead of 200)."""
+    status, body = reply
+    return (pref.code, body) if pref and pref.code and status < 300 else reply

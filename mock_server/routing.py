@@ -1,0 +1,147 @@
+"""The spec-to-Flask wiring: one route per operation and base path, and the pipeline every API call goes through.
+
+Pipeline: Prefer → account → token → request validation → handler (under the store lock) → strict check → JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, request
+
+from vsee_contract import Contract, Operation, RequestInvalid
+
+from .errors import ApiError, error_body
+from .handlers import HANDLERS, Call, Reply
+from .prefer import Preference, preferred_reply, read_preference, with_status
+from .store import AccountState, Store
+
+JSON = "application/json"
+_TEMPLATE = re.compile(r"\{([^}]+)\}")
+
+
+def flask_rule(base: str, template: str) -> str:
+    """`/api_v3` + `/rooms/{code}` -> `/api_v3/rooms/<code>`."""
+    return base + _TEMPLATE.sub(r"<\1>", template)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    payload = b"" if status == 204 else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(payload, status=status, mimetype=None if status == 204 else JSON, headers=headers)
+
+
+def _decoded_body(operation: Operation) -> tuple[str | None, Any]:
+    """(media type, decoded body) of the request, or (None, None) when it has no body."""
+    if operation.request_body is None or not (request.content_length or request.headers.get("Transfer-Encoding")):
+        return None, None
+    media_type = request.mimetype or None
+    if media_type == JSON:
+        raw = request.get_data(cache=True)
+        try:
+            return media_type, json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ApiError(400, f"body: not valid UTF-8 JSON ({exc})") from exc
+    if media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        fields: dict[str, Any] = request.form.to_dict()
+        for name, upload in request.files.items():
+            fields[name] = upload.read(1024).decode("utf-8", "replace")
+        return media_type, fields
+    return media_type, request.get_data(cache=True)
+
+
+def _account(store: Store) -> AccountState:
+    code = request.headers.get("X-AccountCode", "").strip()
+    account = store.account(code)
+    if account is None:
+        raise ApiError(403, f"Unknown account code '{code}'.")
+    return account
+
+
+def _token_user(operation: Operation, account: AccountState, header: str) -> str | None:
+    if not operation.needs_token:
+        return None
+    token = request.headers.get(header)
+    if not token:
+        raise ApiError(401, f"Missing {header} header: this operation needs the clinic admin token.")
+    if token != account.admin_token:
+        raise ApiError(403, f"Invalid {header}: not an admin token of account '{account.code}'.")
+    return account.admin_user_id
+
+
+class Router:
+    """Registers every operation of the contract on a Flask app and runs the call pipeline."""
+
+    def __init__(self, contract: Contract, store: Store, strict: bool) -> None:
+        self.contract = contract
+        self.store = store
+        self.strict = strict
+        self.token_header = contract.spec.security_header()
+
+    def register(self, app: Flask) -> None:
+        for operation in self.contract.spec.operations.values():
+            for base in operation.local_base_paths():
+                app.add_url_rule(
+                    flask_rule(base, operation.path),
+                    endpoint=f"{operation.operation_id}@{base}",
+                    view_func=self._view(operation),
+                    methods=[operation.method],
+                )
+
+    def _view(self, operation: Operation) -> Callable[..., Response]:
+        def view(**path: str) -> Response:
+            return self.dispatch(operation, path)
+
+        view.__name__ = operation.operation_id
+        return view
+
+    def dispatch(self, operation: Operation, path: dict[str, str]) -> Response:
+        headers: dict[str, str] = {}
+        sent: Any = None
+        query: dict[str, Any] = {}
+        try:
+            pref = read_preference(request.headers, request.args)
+            reply = preferred_reply(self.contract.spec, operation.operation_id, pref) if pref else None
+            if pref:
+                headers["Preference-Applied"] = pref.applied
+            if reply is None:
+                reply, sent, query = self._run(operation, path, pref)
+        except ApiError as exc:
+            reply = (exc.status, error_body(exc.status, exc.message))
+            headers.update(exc.headers)
+        except RequestInvalid as exc:
+            reply = (exc.status, error_body(exc.status, exc.message))
+        status, body = reply
+        if self.strict and status != 204:
+            violations = self.contract.judge(operation.operation_id, status, JSON, body, path, query, sent)
+            if violations:
+                message = "; ".join(str(v) for v in violations)
+                status, body = 500, error_body(500, f"Strict mode: the mock broke the contract: {message}")
+        return json_response(status, body, headers)
+
+    def _run(
+        self, operation: Operation, path: dict[str, str], pref: Preference | None
+    ) -> tuple[Reply, Any, dict[str, Any]]:
+        with self.store.lock:
+            account = _account(self.store)
+            token_user = _token_user(operation, account, self.token_header)
+            media_type, body = _decoded_body(operation)
+            query = {k: v for k, v in request.args.items() if not k.startswith("__")}
+            parsed = self.contract.validator[operation.operation_id].parse_request(
+                path, query, request.headers, media_type, body
+            )
+            handler = HANDLERS.get(operation.operation_id)
+            call = Call(account, parsed, token_user)
+            reply = handler(call) if handler else self._example(operation)
+            # Serialise inside the lock so no other request changes the body under us.
+            status, payload = with_status(reply, pref)
+            return (status, json.loads(json.dumps(payload))), parsed.body, parsed.query
+
+    def _example(self, operation: Operation) -> Reply:
+        """An operation without a handler yet serves its first documented success example."""
+        for key, value in self.contract.spec.examples(operation.operation_id).values():
+            if key.startswith("2"):
+                return (int(key) if key.isdigit() else 200), value
+        raise ApiError(501, f"{operation.operation_id} has no handler and no success example.")

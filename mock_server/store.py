@@ -1,0 +1,108 @@
+"""All of the mock's state, isolated per account, seeded from fixtures and deterministic under a seed."""
+
+from __future__ import annotations
+
+import copy
+import random
+import string
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from .fixtures import AccountFixture
+
+CODE_ALPHABET = string.ascii_lowercase + string.digits
+NEW_ROOM_QUEUE = {"length": 0, "capacity": 100, "average_visit_time": 900, "before_me": 0}
+
+
+class AccountState:
+    """One clinic account: rooms by code (in creation order), users by id, queues and default rooms."""
+
+    def __init__(self, fixture: AccountFixture, rng: random.Random, clock: Callable[[], int]) -> None:
+        self.code = fixture.code
+        self.domain = fixture.domain
+        self.admin_token = fixture.admin_token
+        self.admin_user_id = fixture.admin_user_id
+        self.rooms: dict[str, dict[str, Any]] = {r["code"]: copy.deepcopy(r) for r in fixture.rooms}
+        self.users: dict[str, dict[str, Any]] = copy.deepcopy(fixture.users)
+        self.queues: dict[str, dict[str, Any]] = copy.deepcopy(fixture.queues)
+        self.defaults: dict[str, str] = dict(fixture.defaults)
+        self._rng = rng
+        self._clock = clock
+        self._next_id = max((int(r["id"]) for r in fixture.rooms), default=0) + 1
+
+    def now(self) -> int:
+        return self._clock()
+
+    def room_with_slug(self, domain: str, slug: str) -> dict[str, Any] | None:
+        return next((r for r in self.rooms.values() if r["domain"] == domain and r["slug"] == slug), None)
+
+    def new_code(self) -> str:
+        """A fresh 5-character lowercase code, like the server-generated `b4vjj`."""
+        while True:
+            code = "".join(self._rng.choice(CODE_ALPHABET) for _ in range(5))
+            if code not in self.rooms:
+                return code
+
+    def new_room_id(self) -> str:
+        room_id, self._next_id = str(self._next_id), self._next_id + 1
+        return room_id
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def rooms_of(self, user_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.rooms.values() if user_id in r["provider_ids"]]
+
+    def set_providers(self, room: dict[str, Any], provider_ids: list[str]) -> None:
+        """Keep `provider_ids` and the `users` string in step, and mark the room modified."""
+        room["provider_ids"] = provider_ids
+        room["users"] = ",".join(provider_ids)
+        room["modified"] = self.now()
+
+    def snapshot(self) -> dict[str, Any]:
+        """What GET /__mock__/state shows (never the token)."""
+        return {
+            "code": self.code,
+            "domain": self.domain,
+            "admin_user_id": self.admin_user_id,
+            "rooms": list(self.rooms.values()),
+            "users": list(self.users.values()),
+            "queues": self.queues,
+            "defaults": self.defaults,
+        }
+
+
+class Store:
+    """Every account's state behind one lock; `reset()` returns to the fixtures (and the seed's sequence)."""
+
+    def __init__(
+        self, fixtures: list[AccountFixture], seed: int | None = None, clock: Callable[[], int] | None = None
+    ) -> None:
+        self.lock = threading.RLock()
+        self._fixtures = fixtures
+        self._seed = seed
+        self._clock = clock or (lambda: int(time.time()))
+        self.accounts: dict[str, AccountState] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            master = random.Random(self._seed)
+            self.accounts = {
+                f.code: AccountState(f, random.Random(master.getrandbits(64)), self._clock) for f in self._fixtures
+            }
+
+    @property
+    def default_account(self) -> AccountState:
+        return next(iter(self.accounts.values()))
+
+    def account(self, code: str | None) -> AccountState | None:
+        """The account for an X-AccountCode value; blank means the default account."""
+        return self.accounts.get(code) if code else self.default_account
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy({"accounts": [a.snapshot() for a in self.accounts.values()]})
