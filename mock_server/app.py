@@ -68,6 +68,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     app = Flask("mock_server")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False  # no 308 redirects: an odd path is a JSON 404, never an undeclared 3xx
     app.extensions["vsee_mock"] = runtime
     app.json.sort_keys = False  # type: ignore[attr-defined]
     Router(contract, store, cfg.strict).register(app)

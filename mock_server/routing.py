@@ -45,9 +45,15 @@ def _decoded_body(operation: Operation) -> tuple[str | None, Any]:
         except (UnicodeDecodeError, ValueError) as exc:
             raise ApiError(400, f"body: not valid UTF-8 JSON ({exc})") from exc
     if media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        fields: dict[str, Any] = request.form.to_dict()
-        for name, upload in request.files.items():
-            fields[name] = upload.read(1024).decode("utf-8", "replace")
+        fields: dict[str, Any] = {}
+        parts = [*request.form.lists(), *((n, [u.read(1024).decode("utf-8", "replace") for u in uploads])
+                                          for n, uploads in request.files.lists())]  # fmt: skip
+        for name, values in parts:
+            if not isinstance(name, str) or not name:
+                raise ApiError(400, "body: a form field has no name")
+            if name in fields or len(values) != 1:
+                raise ApiError(400, f"body field '{name}': given {len(values)} times, expected once")
+            fields[name] = values[0]
         return media_type, fields
     return media_type, request.get_data(cache=True)
 

@@ -15,6 +15,8 @@ QUEUE_ARITHMETIC = "queue-arithmetic"
 ROOM_IS_REQUESTED = "room-is-the-requested-one"
 PROVIDER_IS_REQUESTED = "provider-is-the-requested-one"
 CREATED_ROOM_ECHOES_INPUT = "created-room-echoes-input"
+CREATED_ROOM_READABLE = "created-room-readable-and-listed"
+EXISTING_CODE_REFUSED = "existing-code-refused"
 SLUG_UNIQUE_PER_DOMAIN = "slug-unique-per-domain"
 DUPLICATE_SLUG_REFUSED = "duplicate-slug-refused"
 ASSOCIATION_LISTED = "association-listed-for-user"
@@ -23,6 +25,11 @@ DEFAULT_EXCLUSIVE = "default-room-exclusive"
 PAGE_WITHIN_LIMIT = "page-within-limit"
 PAGES_PARTITION_LIST = "pages-partition-list"
 PAGE_PAST_END_EMPTY = "page-past-end-empty"
+UNKNOWN_IS_CLIENT_ERROR = "unknown-resource-is-4xx"
+WRITES_NEED_TOKEN = "writes-need-admin-token"
+REFUSED_WRITE_CHANGES_NOTHING = "refused-write-changes-nothing"
+PUBLIC_READS_OPEN = "public-reads-need-no-token"
+NO_SERVER_ERROR = "no-5xx"
 
 Problems = list[str]
 
@@ -75,8 +82,23 @@ def provider_is_requested(provider: Mapping[str, Any], provider_id: str) -> Prob
 
 def created_room_echoes_input(room: Mapping[str, Any], sent: Mapping[str, Any]) -> Problems:
     """A created room carries the name, slug and domain sent, and the code when one was sent."""
-    keys = ["name", "slug", "domain"] + (["code"] if sent.get("code") else [])
+    keys = [k for k in ("name", "slug", "domain", "code") if isinstance(sent.get(k), str) and sent[k]]
     return [f"created room has {k}={room.get(k)!r}, sent {sent[k]!r}" for k in keys if room.get(k) != sent[k]]
+
+
+def created_room_readable(detail_status: int, times_listed: int, code: str) -> Problems:
+    """A created room can be read back at once and appears exactly once in GET /rooms."""
+    problems = [f"GET /rooms/{code} answered {detail_status} right after creation"] if detail_status != 200 else []
+    if times_listed != 1:
+        problems.append(f"room {code!r} appears {times_listed} times in GET /rooms")
+    return problems
+
+
+def client_error(status: int, body: Any, what: str) -> Problems:
+    """A refusal: some 4xx with the error body (the docs name no exact status)."""
+    if not 400 <= status < 500:
+        return [f"{what}: answered {status}, expected a 4xx"]
+    return error_shape(status, body)
 
 
 def slug_unique_per_domain(rooms: Iterable[Mapping[str, Any]]) -> Problems:

@@ -75,7 +75,10 @@ class _ObjectCheck:
         return {k: coerce(v, self.properties[k]) if k in self.properties else v for k, v in raw.items()}
 
     def check(self, value: Any) -> None:
-        error = next(iter(self.validator.iter_errors(value)), None)
+        try:
+            error = next(iter(self.validator.iter_errors(value)), None)
+        except (ValueError, OverflowError) as exc:  # e.g. a non-string key, an integer beyond 64 bits
+            raise RequestInvalid(400, f"{self.where}: cannot be checked against the contract ({exc})") from exc
         if error is not None:
             raise RequestInvalid(400, _describe(error, self.where))
 

@@ -1,0 +1,86 @@
+"""Find what a rule needs through the API itself (never from fixtures), and make what it may create.
+
+A missing precondition is a skip with the reason and the option that supplies it, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import hypothesis
+import pytest
+from hypothesis import HealthCheck, strategies as st
+
+from . import session
+from .settings import ROOM_PREFIX
+from .target import FORM_MEDIA, JSON_MEDIA, Exchange, Target
+
+F = TypeVar("F", bound=Callable[..., Any])
+MEDIA_TYPES = st.sampled_from((JSON_MEDIA, *FORM_MEDIA))
+NAMES = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40
+).filter(lambda s: s.strip() == s and s != "")
+_run = uuid.uuid4().hex[:6]
+_counter = itertools.count(1)
+
+
+def rule_examples(test: F) -> F:
+    """Hypothesis settings from the active profile; `--contract-seed` makes the examples reproducible."""
+    current = session.settings()
+    test = hypothesis.settings(
+        max_examples=current.profile.behaviour_examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )(test)
+    return hypothesis.seed(current.seed)(test) if current.seed is not None else test
+
+
+def unique_slug(stem: str = "") -> str:
+    """A slug no earlier call (in this or any run) produced, with the suite's recognisable prefix."""
+    return f"{ROOM_PREFIX}{_run}-{next(_counter)}{'-' + stem if stem else ''}"
+
+
+def list_all_rooms(target: Target) -> list[dict[str, Any]]:
+    """The whole list: one unpaged call, which the contract says returns everything."""
+    data = target.call("listRooms").body["data"]
+    return list(data)
+
+
+def room_codes(target: Target, limit: int | None = None) -> list[str]:
+    codes = [r["code"] for r in list_all_rooms(target)]
+    if not codes and target.settings.room_code:
+        codes = [target.settings.room_code]
+    if not codes:
+        pytest.skip("no room discovered through GET /rooms; pass --room-code")
+    return codes[: limit or target.settings.profile.sample_rooms]
+
+
+def clinic_domain(target: Target) -> str:
+    """The domain new rooms go in: the one the clinic's existing rooms use."""
+    rooms = list_all_rooms(target)
+    if not rooms:
+        pytest.skip("no room discovered through GET /rooms to learn the clinic's domain from")
+    return str(rooms[0]["domain"])
+
+
+def other_user(target: Target, exclude: set[str]) -> str:
+    """A user id to associate: --user-id, else a provider of some room who is not in `exclude`."""
+    if target.settings.user_id:
+        return target.settings.user_id
+    for code in room_codes(target, limit=50):
+        for provider in target.call("listRoomProviders", path={"code": code}).body["data"]:
+            if str(provider["id"]) not in exclude:
+                return str(provider["id"])
+    pytest.skip("no user discovered through GET /rooms/{code}/providers; pass --user-id")
+
+
+def create_room(target: Target, media_type: str = JSON_MEDIA, **fields: Any) -> Exchange:
+    """POST /rooms with a fresh prefixed slug (unless given) in the clinic's domain; must succeed."""
+    body = {"domain": clinic_domain(target), "slug": unique_slug(), "name": "Contract test room", **fields}
+    exchange = target.call("createRoom", body=body, media_type=media_type)
+    assert exchange.status in (200, 201), f"could not create a room to test with\n  {exchange.describe()}"
+    return exchange

@@ -1,0 +1,142 @@
+"""schemathesis, loaded from openapi.yaml and pointed at the target, tuned where the docs leave room.
+
+Tuning, per operation, where a check cannot tell a fault from undocumented-but-legal behaviour:
+- listRooms: `negative_data_rejection` off. Its bounds (page ≥ 1, limit ≤ 100, `sort`/`fields` patterns, q ≥ 3
+  chars) are this contract's choices where the docs are silent; a server that ignores them is not wrong.
+- createRoom: `positive_data_acceptance` also accepts 400 and 422. A schema-valid body is refused with 400 when
+  its slug already exists in the domain (documented), and a real clinic may refuse a domain it does not own.
+- removeUserRoom: `positive_data_acceptance` also accepts 400: the body's `code` must equal `room_code`, which
+  JSON Schema cannot say.
+- createRoom / addUserRoom: a negative case that only breaks the optional `default` boolean is not held to
+  `negative_data_rejection` (a lenient server may coerce `default=AAA`); every other negation still is.
+- The auth probes of `ignored_auth` see the token because it is passed per call (never stored in a Case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+import schemathesis
+from schemathesis import Case, CheckContext, GenerationMode, Response
+from schemathesis.config import OperationConfig
+from schemathesis.core.parameters import ParameterLocation
+
+from vsee_contract import RESPONSE_SCHEMA, DEFAULT_SPEC_PATH
+
+from . import session
+from .settings import ROOM_PREFIX
+from .target import Target
+
+TUNING = [
+    {"include-operation-id": "listRooms", "checks": {"negative_data_rejection": {"enabled": False}}},
+    {
+        "include-operation-id": "createRoom",
+        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409",
+                                                                      "422", "429"]}},  # fmt: skip
+    },
+    {
+        "include-operation-id": "removeUserRoom",
+        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409",
+                                                                      "429"]}},  # fmt: skip
+    },
+]
+LENIENT_FIELDS = {("createRoom", "default"), ("addUserRoom", "default")}
+WRITE_IDS = {"createRoom", "addUserRoom", "removeUserRoom"}
+
+
+def load_schema(target: Target) -> Any:
+    """The contract as a schemathesis schema aimed at `target`, with the active profile's settings."""
+    current = target.settings
+    schema = schemathesis.openapi.from_path(str(DEFAULT_SPEC_PATH))
+    if target.app is not None:
+        schema.app = target.app
+    # In-process too, so failure reports show the URL really called, not the spec's production server.
+    schema.config.update(base_url=target.v3_base)
+    if current.account_code:
+        schema.config.update(headers={"X-AccountCode": current.account_code})
+    schema.config.phases.update(phases=[*current.profile.phases, "stateful"])  # stateful: for as_state_machine()
+    schema.config.generation.update(
+        max_examples=current.profile.schema_examples,
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        database="none",
+    )
+    if current.seed is not None:
+        schema.config.seed = current.seed
+    schema.config.operations.operations.extend(OperationConfig.from_dict(t) for t in TUNING)
+    return schema
+
+
+def token_headers(target: Target, case: Case | None = None) -> dict[str, str]:
+    """The admin token, passed per call so no Case (and no failure repr) ever holds it.
+
+    A negative case that deliberately dropped the token header gets none, or the server would be blamed for
+    accepting a request that did carry a valid token.
+    """
+    token = target.settings.api_token
+    dropped = (
+        case is not None
+        and case.meta is not None
+        and case.meta.is_negative_at(ParameterLocation.HEADER)
+        and "x-apitoken" not in {k.lower() for k in (case.headers or {})}
+    )
+    return {"X-ApiToken": token} if token and not dropped else {}
+
+
+def prepare(target: Target, case: Case) -> None:
+    """Before a generated write: count it, and give new rooms the suite's recognisable prefix."""
+    operation_id = case.operation.definition.raw.get("operationId")
+    if operation_id not in WRITE_IDS:
+        return
+    target.count_write()
+    if operation_id == "createRoom" and isinstance(case.body, dict):
+        for key in ("slug", "code"):
+            value = case.body.get(key)
+            if isinstance(value, str) and value and not value.startswith(ROOM_PREFIX):  # keep "" invalid
+                case.body[key] = ROOM_PREFIX + case.body[key]
+
+
+def lenient_negation(case: Case) -> bool:
+    """True when the only negated part of a negative case is a field a lenient server may coerce."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative:
+        return False
+    parameter = getattr(meta.phase.data, "parameter", None)
+    return (case.operation.definition.raw.get("operationId"), parameter) in LENIENT_FIELDS
+
+
+def record(target: Target, case: Case, response: Response, checked: set[str]) -> None:
+    operation_id = case.operation.definition.raw.get("operationId")
+    target.ledger.saw(operation_id, response.status_code, checked)
+    if operation_id == "createRoom" and 200 <= response.status_code < 300:
+        try:
+            target.ledger.created_rooms.append(str(response.json()["data"]["code"]))
+        except (ValueError, KeyError, TypeError):
+            pass  # the schema checks report a malformed body
+
+
+@schemathesis.check
+def vsee_contract_rules(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """The documented rules one exchange can show (error shape, queue arithmetic, the room/provider asked for)."""
+    current = session.current_target()
+    if current is None:
+        return True
+    try:
+        body = response.json() if response.content else None
+    except ValueError:
+        body = None
+    path = {k: unquote(str(v)) for k, v in (case.path_parameters or {}).items()}  # some arrive percent-encoded
+    query: Mapping[str, Any] = case.query or {}
+    sent = case.body if isinstance(case.body, dict) else None
+    operation_id = case.operation.definition.raw.get("operationId")
+    content_type = response.headers.get("content-type", [None])[0]
+    problems = [
+        v
+        for v in current.contract.judge(operation_id, response.status_code, content_type, body, path, query, sent)
+        if v.rule != RESPONSE_SCHEMA  # schemathesis' own checks report schema problems
+    ]
+    for violation in problems:
+        current.ledger.failures[violation.rule] += 1
+    assert not problems, "; ".join(str(v) for v in problems)
+    return None

@@ -1,0 +1,124 @@
+"""pytest plugin (entry point `vsee_contract`): options, the target fixture, write safety, reporting, redaction."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vsee_contract import Contract
+
+from . import session
+from .settings import PROFILES, from_options
+from .target import REDACTED, Target
+
+WRITE_MARK = "contract_writes"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("vsee-contract", "VSee Rooms API contract suite")
+    group.addoption("--base-url", dest="contract_base_url", help="v3 base URL of the deployment "
+                    "(e.g. https://api.vsee.me/api_v3); env VSEE_BASE_URL. Without it: the mock, in-process.")  # fmt: skip
+    group.addoption("--v4-base-url", dest="contract_v4_base_url", help="v4 base (default: --base-url with api_v4)")
+    group.addoption("--account-code", dest="contract_account_code", help="X-AccountCode; env VSEE_ACCOUNT_CODE")
+    group.addoption("--api-token", dest="contract_api_token", help="clinic admin X-ApiToken; env VSEE_API_TOKEN")
+    group.addoption("--allow-writes", dest="contract_allow_writes", action="store_true",
+                    help="run write operations against --base-url (always on in-process)")  # fmt: skip
+    group.addoption("--max-writes", dest="contract_max_writes", type=int, default=200,
+                    help="most write requests sent to a live deployment (default 200)")  # fmt: skip
+    group.addoption("--room-code", dest="contract_room_code", help="a room to read when discovery finds none")
+    group.addoption("--user-id", dest="contract_user_id", help="a user to associate when discovery finds none")
+    group.addoption("--contract-profile", dest="contract_profile", choices=sorted(PROFILES), default="ci",
+                    help="example counts and bounds (default: ci)")  # fmt: skip
+    group.addoption("--contract-seed", dest="contract_seed", type=int, help="seed that reproduces a run")
+    group.addoption("--contract-report", dest="contract_report", metavar="PATH",
+                    help="write the per-operation summary as Markdown (also to $GITHUB_STEP_SUMMARY)")  # fmt: skip
+    group.addoption("--contract-app", dest="contract_app", metavar="MODULE:FACTORY",
+                    help="in-process WSGI app factory to test instead of mock_server:create_app")  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{WRITE_MARK}: sends write requests (needs --allow-writes on a live target)")
+    session.configure(from_options(config.option))
+
+
+def _app_factory(factory: str | None) -> Callable[[], Any]:
+    module_name, _, attr = (factory or "mock_server:create_app").partition(":")
+    return getattr(importlib.import_module(module_name), attr or "create_app")  # type: ignore[no-any-return]
+
+
+def build_target() -> Target:
+    """The session's target: the in-process app (with its fixture account) or the --base-url deployment."""
+    settings = session.settings()
+    contract = Contract.load()
+    if not settings.in_process:
+        return Target(settings, contract)
+    factory = _app_factory(settings.app_factory)
+    if settings.account_code is None:
+        from mock_server.fixtures import load_fixtures  # the fixture account is configuration, not mock state
+
+        account = load_fixtures(None, contract.spec)[0]
+        settings = session.configure(
+            replace(settings, account_code=account.code, api_token=account.admin_token)
+        )
+    return Target(settings, contract, factory)
+
+
+@pytest.fixture(scope="session")
+def target() -> Target:
+    return session.target(build_target)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if session.settings().writes_enabled:
+        return
+    writes = [item for item in items if item.get_closest_marker(WRITE_MARK)]
+    if writes:
+        config.hook.pytest_deselected(items=writes)
+        items[:] = [item for item in items if not item.get_closest_marker(WRITE_MARK)]
+        session.note(f"{len(writes)} write tests deselected: pass --allow-writes to run them against --base-url")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Defence in depth: whatever a failure prints, the token is replaced before any report sees it."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    secrets = session.settings().secrets
+    if not secrets:
+        return
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if any(s in text for s in secrets):
+            for secret in secrets:
+                text = text.replace(secret, REDACTED)
+            report.longrepr = text
+    report.sections = [(title, _scrub(body, secrets)) for title, body in report.sections]
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    current = session.current_target()
+    notes = session.notes()
+    if current is None and not notes:
+        return
+    lines = [*notes]
+    if current is not None:
+        lines += session.summary_lines(current)
+    terminalreporter.section("VSee Rooms API contract")
+    for line in lines:
+        terminalreporter.write_line(line)
+    markdown = session.summary_markdown(current, notes) if current is not None else "\n".join(notes)
+    for path in filter(None, (session.settings().report_path, os.environ.get("GITHUB_STEP_SUMMARY"))):
+        with Path(path).open("a", encoding="utf-8") as fh:
+            fh.write(_scrub(markdown, session.settings().secrets) + "\n")

@@ -1,0 +1,86 @@
+"""What the suite is pointed at and how hard it looks: read once from pytest options and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+ROOM_PREFIX = "ct-"  # every room the suite creates carries it, so people can find (and clean up) them
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Example counts and bounds; `quick` for inner loops, `ci` (default) for gates, `thorough` for nightlies."""
+
+    name: str
+    schema_examples: int  # schemathesis fuzzing examples per operation
+    phases: tuple[str, ...]  # schemathesis phases
+    stateful_examples: int
+    stateful_steps: int
+    behaviour_examples: int  # hypothesis examples per behaviour rule
+    sample_rooms: int  # how many discovered rooms a read rule looks at
+
+
+PROFILES = {
+    "quick": Profile("quick", 5, ("examples", "fuzzing"), 3, 4, 3, 3),
+    "ci": Profile("ci", 15, ("examples", "coverage", "fuzzing"), 10, 6, 8, 6),
+    "thorough": Profile("thorough", 100, ("examples", "coverage", "fuzzing"), 50, 10, 40, 50),
+}
+
+
+@dataclass(frozen=True)
+class SuiteSettings:
+    """Everything the suite needs to know about its target; the token is kept out of repr."""
+
+    base_url: str | None
+    v4_base_url: str | None
+    account_code: str | None
+    api_token: str | None = field(repr=False)
+    allow_writes: bool
+    max_writes: int
+    room_code: str | None
+    user_id: str | None
+    profile: Profile
+    seed: int | None
+    report_path: str | None
+    app_factory: str | None
+
+    @property
+    def in_process(self) -> bool:
+        return self.base_url is None
+
+    @property
+    def writes_enabled(self) -> bool:
+        return self.in_process or self.allow_writes
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.api_token,) if s)
+
+    def v4_base(self) -> str | None:
+        """The v4 base: the override, else the v3 base with its last segment api_v3 -> api_v4."""
+        if self.v4_base_url:
+            return self.v4_base_url.rstrip("/")
+        base = (self.base_url or "/api_v3").rstrip("/")
+        return base[: -len("api_v3")] + "api_v4" if base.endswith("api_v3") else None
+
+
+def from_options(option: Any) -> SuiteSettings:
+    """Build settings from pytest's parsed options, falling back to VSEE_* environment variables."""
+    env = os.environ
+    base = option.contract_base_url or env.get("VSEE_BASE_URL") or None
+    return SuiteSettings(
+        base_url=base.rstrip("/") if base else None,
+        v4_base_url=option.contract_v4_base_url or env.get("VSEE_V4_BASE_URL") or None,
+        account_code=option.contract_account_code or env.get("VSEE_ACCOUNT_CODE") or None,
+        api_token=option.contract_api_token or env.get("VSEE_API_TOKEN") or None,
+        allow_writes=bool(option.contract_allow_writes),
+        max_writes=option.contract_max_writes,
+        room_code=option.contract_room_code,
+        user_id=option.contract_user_id,
+        profile=PROFILES[option.contract_profile],
+        seed=option.contract_seed,
+        report_path=option.contract_report,
+        app_factory=option.contract_app,
+    )

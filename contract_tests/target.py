@@ -1,0 +1,218 @@
+"""The deployment under test, reached in-process (a WSGI app) or over HTTP, with every exchange judged.
+
+Each call is checked against the contract at once (schema + the rules one exchange can show), recorded in the
+ledger for the end-of-run summary, and described by a curl command with the token redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from vsee_contract import Contract, Violation, rules
+
+from .settings import SuiteSettings
+
+REDACTED = "[redacted]"
+Auth = Literal["admin", "none", "wrong"]
+WRONG_TOKEN = "0" * 32
+JSON_MEDIA = "application/json"
+FORM_MEDIA = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+class ContractViolation(AssertionError):
+    """A deployment broke a named rule of the contract."""
+
+
+@dataclass
+class Exchange:
+    """One request and its response, as the suite saw them (no secrets)."""
+
+    operation_id: str
+    method: str
+    url: str
+    path: dict[str, str]
+    status: int
+    content_type: str | None
+    body: Any
+    sent: dict[str, Any] | None
+    curl: str
+
+    def describe(self) -> str:
+        return f"{self.method} {self.url} -> {self.status}\n  reproduce: {self.curl}"
+
+
+@dataclass
+class Ledger:
+    """What the run saw: statuses and rules per operation, failures per rule, and what it created."""
+
+    statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    rules: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    failures: Counter[str] = field(default_factory=Counter)
+    created_rooms: list[str] = field(default_factory=list)
+    associations: list[tuple[str, str]] = field(default_factory=list)
+    writes: int = 0
+
+    def saw(self, operation_id: str, status: int, checked: Iterable[str]) -> None:
+        self.statuses[operation_id][status] += 1
+        self.rules[operation_id].update(checked)
+
+
+def _form_value(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def curl_command(method: str, url: str, headers: Mapping[str, str], media_type: str | None, body: Any) -> str:
+    parts = ["curl", "-X", method]
+    for name, value in headers.items():
+        parts += ["-H", f"{name}: {REDACTED if name.lower() == 'x-apitoken' else value}"]
+    if isinstance(body, Mapping) and media_type == "multipart/form-data":
+        for key, value in body.items():
+            parts += ["--form", f"{key}={_form_value(value)}"]
+    elif isinstance(body, Mapping) and media_type == "application/x-www-form-urlencoded":
+        parts += ["--data", urlencode({k: _form_value(v) for k, v in body.items()})]
+    elif body is not None:
+        parts += ["-H", f"Content-Type: {media_type}", "--data-raw", json.dumps(body)]
+    return " ".join(shlex.quote(p) for p in [*parts, url])
+
+
+class Target:
+    """Calls operations of the contract on the deployment under test and judges each exchange."""
+
+    def __init__(self, settings: SuiteSettings, contract: Contract, factory: Callable[[], Any] | None = None) -> None:
+        self.settings = settings
+        self.contract = contract
+        self._factory = factory
+        self.app = factory() if factory is not None else None
+        self.ledger = Ledger()
+        self._client = self.app.test_client() if self.app is not None else None
+        self._session = requests.Session() if self.app is None else None
+
+    def __repr__(self) -> str:
+        return f"Target({'in-process' if self.app is not None else self.settings.base_url})"
+
+    def fresh_app(self) -> Any:
+        """A new copy of the in-process app (same factory, fresh state), or None for a live target."""
+        return None if self.app is None else self._factory()
+
+    @property
+    def v3_base(self) -> str:
+        return self.settings.base_url or "http://localhost/api_v3"
+
+    def base(self, api: str) -> str | None:
+        if api == "v3":
+            return self.v3_base
+        if self.settings.in_process:
+            return "http://localhost/api_v4"
+        return self.settings.v4_base()
+
+    def headers(self, auth: Auth) -> dict[str, str]:
+        headers = {"X-AccountCode": self.settings.account_code} if self.settings.account_code else {}
+        if auth == "admin" and self.settings.api_token:
+            headers["X-ApiToken"] = self.settings.api_token
+        elif auth == "wrong":
+            headers["X-ApiToken"] = WRONG_TOKEN
+        return headers
+
+    def count_write(self) -> None:
+        """Writes against a live deployment are bounded by --max-writes; past it, the test is skipped, not passed."""
+        self.ledger.writes += 1
+        if not self.settings.in_process and self.ledger.writes > self.settings.max_writes:
+            pytest.skip(f"write budget exhausted (--max-writes {self.settings.max_writes})")
+
+    def call(
+        self,
+        operation_id: str,
+        path: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        media_type: str = JSON_MEDIA,
+        auth: Auth = "admin",
+        api: str = "v3",
+    ) -> Exchange:
+        """Send one request for `operation_id` and fail at once if the response breaks the contract."""
+        op = self.contract.spec.operations[operation_id]
+        base = self.base(api)
+        if base is None:
+            pytest.skip("cannot derive the api_v4 base from --base-url; pass --v4-base-url")
+        route = op.path
+        for name, value in (path or {}).items():
+            route = route.replace("{" + name + "}", requests.utils.quote(str(value), safe=""))
+        url = base.rstrip("/") + route
+        query = {k: _form_value(v) for k, v in (query or {}).items()}
+        headers = self.headers(auth if op.needs_token else ("none" if auth == "admin" else auth))
+        if op.method != "GET":
+            self.count_write()
+        full_url = f"{url}?{urlencode(query)}" if query else url
+        status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)
+        try:
+            decoded: Any = json.loads(raw) if raw else None
+        except ValueError:
+            decoded = raw.decode("utf-8", "replace")
+        exchange = Exchange(
+            operation_id, op.method, full_url, dict(path or {}), status, content_type, decoded,
+            dict(body) if body is not None else None, curl_command(op.method, full_url, headers, media_type, body),
+        )  # fmt: skip
+        problems = self.contract.judge(operation_id, status, content_type, decoded, dict(path or {}), query, body)
+        self.ledger.saw(operation_id, status, {"response-schema", rules.ERROR_SHAPE})
+        self._record_writes(exchange)
+        self.fail_on(problems, exchange)
+        return exchange
+
+    def _send(
+        self, method: str, url: str, query: dict[str, str], headers: dict[str, str], media: str, body: Any
+    ) -> tuple[int, str | None, bytes]:
+        kwargs: dict[str, Any] = {}
+        if body is not None and media == JSON_MEDIA:
+            kwargs["json"] = body
+        elif body is not None and media == "application/x-www-form-urlencoded":
+            kwargs["data"] = {k: _form_value(v) for k, v in body.items()}
+        if self._client is not None:
+            if body is not None and media == "multipart/form-data":
+                kwargs.update(data={k: _form_value(v) for k, v in body.items()}, content_type=media)
+            path = url.removeprefix("http://localhost")
+            response = self._client.open(path, method=method, query_string=query, headers=headers, **kwargs)
+            return response.status_code, response.headers.get("Content-Type"), response.get_data()
+        if body is not None and media == "multipart/form-data":
+            kwargs["files"] = {k: (None, _form_value(v)) for k, v in body.items()}
+        assert self._session is not None
+        reply = self._session.request(method, url, params=query, headers=headers, timeout=30, **kwargs)
+        return reply.status_code, reply.headers.get("Content-Type"), reply.content
+
+    def _record_writes(self, exchange: Exchange) -> None:
+        """Remember what the run created, so it can list the rooms and undo the associations at the end."""
+        if exchange.status >= 300 or (exchange.body is not None and not isinstance(exchange.body, Mapping)):
+            return
+        if exchange.operation_id == "createRoom" and isinstance((exchange.body or {}).get("data"), Mapping):
+            self.ledger.created_rooms.append(str(exchange.body["data"].get("code")))
+        elif exchange.operation_id == "addUserRoom" and exchange.sent:
+            self.ledger.associations.append((exchange.path["id"], str(exchange.sent.get("code"))))
+        elif exchange.operation_id == "removeUserRoom":
+            pair = (exchange.path["id"], exchange.path["room_code"])
+            self.ledger.associations = [a for a in self.ledger.associations if a != pair]
+
+    def expect(self, rule: str, problems: list[str], *exchanges: Exchange) -> None:
+        """Fail, naming `rule`, when a behavioural rule found problems in these exchanges."""
+        for exchange in exchanges:
+            self.ledger.rules[exchange.operation_id].add(rule)
+        self.fail_on([Violation(rule, p) for p in problems], *exchanges)
+
+    def fail_on(self, violations: list[Violation], *exchanges: Exchange) -> None:
+        if not violations:
+            return
+        for violation in violations:
+            self.ledger.failures[violation.rule] += 1
+        seed = f"\n  seed: rerun with --contract-seed {self.settings.seed}" if self.settings.seed is not None else ""
+        lines = [str(v) for v in violations] + [f"  {e.describe()}" for e in exchanges]
+        message = "\n".join(lines) + seed
+        for secret in self.settings.secrets:
+            message = message.replace(secret, REDACTED)
+        raise ContractViolation(message)

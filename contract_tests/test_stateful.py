@@ -1,0 +1,56 @@
+"""Layer 2: schemathesis' links-driven state machine (createRoom → getRoom / providers / queue / addUserRoom → …)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from schemathesis import Case, Response
+
+from . import session
+from .generated import load_schema, prepare, record, token_headers
+from .plugin import build_target
+
+TARGET = session.target(build_target)
+Workflow = load_schema(TARGET).as_state_machine()
+
+
+class ContractWorkflow(Workflow):  # type: ignore[misc, valid-type]
+    """Each scenario starts from a fresh in-process app (a live target keeps its state; slugs are unique)."""
+
+    def setup(self) -> None:
+        self.app = TARGET.fresh_app()
+
+    def before_call(self, case: Case) -> None:
+        prepare(TARGET, case)
+
+    def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"headers": token_headers(TARGET, case)}
+        if self.app is not None:
+            kwargs["app"] = self.app
+        return kwargs
+
+    def after_call(self, response: Response, case: Case) -> None:
+        super().after_call(response, case)
+        record(TARGET, case, response, {"stateful-links"})
+
+    def validate_response(self, response: Response, case: Case, additional_checks: Any = None, **kwargs: Any) -> None:
+        """Forward the per-call token so `ignored_auth` knows it was explicit (schemathesis drops it otherwise)."""
+        case.validate_response(
+            response,
+            additional_checks=additional_checks,
+            headers=kwargs.get("headers"),
+            transport_kwargs=kwargs or None,
+            recorder=self.recorder,
+        )
+
+
+profile = session.settings().profile
+TestContractWorkflow = pytest.mark.contract_writes(ContractWorkflow.TestCase)
+TestContractWorkflow.settings = settings(
+    ContractWorkflow.TestCase.settings,
+    max_examples=profile.stateful_examples,
+    stateful_step_count=profile.stateful_steps,
+    database=None,
+)
