@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 import hypothesis
 import pytest
-from hypothesis import HealthCheck, strategies as st
+from hypothesis import HealthCheck, Phase, strategies as st
 
-from . import session
+from . import state
 from .settings import ROOM_PREFIX
 from .target import FORM_MEDIA, JSON_MEDIA, Exchange, Target
 
@@ -29,12 +29,14 @@ _counter = itertools.count(1)
 
 def rule_examples(test: F) -> F:
     """Hypothesis settings from the active profile; `--contract-seed` makes the examples reproducible."""
-    current = session.settings()
+    current = state.settings()
     test = hypothesis.settings(
         max_examples=current.profile.behaviour_examples,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        # Shrinking a failure costs many more writes; against a live deployment the first failure is reported.
+        phases=tuple(Phase) if current.in_process else (Phase.explicit, Phase.generate),
     )(test)
     return hypothesis.seed(current.seed)(test) if current.seed is not None else test
 

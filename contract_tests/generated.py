@@ -25,7 +25,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from vsee_contract import RESPONSE_SCHEMA, DEFAULT_SPEC_PATH
 
-from . import session
+from . import state
 from .settings import ROOM_PREFIX
 from .target import Target
 
@@ -107,19 +107,24 @@ def lenient_negation(case: Case) -> bool:
 
 
 def record(target: Target, case: Case, response: Response, checked: set[str]) -> None:
+    """Ledger entry for a generated call; rooms and associations it made are remembered for the summary/cleanup."""
     operation_id = case.operation.definition.raw.get("operationId")
     target.ledger.saw(operation_id, response.status_code, checked)
-    if operation_id == "createRoom" and 200 <= response.status_code < 300:
+    if not 200 <= response.status_code < 300:
+        return
+    if operation_id == "createRoom":
         try:
             target.ledger.created_rooms.append(str(response.json()["data"]["code"]))
         except (ValueError, KeyError, TypeError):
             pass  # the schema checks report a malformed body
+    elif operation_id == "addUserRoom" and isinstance(case.body, dict) and isinstance(case.body.get("code"), str):
+        target.ledger.associations.append((str(case.path_parameters["id"]), case.body["code"]))
 
 
 @schemathesis.check
 def vsee_contract_rules(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """The documented rules one exchange can show (error shape, queue arithmetic, the room/provider asked for)."""
-    current = session.current_target()
+    current = state.current_target()
     if current is None:
         return True
     try:

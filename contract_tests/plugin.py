@@ -13,7 +13,7 @@ import pytest
 
 from vsee_contract import Contract
 
-from . import session
+from . import state
 from .settings import PROFILES, from_options
 from .target import REDACTED, Target
 
@@ -29,8 +29,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--api-token", dest="contract_api_token", help="clinic admin X-ApiToken; env VSEE_API_TOKEN")
     group.addoption("--allow-writes", dest="contract_allow_writes", action="store_true",
                     help="run write operations against --base-url (always on in-process)")  # fmt: skip
-    group.addoption("--max-writes", dest="contract_max_writes", type=int, default=200,
-                    help="most write requests sent to a live deployment (default 200)")  # fmt: skip
+    group.addoption("--max-writes", dest="contract_max_writes", type=int, default=1000,
+                    help="most write requests sent to a live deployment (default 1000)")  # fmt: skip
     group.addoption("--room-code", dest="contract_room_code", help="a room to read when discovery finds none")
     group.addoption("--user-id", dest="contract_user_id", help="a user to associate when discovery finds none")
     group.addoption("--contract-profile", dest="contract_profile", choices=sorted(PROFILES), default="ci",
@@ -44,7 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{WRITE_MARK}: sends write requests (needs --allow-writes on a live target)")
-    session.configure(from_options(config.option))
+    state.configure(from_options(config.option))
 
 
 def _app_factory(factory: str | None) -> Callable[[], Any]:
@@ -54,7 +54,7 @@ def _app_factory(factory: str | None) -> Callable[[], Any]:
 
 def build_target() -> Target:
     """The session's target: the in-process app (with its fixture account) or the --base-url deployment."""
-    settings = session.settings()
+    settings = state.settings()
     contract = Contract.load()
     if not settings.in_process:
         return Target(settings, contract)
@@ -63,7 +63,7 @@ def build_target() -> Target:
         from mock_server.fixtures import load_fixtures  # the fixture account is configuration, not mock state
 
         account = load_fixtures(None, contract.spec)[0]
-        settings = session.configure(
+        settings = state.configure(
             replace(settings, account_code=account.code, api_token=account.admin_token)
         )
     return Target(settings, contract, factory)
@@ -71,17 +71,21 @@ def build_target() -> Target:
 
 @pytest.fixture(scope="session")
 def target() -> Target:
-    return session.target(build_target)
+    return state.target(build_target)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if session.settings().writes_enabled:
+    if state.settings().writes_enabled:
         return
+    labels = {f"[{op.method} {op.path}]" for op in Contract.load().spec.operations.values() if op.method != "GET"}
+    for item in items:  # schemathesis' generated items: one per operation, named after it
+        if any(item.name.endswith(label) for label in labels):
+            item.add_marker(WRITE_MARK)
     writes = [item for item in items if item.get_closest_marker(WRITE_MARK)]
     if writes:
         config.hook.pytest_deselected(items=writes)
         items[:] = [item for item in items if not item.get_closest_marker(WRITE_MARK)]
-        session.note(f"{len(writes)} write tests deselected: pass --allow-writes to run them against --base-url")
+        state.note(f"{len(writes)} write tests deselected: pass --allow-writes to run them against --base-url")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -89,7 +93,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Defence in depth: whatever a failure prints, the token is replaced before any report sees it."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    secrets = session.settings().secrets
+    secrets = state.settings().secrets
     if not secrets:
         return
     if report.longrepr is not None:
@@ -107,18 +111,30 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Undo the associations the run made on a live deployment (rooms cannot be deleted: they are listed)."""
+    current = state.current_target()
+    if current is None or current.settings.in_process:
+        return
+    for user, code in list(current.ledger.associations):
+        try:
+            current.call("removeUserRoom", path={"id": user, "room_code": code})
+        except (AssertionError, pytest.skip.Exception) as exc:
+            state.note(f"could not remove the association of user {user} with room {code}: {exc}")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    current = session.current_target()
-    notes = session.notes()
+    current = state.current_target()
+    notes = state.notes()
     if current is None and not notes:
         return
     lines = [*notes]
     if current is not None:
-        lines += session.summary_lines(current)
+        lines += state.summary_lines(current)
     terminalreporter.section("VSee Rooms API contract")
     for line in lines:
         terminalreporter.write_line(line)
-    markdown = session.summary_markdown(current, notes) if current is not None else "\n".join(notes)
-    for path in filter(None, (session.settings().report_path, os.environ.get("GITHUB_STEP_SUMMARY"))):
+    markdown = state.summary_markdown(current, notes) if current is not None else "\n".join(notes)
+    for path in filter(None, (state.settings().report_path, os.environ.get("GITHUB_STEP_SUMMARY"))):
         with Path(path).open("a", encoding="utf-8") as fh:
-            fh.write(_scrub(markdown, session.settings().secrets) + "\n")
+            fh.write(_scrub(markdown, state.settings().secrets) + "\n")

@@ -125,8 +125,13 @@ class Target:
     def count_write(self) -> None:
         """Writes against a live deployment are bounded by --max-writes; past it, the test is skipped, not passed."""
         self.ledger.writes += 1
-        if not self.settings.in_process and self.ledger.writes > self.settings.max_writes:
-            pytest.skip(f"write budget exhausted (--max-writes {self.settings.max_writes})")
+        if self.settings.in_process or self.ledger.writes <= self.settings.max_writes:
+            return
+        budget = f"write budget exhausted (--max-writes {self.settings.max_writes})"
+        if self.ledger.failures:  # a skip must never hide a violation already seen
+            broken = ", ".join(f"[{rule}]×{n}" for rule, n in self.ledger.failures.items())
+            raise ContractViolation(f"{budget} after violations: {broken}")
+        pytest.skip(budget)
 
     def call(
         self,

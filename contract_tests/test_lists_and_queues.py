@@ -20,17 +20,12 @@ def test_pages_stay_within_limit_partition_the_list_and_end_empty(target: Target
     whole = [r["code"] for r in list_all_rooms(target)]
     limit = min(100, max(limit, math.ceil(len(whole) / MAX_PAGES)))  # bound the walk on big deployments
     full_pages = math.ceil(len(whole) / limit)
-    pages, exchanges = [], []
-    for number in range(1, full_pages + 2):
-        page = target.call("listRooms", query={"limit": limit, "page": number})
-        exchanges.append(page)
-        items = [r["code"] for r in page.body["data"]]
+    exchanges = [target.call("listRooms", query={"limit": limit, "page": n}) for n in range(1, full_pages + 2)]
+    pages = [[r["code"] for r in page.body["data"]] for page in exchanges]
+    for page, items in zip(exchanges, pages, strict=True):
         target.expect(rules.PAGE_WITHIN_LIMIT, rules.page_within_limit(items, limit), page)
-        if number > full_pages:
-            target.expect(rules.PAGE_PAST_END_EMPTY, rules.page_past_end_empty(items), page)
-        else:
-            pages.append(items)
-    target.expect(rules.PAGES_PARTITION_LIST, rules.pages_partition_list(pages, whole), *exchanges[:3])
+    target.expect(rules.PAGES_PARTITION_LIST, rules.pages_partition_list(pages[:-1], whole), *exchanges[:3])
+    target.expect(rules.PAGE_PAST_END_EMPTY, rules.page_past_end_empty(pages[-1]), exchanges[-1])
 
 
 def test_queue_is_four_non_negative_integers_with_before_me_within_length_within_capacity(target: Target) -> None:

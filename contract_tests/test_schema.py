@@ -5,11 +5,11 @@ from __future__ import annotations
 from schemathesis import Case
 from schemathesis.checks import negative_data_rejection
 
-from . import session
+from . import state
 from .generated import lenient_negation, load_schema, prepare, record, token_headers
 from .plugin import build_target
 
-TARGET = session.target(build_target)
+TARGET = state.target(build_target)
 schema = load_schema(TARGET)
 CHECKED = {"schemathesis-checks", "vsee_contract_rules"}
 

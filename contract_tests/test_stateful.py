@@ -8,11 +8,11 @@ import pytest
 from hypothesis import settings
 from schemathesis import Case, Response
 
-from . import session
+from . import state
 from .generated import load_schema, prepare, record, token_headers
 from .plugin import build_target
 
-TARGET = session.target(build_target)
+TARGET = state.target(build_target)
 Workflow = load_schema(TARGET).as_state_machine()
 
 
@@ -46,7 +46,7 @@ class ContractWorkflow(Workflow):  # type: ignore[misc, valid-type]
         )
 
 
-profile = session.settings().profile
+profile = state.settings().profile
 TestContractWorkflow = pytest.mark.contract_writes(ContractWorkflow.TestCase)
 TestContractWorkflow.settings = settings(
     ContractWorkflow.TestCase.settings,

@@ -1,0 +1,374 @@
+"""Deliberately broken variants of the mock: each breaks one documented rule or one schema promise.
+
+`tests/test_suite_catches_faults.py` runs the contract suite against each (in-process through `--contract-app
+broken_mocks:NAME`, and over HTTP on 127.0.0.1) and expects it to fail naming the rule. Each variant patches
+one handler (or wraps the WSGI app) in its own process, with the mock's strict mode off so the fault goes out.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+
+from mock_server import create_app
+from mock_server.errors import ApiError
+from mock_server.handlers import HANDLERS, Call, Reply
+
+Handler = Callable[[Call], Reply]
+
+
+def _app(**patches: Callable[[Handler], Handler]) -> Flask:
+    for operation_id, wrap in patches.items():
+        HANDLERS[operation_id] = wrap(HANDLERS[operation_id])
+    return create_app({"strict": False, "seed": 7})
+
+
+def _rewrite_body(app: Flask, match: Callable[[str, str], bool], edit: Callable[[bytes], bytes],
+                  content_type: str | None = None) -> Flask:  # fmt: skip
+    """Wrap the WSGI app so matching responses get their body (and maybe content type) rewritten."""
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not match(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
+            return inner(environ, start_response)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured.update(status=status, headers=headers)
+
+        body = edit(b"".join(inner(environ, capture)))
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() not in ("content-length", "content-type")]
+        headers += [("Content-Type", content_type or "application/json"), ("Content-Length", str(len(body)))]
+        start_response(captured["status"], headers)
+        return [body]
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+# ---------------------------------------------------------------- one variant per documented rule
+
+
+def wrong_room() -> Flask:
+    """GET /rooms/{code} returns another room (room-is-the-requested-one)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            status, body = inner(call)
+            others = [r for r in call.account.rooms.values() if r["code"] != call.request.path["code"]]
+            return (status, {"data": others[0]}) if status == 200 else (status, body)
+
+        return handler
+
+    return _app(getRoom=wrap)
+
+
+def create_not_stored() -> Flask:
+    """POST /rooms answers with a room but forgets it (created-room-readable-and-listed)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            status, body = inner(call)
+            if status == 200:
+                call.account.rooms.pop(body["data"]["code"])
+            return status, body
+
+        return handler
+
+    return _app(createRoom=wrap)
+
+
+def create_ignores_name() -> Flask:
+    """POST /rooms stores a name other than the one sent (created-room-echoes-input)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            status, body = inner(call)
+            if status == 200:
+                body["data"]["name"] = "Untitled room"
+            return status, body
+
+        return handler
+
+    return _app(createRoom=wrap)
+
+
+def duplicate_slug_accepted() -> Flask:
+    """The same slug again in the same domain creates a second room (duplicate-slug-refused)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            body = call.request.body or {}
+            twin = call.account.room_with_slug(body.get("domain", ""), body.get("slug", ""))
+            if twin is not None:
+                twin["slug"] += "\u200b"  # hide the first one from the uniqueness check, keep it listed
+                try:
+                    return inner(call)
+                finally:
+                    twin["slug"] = twin["slug"].rstrip("\u200b")
+            return inner(call)
+
+        return handler
+
+    return _app(createRoom=wrap)
+
+
+def existing_code_overwritten() -> Flask:
+    """POST /rooms with a taken code replaces that room (existing-code-refused)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            code = (call.request.body or {}).get("code")
+            if code in call.account.rooms:
+                call.account.rooms.pop(code)
+            return inner(call)
+
+        return handler
+
+    return _app(createRoom=wrap)
+
+
+def association_not_listed() -> Flask:
+    """POST /users/{id}/rooms leaves the room out of the user's rooms (association-listed-for-user)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            status, body = inner(call)
+            code = (call.request.body or {}).get("code")
+            if status == 200:
+                body = {"data": [r for r in body["data"] if r["code"] != code]}
+            return status, body
+
+        return handler
+
+    return _app(addUserRoom=wrap)
+
+
+def association_not_a_provider() -> Flask:
+    """The association is answered but the user never joins the providers list (association-makes-provider)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            room = call.account.rooms.get((call.request.body or {}).get("code", ""))
+            before = list(room["provider_ids"]) if room else None
+            status, body = inner(call)
+            if room is not None and before is not None:
+                call.account.set_providers(room, before)
+            return status, body
+
+        return handler
+
+    return _app(addUserRoom=wrap)
+
+
+def delete_keeps_provider() -> Flask:
+    """DELETE /users/{id}/rooms/{room_code} answers 200 but the user stays a provider (association-makes-provider)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            room = call.account.rooms.get(call.request.path["room_code"])
+            before = list(room["provider_ids"]) if room else None
+            status, body = inner(call)
+            if room is not None and before is not None:
+                call.account.set_providers(room, before)
+            return status, body
+
+        return handler
+
+    return _app(removeUserRoom=wrap)
+
+
+def default_not_exclusive() -> Flask:
+    """default=true leaves the other rooms default too (default-room-exclusive)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            status, body = inner(call)
+            if status == 200 and (call.request.body or {}).get("default"):
+                for room in body["data"]:
+                    room["default"] = True
+            return status, body
+
+        return handler
+
+    return _app(addUserRoom=wrap)
+
+
+def page_ignores_limit() -> Flask:
+    """GET /rooms returns limit + 1 items (page-within-limit)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            query = dict(call.request.query)
+            limit = query.pop("limit", None)
+            if limit is not None:
+                query["limit"] = min(limit + 1, 100)
+            return inner(Call(call.account, dataclasses.replace(call.request, query=query), call.token_user))
+
+        return handler
+
+    return _app(listRooms=wrap)
+
+
+def pages_overlap() -> Flask:
+    """Page n starts one item early, so neighbouring pages share an item (pages-partition-list)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            query = dict(call.request.query)
+            if "limit" in query and query.get("page", 1) > 1:
+                query["start"] = (query.pop("page") - 1) * query["limit"] - 1
+            return inner(Call(call.account, dataclasses.replace(call.request, query=query), call.token_user))
+
+        return handler
+
+    return _app(listRooms=wrap)
+
+
+def page_past_end_not_empty() -> Flask:
+    """A page past the end repeats the first page (page-past-end-empty)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            status, body = inner(call)
+            if status == 200 and not body["data"] and call.request.query.get("page", 1) > 1:
+                query = {**call.request.query, "page": 1}
+                return inner(Call(call.account, dataclasses.replace(call.request, query=query), call.token_user))
+            return status, body
+
+        return handler
+
+    return _app(listRooms=wrap)
+
+
+def queue_overflow() -> Flask:
+    """before_me is larger than the queue (queue-arithmetic)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            status, body = inner(call)
+            if status == 200:
+                body = {"data": {**body["data"], "before_me": body["data"]["length"] + 1}}
+            return status, body
+
+        return handler
+
+    return _app(getRoomQueue=wrap)
+
+
+def unknown_room_found() -> Flask:
+    """An unknown room code answers 200 with a made-up room (unknown-resource-is-4xx)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            try:
+                return inner(call)
+            except ApiError:
+                first = copy.deepcopy(next(iter(call.account.rooms.values())))
+                return 200, {"data": {**first, "code": call.request.path["code"]}}
+
+        return handler
+
+    return _app(getRoom=wrap)
+
+
+def token_not_checked() -> Flask:
+    """Writes succeed without a valid token (writes-need-admin-token)."""
+    app = create_app({"strict": False, "seed": 7})
+    token = next(iter(app.extensions["vsee_mock"].store.accounts.values())).admin_token
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ["HTTP_X_APITOKEN"] = token
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+def reads_need_token() -> Flask:
+    """The public reads demand a token (public-reads-need-no-token)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            raise ApiError(401, "Token required")
+
+        return handler
+
+    return _app(getRoomQueue=wrap)
+
+
+def crash_on_search() -> Flask:
+    """A search keyword makes GET /rooms fail with 500 (no-5xx)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            if "q" in call.request.query:
+                raise ApiError(500, "search backend down")
+            return inner(call)
+
+        return handler
+
+    return _app(listRooms=wrap)
+
+
+# ---------------------------------------------------------------- schema promises
+
+
+def list_item_without_code() -> Flask:
+    """GET /rooms items lack the required `code` (response-schema)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            status, body = inner(call)
+            return status, {**body, "data": [{k: v for k, v in r.items() if k != "code"} for r in body["data"]]}
+
+        return handler
+
+    return _app(listRooms=wrap)
+
+
+def provider_id_as_number() -> Flask:
+    """GET /rooms/{code}/providers/{id} sends the id as a JSON number (response-schema)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Reply:
+            status, body = inner(call)
+            return (status, {"data": {**body["data"], "id": int(body["data"]["id"])}}) if status == 200 else (
+                status, body)  # fmt: skip
+
+        return handler
+
+    return _app(getRoomProvider=wrap)
+
+
+def queue_as_text() -> Flask:
+    """GET /rooms/{code}/queue answers text/plain (a JSON API must say application/json)."""
+    return _rewrite_body(_app(), lambda m, p: p.endswith("/queue"), lambda b: b, content_type="text/plain")
+
+
+def error_without_message() -> Flask:
+    """Errors come as `{"error": ...}` instead of `{"code", "message"}` (error-shape)."""
+
+    def edit(raw: bytes) -> bytes:
+        body = json.loads(raw)
+        return json.dumps({"error": body["message"]}).encode() if "message" in body else raw
+
+    return _rewrite_body(_app(), lambda m, p: "/rooms/" in p, edit)
+
+
+VARIANTS: dict[str, Callable[[], Flask]] = {
+    f.__name__: f
+    for f in (
+        wrong_room, create_not_stored, create_ignores_name, duplicate_slug_accepted, existing_code_overwritten,
+        association_not_listed, association_not_a_provider, delete_keeps_provider, default_not_exclusive,
+        page_ignores_limit, pages_overlap, page_past_end_not_empty, queue_overflow, unknown_room_found,
+        token_not_checked, reads_need_token, crash_on_search, list_item_without_code, provider_id_as_number,
+        queue_as_text, error_without_message,
+    )
+}  # fmt: skip
