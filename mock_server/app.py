@@ -24,6 +24,7 @@ from .store import Store
 log = logging.getLogger("vsee_mock")
 ADMIN_PREFIX = "/__mock__"
 MAX_BODY_BYTES = 1024 * 1024
+MAX_QUERY_BYTES = 64 * 1024
 CORS_HEADERS = ["X-AccountCode", "X-ApiToken", "X-ApiKey", "Prefer", "Content-Type"]
 
 
@@ -108,6 +109,8 @@ def _add_faults_and_log(app: Flask, runtime: MockRuntime) -> None:
         g.started = time.perf_counter()
         if request.method == "OPTIONS" or not _is_api(request.path):
             return None
+        if len(request.query_string) > MAX_QUERY_BYTES:
+            return json_response(414, error_body(414, f"Query string longer than {MAX_QUERY_BYTES} bytes."))
         if cfg.latency:
             low, high = cfg.latency
             time.sleep(low if low == high else runtime.faults.uniform(low, high))
@@ -123,7 +126,7 @@ def _add_faults_and_log(app: Flask, runtime: MockRuntime) -> None:
             "%s %s %s %d %.1fms account=%s token=%s",
             request.remote_addr,
             request.method,
-            request.full_path.rstrip("?"),
+            request.full_path.rstrip("?").encode("unicode_escape").decode("ascii"),  # no forged log lines
             response.status_code,
             elapsed,
             request.headers.get("X-AccountCode", "-") or "-",

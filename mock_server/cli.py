@@ -85,5 +85,12 @@ def main(argv: list[str] | None = None) -> int:
             f"X-ApiToken {account.admin_token}",
             flush=True,
         )
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="vsee-mock")
+    waitress.serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ident="vsee-mock",
+        max_request_header_size=1024 * 1024,  # an oversized query reaches the app and gets a JSON 414
+    )
     return 0

@@ -34,8 +34,8 @@ FILE_SCHEMA = {
     "required": ["account", "users", "rooms", "queues", "defaults"],
     "properties": {
         "account": {"type": "object"},
-        "users": {"type": "array"},
-        "rooms": {"type": "array"},
+        "users": {"type": "array", "items": {"type": "object"}},
+        "rooms": {"type": "array", "items": {"type": "object"}},
         "queues": {"type": "object", "additionalProperties": {"type": "object"}},
         "defaults": {"type": "object", "additionalProperties": {"type": "string"}},
     },
@@ -88,7 +88,10 @@ class _Checker:
             validator = self._validators[schema]
         else:
             validator = jsonschema_rs.validator_for(schema)
-        error = next(iter(validator.iter_errors(value)), None)
+        try:
+            error = next(iter(validator.iter_errors(value)), None)
+        except (ValueError, OverflowError) as exc:  # e.g. a non-string YAML key
+            self.fail(where, f"cannot be checked against the contract ({exc})")
         if error is not None:
             path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
             self.fail(f"{where}{path}", error.message)
@@ -99,7 +102,7 @@ def load_account(path: Path, spec: Spec) -> AccountFixture:
     check = _Checker(spec, path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise FixtureError(f"{path}: cannot read: {exc}") from exc
     check.check("(file)", data, FILE_SCHEMA)
     check.check("account", data["account"], ACCOUNT_SCHEMA)

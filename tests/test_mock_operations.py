@@ -22,7 +22,8 @@ from vsee_contract import Contract, rules
 
 CONTRACT = Contract.load()
 VCLINIC, TOKEN, ADMIN, DOMAIN = "vclinic", "83ec6843c3af534c551ab609d869dd82", "85741", "vclinic.vsee.me"
-WELL, WELL_TOKEN, WELL_ADMIN, WELL_DOMAIN = "wellclinic", "5f2b9c0e7a1d4e3f8b6a9c2d1e0f7a3b", "20001", "wellclinic.vsee.me"
+WELL, WELL_TOKEN = "wellclinic", "5f2b9c0e7a1d4e3f8b6a9c2d1e0f7a3b"
+WELL_ADMIN, WELL_DOMAIN = "20001", "wellclinic.vsee.me"
 AUTH = {"X-ApiToken": TOKEN}
 WELL_AUTH = {"X-ApiToken": WELL_TOKEN, "X-AccountCode": WELL}
 ENCODINGS = ["multipart", "form", "json"]
@@ -664,7 +665,7 @@ def test_blank_account_code_means_the_default_account(client: FlaskClient, blank
     ],
 )
 def test_public_reads_need_no_token(client: FlaskClient, operation_id: str, path: str, params: dict[str, str]) -> None:
-    """The four "[public access]" reads (and v4) answer without any token."""
+    """The four "[public access]" reads answer without any token."""
     resp = client.get("/api_v3" + path)
     assert resp.status_code == 200
     assert judge(operation_id, resp, params) == []

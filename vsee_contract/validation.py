@@ -12,8 +12,8 @@ import jsonschema_rs
 from .spec import Operation, Spec
 
 FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-_INT = re.compile(r"^[+-]?\d{1,18}$")
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_INT = re.compile(r"^[+-]?[0-9]{1,18}$")
+_NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 

@@ -1,0 +1,343 @@
+"""`vsee-mock` as users run it: a real process, real HTTP (waitress), the docs' curl calls, and its failure modes.
+
+The server is started as `python -m mock_server` (what the `vsee-mock` script runs) on a free loopback port, and
+always terminated in the fixture's teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yaml
+
+from vsee_contract import Contract
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+CONTRACT = Contract.load()
+TOKEN = "83ec6843c3af534c551ab609d869dd82"
+WELL_TOKEN = "5f2b9c0e7a1d4e3f8b6a9c2d1e0f7a3b"
+AUTH = {"X-ApiToken": TOKEN, "X-AccountCode": "vclinic"}
+STARTUP_DEADLINE = 30.0
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (bind 127.0.0.1:0 and let the OS choose)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def mock_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mock_server", *args]
+
+
+def child_env() -> dict[str, str]:
+    """The child imports mock_server from this checkout, installed or not."""
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": str(ROOT) + (os.pathsep + path if path else ""), "PYTHONUNBUFFERED": "1"}
+
+
+@dataclass
+class Server:
+    base: str
+    port: int
+    stdout: Path
+    stderr: Path
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Start the mock on a free port, wait (with a deadline) until it answers, and always stop it."""
+    logs = tmp_path_factory.mktemp("vsee-mock")
+    port = free_port()
+    out, err = logs / "stdout.txt", logs / "stderr.txt"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            mock_command("--port", str(port), "--seed", "5"), cwd=ROOT, env=child_env(), stdout=stdout, stderr=stderr
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_DEADLINE
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"vsee-mock exited with {process.returncode}: {err.read_text(errors='replace')}")
+            try:
+                if requests.get(base + "/__mock__/state", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"vsee-mock did not answer within {STARTUP_DEADLINE}s: {err.read_text(errors='replace')}")
+            time.sleep(0.05)
+        yield Server(base, port, out, err)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def fresh(server: Server) -> Server:
+    """The running server, back at its fixtures."""
+    assert requests.post(server.url("/__mock__/reset"), timeout=5).status_code == 200
+    return server
+
+
+def judged(
+    resp: requests.Response,
+    operation_id: str,
+    path: dict[str, str],
+    query: dict[str, Any] | None = None,
+    sent: dict[str, Any] | None = None,
+) -> list[Any]:
+    """The contract core's verdict on a real HTTP exchange."""
+    body = resp.json() if resp.content else None
+    content_type = resp.headers.get("Content-Type")
+    return CONTRACT.judge(operation_id, resp.status_code, content_type, body, path, query or {}, sent)
+
+
+# ------------------------------------------------------------------ start-up
+
+
+def test_banner_prints_the_url_and_the_accounts(server: Server) -> None:
+    """The banner is how a developer learns the base URL, the accounts and their tokens."""
+    banner = server.stdout.read_text()
+    assert f"http://127.0.0.1:{server.port}/api_v3" in banner
+    assert f"http://127.0.0.1:{server.port}/api_v4" in banner
+    assert "vclinic" in banner and "wellclinic" in banner
+    assert any("vclinic" in line and "default" in line for line in banner.splitlines()), banner
+
+
+# ------------------------------------------------------------------ the docs' curl calls over real HTTP
+
+READS = [
+    ("listRooms", "/api_v3/rooms", {}),
+    ("getRoom", "/api_v3/rooms/ceproom1", {"code": "ceproom1"}),
+    ("getRoom", "/api_v4/rooms/ceproom1", {"code": "ceproom1"}),
+    ("getRoom", "/api_v3/rooms/room1_code", {"code": "room1_code"}),
+    ("listRoomProviders", "/api_v3/rooms/example-room-code/providers", {"code": "example-room-code"}),
+    ("listRoomProviders", "/api_v3/rooms/ceproom1/providers", {"code": "ceproom1"}),
+    ("getRoomProvider", "/api_v3/rooms/ceproom1/providers/826", {"code": "ceproom1", "id": "826"}),
+    ("getRoomQueue", "/api_v3/rooms/ceproom1/queue", {"code": "ceproom1"}),
+]
+
+
+@pytest.mark.parametrize(("operation_id", "path", "params"), READS, ids=[r[1] for r in READS])
+def test_documented_reads_over_http(fresh: Server, operation_id: str, path: str, params: dict[str, str]) -> None:
+    """`curl -H "X-AccountCode: vclinic" .../rooms...`: 200, and the exchange satisfies the contract."""
+    resp = requests.get(fresh.url(path), headers={"X-AccountCode": "vclinic"}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["Content-Type"].startswith("application/json")
+    assert judged(resp, operation_id, params) == []
+
+
+def test_documented_queue_and_provider_values(fresh: Server) -> None:
+    """The fixture data answer the docs' queue example, and provider 826 is who the docs show."""
+    queue = requests.get(fresh.url("/api_v3/rooms/ceproom1/queue"), timeout=10).json()
+    assert queue == {"data": {"length": 10, "capacity": 100, "average_visit_time": 3600, "before_me": 3}}
+    provider = requests.get(fresh.url("/api_v3/rooms/ceproom1/providers/826"), timeout=10).json()["data"]
+    assert (provider["id"], provider["first_name"], provider["last_name"]) == ("826", "John", "Will")
+
+
+def _form(fields: dict[str, str]) -> dict[str, tuple[None, str]]:
+    """curl `-F name=value` fields: multipart parts without a file name."""
+    return {name: (None, value) for name, value in fields.items()}
+
+
+def test_documented_writes_over_http(fresh: Server) -> None:
+    """POST /rooms (multipart), read it on v3/v4, POST /users/85741/rooms, DELETE with the form body, as in the docs."""
+    sent = {"domain": "vclinic.vsee.me", "slug": "provider00103", "name": "provider00103 room"}
+    created = requests.post(fresh.url("/api_v3/rooms"), files=_form(sent), headers=AUTH, timeout=10)
+    assert created.status_code == 200, created.text
+    assert judged(created, "createRoom", {}, {}, sent) == []
+    code = created.json()["data"]["code"]
+
+    for base in ("/api_v3", "/api_v4"):
+        got = requests.get(fresh.url(f"{base}/rooms/{code}"), headers={"X-AccountCode": "vclinic"}, timeout=10)
+        assert got.status_code == 200
+        assert judged(got, "getRoom", {"code": code}) == []
+        assert got.json()["data"]["slug"] == "provider00103"
+
+    documented = {"domain": "vclinic.vsee.me", "slug": "provider00102", "name": "provider00102 room"}
+    duplicate = requests.post(fresh.url("/api_v3/rooms"), files=_form(documented), headers=AUTH, timeout=10)
+    message = "In domain 'vclinic.vsee.me' slug 'provider00102' already exists."
+    assert duplicate.json() == {"code": 400, "message": message}
+    assert judged(duplicate, "createRoom", {}, {}, documented) == []
+
+    for room in ("b4vjj", code):
+        added = requests.post(
+            fresh.url("/api_v3/users/85741/rooms"), files=_form({"code": room}), headers=AUTH, timeout=10
+        )
+        assert added.status_code == 200, added.text
+        assert judged(added, "addUserRoom", {"id": "85741"}, {}, {"code": room}) == []
+
+    removed = requests.delete(
+        fresh.url("/api_v3/users/85741/rooms/b4vjj"), files=_form({"code": "b4vjj"}), headers=AUTH, timeout=10
+    )
+    assert removed.status_code == 200, removed.text
+    assert removed.json() == {}
+    assert judged(removed, "removeUserRoom", {"id": "85741", "room_code": "b4vjj"}, {}, {"code": "b4vjj"}) == []
+    providers = requests.get(fresh.url("/api_v3/rooms/b4vjj/providers"), timeout=10).json()["data"]
+    assert "85741" not in [p["id"] for p in providers]
+
+
+def test_urlencoded_and_json_writes_over_http(fresh: Server) -> None:
+    """The two other encodings work over real HTTP too."""
+    form = {"domain": "vclinic.vsee.me", "slug": "via-form", "name": "Via form", "default": "1"}
+    resp = requests.post(fresh.url("/api_v3/rooms"), data=form, headers=AUTH, timeout=10)
+    assert resp.status_code == 200 and judged(resp, "createRoom", {}, {}, form) == []
+    body = {"domain": "vclinic.vsee.me", "slug": "via-json", "name": "Via JSON", "default": True}
+    resp = requests.post(fresh.url("/api_v3/rooms"), json=body, headers=AUTH, timeout=10)
+    assert resp.status_code == 200 and judged(resp, "createRoom", {}, {}, body) == []
+
+
+def test_errors_over_http_keep_the_shape(fresh: Server) -> None:
+    """Through waitress, too, refusals are JSON errors: 401, 403, 404, 405, 413."""
+    too_big, json_auth = b"x" * (1024 * 1024 + 1), {**AUTH, "Content-Type": "application/json"}
+    cases = [
+        (requests.post(fresh.url("/api_v3/rooms"), json={"domain": "d", "slug": "s", "name": "n"}, timeout=10), 401),
+        (requests.post(fresh.url("/api_v3/rooms"), json={}, headers={"X-ApiToken": WELL_TOKEN}, timeout=10), 403),
+        (requests.get(fresh.url("/api_v3/rooms/nope"), timeout=10), 404),
+        (requests.get(fresh.url("/nowhere"), timeout=10), 404),
+        (requests.put(fresh.url("/api_v3/rooms"), timeout=10), 405),
+        (requests.post(fresh.url("/api_v3/rooms"), data=too_big, headers=json_auth, timeout=30), 413),
+    ]
+    for resp, status in cases:
+        assert resp.status_code == status, (status, resp.status_code, resp.text[:200])
+        assert resp.headers["Content-Type"].startswith("application/json"), resp.headers["Content-Type"]
+        body = resp.json()
+        assert body["code"] == status and isinstance(body["message"], str)
+
+
+def test_oversized_query_over_http_is_a_4xx_in_the_error_shape(fresh: Server) -> None:
+    """A huge query string is the client's fault: some 4xx, and like every error, `{"code", "message"}` JSON.
+
+    300 KB exceeds waitress's default request-header limit (256 KB), so this checks the server as deployed.
+    """
+    resp = requests.get(fresh.url("/api_v3/rooms"), params={"q": "a" * 300_000}, timeout=30)
+    assert 400 <= resp.status_code < 500, resp.status_code
+    assert resp.headers.get("Content-Type", "").startswith("application/json"), (
+        resp.status_code,
+        resp.headers.get("Content-Type"),
+        resp.text[:120],
+    )
+    body = resp.json()
+    assert isinstance(body.get("code"), int) and isinstance(body.get("message"), str)
+
+
+def test_request_log_goes_to_stderr_without_the_token(fresh: Server) -> None:
+    """The CLI logs each call; the token sent on writes is never written out."""
+    requests.post(fresh.url("/api_v3/users/1002/rooms"), files=_form({"code": "ceproom1"}), headers=AUTH, timeout=10)
+    deadline = time.monotonic() + 10
+    while "/api_v3/users/1002/rooms" not in fresh.stderr.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "no log line for the call"
+        time.sleep(0.05)
+    assert TOKEN not in fresh.stderr.read_text(errors="replace")
+
+
+# ------------------------------------------------------------------ failure modes
+
+
+def _copy_fixtures(tmp_path: Path) -> Path:
+    root = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, root)
+    return root
+
+
+def _edit_yaml(file: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    edit(data)
+    file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _room_id_as_number(root: Path) -> str:
+    _edit_yaml(root / "accounts" / "vclinic.yaml", lambda d: d["rooms"][0].__setitem__("id", 171))
+    return "vclinic.yaml"
+
+
+def _queue_breaking_arithmetic(root: Path) -> str:
+    _edit_yaml(root / "accounts" / "wellclinic.yaml", lambda d: d["queues"]["uc7k2"].update(before_me=9, length=2))
+    return "wellclinic.yaml"
+
+
+def _invalid_yaml(root: Path) -> str:
+    (root / "accounts" / "wellclinic.yaml").write_text("account: [unclosed\n", encoding="utf-8")
+    return "wellclinic.yaml"
+
+
+def _invalid_utf8(root: Path) -> str:
+    file = root / "accounts" / "wellclinic.yaml"
+    file.write_bytes(file.read_bytes() + b"\n# caf\xe9 (latin-1)\n")
+    return "wellclinic.yaml"
+
+
+def _user_not_a_mapping(root: Path) -> str:
+    _edit_yaml(root / "accounts" / "vclinic.yaml", lambda d: d["users"].append("85742"))
+    return "vclinic.yaml"
+
+
+def _no_accounts(root: Path) -> str:
+    shutil.rmtree(root / "accounts")
+    return str(root)
+
+
+BAD_FIXTURES = [_room_id_as_number, _queue_breaking_arithmetic, _invalid_yaml, _invalid_utf8, _user_not_a_mapping,
+                _no_accounts]
+
+
+@pytest.mark.parametrize("breaker", BAD_FIXTURES, ids=[b.__name__.lstrip("_") for b in BAD_FIXTURES])
+def test_bad_fixture_folder_exits_non_zero_naming_the_file(tmp_path: Path, breaker: Callable[[Path], str]) -> None:
+    """A broken seed must stop start-up with a message that says which file to fix (not a bare traceback)."""
+    root = _copy_fixtures(tmp_path)
+    named = breaker(root)
+    done = subprocess.run(
+        mock_command("--fixtures", str(root), "--port", str(free_port())),
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert "Traceback" not in done.stderr, done.stderr[-800:]
+    assert named in output, output[-800:]
+
+
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [
+        (["--latency", "abc"], "abc"),
+        (["--latency", "300-100"], "300-100"),
+        (["--latency", "-5"], "latency"),
+        (["--error-rate", "1.5"], "error"),
+        (["--error-rate", "often"], "often"),
+        (["--port", "http"], "port"),
+    ],
+)
+def test_bad_arguments_are_rejected_by_argparse(args: list[str], mentions: str) -> None:
+    """Bad option values fail fast with argparse's usage error (exit 2), before anything is served."""
+    done = subprocess.run(
+        mock_command(*args), cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert "usage: vsee-mock" in done.stderr
+    assert mentions in done.stderr, done.stderr
