@@ -38,7 +38,7 @@ def rule_examples(test: F) -> F:
         # Shrinking a failure costs many more writes; against a live deployment the first failure is reported.
         phases=tuple(Phase) if current.in_process else (Phase.explicit, Phase.generate),
     )(test)
-    return hypothesis.seed(current.seed)(test) if current.seed is not None else test
+    return hypothesis.seed(current.seed)(test)
 
 
 def unique_slug(stem: str = "") -> str:

@@ -62,8 +62,7 @@ def load_schema(target: Target) -> Any:
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         database="none",
     )
-    if current.seed is not None:
-        schema.config.seed = current.seed
+    schema.config.seed = current.seed
     schema.config.operations.operations.extend(OperationConfig.from_dict(t) for t in TUNING)
     return schema
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -88,20 +88,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         state.note(f"{len(writes)} write tests deselected: pass --allow-writes to run them against --base-url")
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Defence in depth: whatever a failure prints, the token is replaced before any report sees it."""
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Defence in depth: whatever a failure prints (a server may echo the token), it is redacted before the
+    terminal, JUnit or any other reporter sees the report."""
+    _scrub_report(report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node: Any, call: Any, report: pytest.TestReport) -> None:
+    """schemathesis rewrites a failure's text here, after logreport: redact again, last."""
+    _scrub_report(report)
+
+
+def _scrub_report(report: pytest.TestReport) -> None:
     secrets = state.settings().secrets
     if not secrets:
         return
     if report.longrepr is not None:
         text = str(report.longrepr)
         if any(s in text for s in secrets):
-            for secret in secrets:
-                text = text.replace(secret, REDACTED)
-            report.longrepr = text
+            report.longrepr = _scrub(text, secrets)
     report.sections = [(title, _scrub(body, secrets)) for title, body in report.sections]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,7 @@ class SuiteSettings:
     room_code: str | None
     user_id: str | None
     profile: Profile
-    seed: int | None
+    seed: int  # chosen at random when not given, and printed, so every run can be reproduced
     report_path: str | None
     app_factory: str | None
 
@@ -80,7 +81,7 @@ def from_options(option: Any) -> SuiteSettings:
         room_code=option.contract_room_code,
         user_id=option.contract_user_id,
         profile=PROFILES[option.contract_profile],
-        seed=option.contract_seed,
+        seed=option.contract_seed if option.contract_seed is not None else random.randrange(2**31),
         report_path=option.contract_report,
         app_factory=option.contract_app,
     )

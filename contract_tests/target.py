@@ -215,7 +215,7 @@ class Target:
             return
         for violation in violations:
             self.ledger.failures[violation.rule] += 1
-        seed = f"\n  seed: rerun with --contract-seed {self.settings.seed}" if self.settings.seed is not None else ""
+        seed = f"\n  seed: rerun with --contract-seed {self.settings.seed}"
         lines = [str(v) for v in violations] + [f"  {e.describe()}" for e in exchanges]
         message = "\n".join(lines) + seed
         for secret in self.settings.secrets:

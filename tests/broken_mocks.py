@@ -10,13 +10,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import tempfile
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from flask import Flask
 
 from mock_server import create_app
 from mock_server.errors import ApiError
+from mock_server.fixtures import DEFAULT_FIXTURES
 from mock_server.handlers import HANDLERS, Call, Reply
 
 Handler = Callable[[Call], Reply]
@@ -360,6 +365,45 @@ def error_without_message() -> Flask:
         return json.dumps({"error": body["message"]}).encode() if "message" in body else raw
 
     return _rewrite_body(_app(), lambda m, p: "/rooms/" in p, edit)
+
+
+# ---------------------------------------------------------------- not rule breaches: for the plugin's own tests
+
+
+def leaky_errors() -> Flask:
+    """Error bodies echo the caller's token and carry a string `code`: the suite must fail without printing it."""
+
+    def edit_for(environ: dict[str, Any]) -> Callable[[bytes], bytes]:
+        def edit(raw: bytes) -> bytes:
+            body = json.loads(raw)
+            if "message" not in body:
+                return raw
+            token = environ.get("HTTP_X_APITOKEN", "")
+            return json.dumps({"code": str(body["code"]), "message": f"{body['message']} (token {token})"}).encode()
+
+        return edit
+
+    app = _app()
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        wrapped = Flask("leaky")
+        wrapped.wsgi_app = inner  # type: ignore[method-assign]
+        return _rewrite_body(wrapped, lambda m, p: True, edit_for(environ)).wsgi_app(environ, start_response)
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+def empty_clinic() -> Flask:
+    """A clinic with one user and no rooms: discovery finds nothing, so rules that need a room are skipped."""
+    root = Path(tempfile.mkdtemp(prefix="empty-clinic-"))
+    (root / "accounts").mkdir()
+    source = yaml.safe_load((DEFAULT_FIXTURES / "accounts" / "vclinic.yaml").read_text())
+    admin = next(u for u in source["users"] if u["id"] == source["account"]["admin_user_id"])
+    empty = {"account": source["account"], "users": [admin], "rooms": [], "queues": {}, "defaults": {}}
+    (root / "accounts" / "vclinic.yaml").write_text(yaml.safe_dump(empty))
+    return create_app({"fixtures_dir": root, "seed": 7})
 
 
 VARIANTS: dict[str, Callable[[], Flask]] = {

@@ -7,6 +7,8 @@ always terminated in the fixture's teardown.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -341,3 +344,64 @@ def test_bad_arguments_are_rejected_by_argparse(args: list[str], mentions: str) 
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert "usage: vsee-mock" in done.stderr
     assert mentions in done.stderr, done.stderr
+
+
+# ------------------------------------------------------------------ the README's curl block, line by line
+
+
+def _readme_curls() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("The docs' own calls", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.startswith("curl ")]
+
+
+def _operation_for(method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The operation (and path parameters) a URL path belongs to, matched against the spec's templates."""
+    for op in CONTRACT.spec.operations.values():
+        for base in op.local_base_paths():
+            pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(base + op.path)) + "$"
+            match = re.match(pattern, path)
+            if match and op.method == method:
+                return op.operation_id, match.groupdict()
+    return None
+
+
+def test_readme_has_the_documented_curl_calls() -> None:
+    curls = _readme_curls()
+    assert len(curls) >= 10
+    assert {"GET", "POST", "DELETE"} <= {shlex.split(c)[2] for c in curls}
+
+
+def _send_curl(line: str, port: int) -> tuple[str, str, requests.Response, dict[str, str] | None]:
+    """Send one README curl line the way curl would, to the mock on `port`."""
+    words = shlex.split(line)[1:]
+    method, headers, form, url = "GET", {}, {}, ""
+    while words:
+        word = words.pop(0)
+        if word == "-X":
+            method = words.pop(0)
+        elif word == "-H":
+            name, _, value = words.pop(0).partition(": ")
+            headers[name] = value
+        elif word == "--form":
+            key, _, value = words.pop(0).partition("=")
+            form[key] = (None, value)
+        else:
+            url = word.replace("127.0.0.1:4010", f"127.0.0.1:{port}")
+    resp = requests.request(method, url, headers=headers, files=form or None, timeout=10)
+    return method, urlsplit(url).path, resp, ({k: v for k, (_, v) in form.items()} or None)
+
+
+def test_readme_curl_examples_answer_within_the_contract_in_order(fresh: Server) -> None:
+    """The README's curl block, run top to bottom against a live vsee-mock; every exchange must satisfy the spec."""
+    for line in _readme_curls():
+        method, path, resp, sent = _send_curl(line, fresh.port)
+        if path.startswith("/__mock__"):
+            assert resp.status_code == 200, (line, resp.text)
+            continue
+        found = _operation_for(method, path)
+        assert found is not None, f"{method} {path} is no operation of the contract"
+        operation_id, params = found
+        expected = 404 if "Prefer: code=404" in line else 200
+        assert resp.status_code == expected, (line, resp.text)
+        assert judged(resp, operation_id, params, sent=sent) == [], line

@@ -7,23 +7,16 @@ Every run goes through the suite's real command line (`python -m pytest --pyargs
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from broken_mocks import VARIANTS
+from suite_runner import ACCOUNT, http_args, run_suite, served
 
-TESTS = Path(__file__).resolve().parent
-ACCOUNT = ("vclinic", "83ec6843c3af534c551ab609d869dd82")
 # variant -> (what the output must name, the suite's tests that exercise it)
 EXPECTED = {
     "wrong_room": ("room-is-the-requested-one", "get_room_returns"),
@@ -54,54 +47,6 @@ def test_every_variant_has_an_expectation() -> None:
     assert set(EXPECTED) == set(VARIANTS)
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VSEE_", "PYTEST_", "GITHUB_STEP"))}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # let the suite's processes reuse compiled asserts
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
-    return env
-
-
-def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-q", "-p", "no:cacheprovider",
-               "--contract-profile", "quick", "--contract-seed", "1", *args]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, env=_env(), cwd=TESTS.parent, timeout=300)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def served(variant: str | None) -> Iterator[str]:
-    """A variant (or the correct mock) under waitress on 127.0.0.1, for the duration of the block."""
-    port = _free_port()
-    factory = f"broken_mocks.{variant}()" if variant else "mock_server.create_app()"
-    code = f"import waitress, broken_mocks, mock_server; waitress.serve({factory}, host='127.0.0.1', port={port})"
-    process = subprocess.Popen([sys.executable, "-c", code], env=_env(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}/api_v3"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/rooms", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{variant or 'mock'} did not start on port {port}") from None
-                time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _http_args(base: str) -> list[str]:
-    return ["--base-url", base, "--allow-writes", "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1]]
-
-
 def _in_process(variant: str | None) -> subprocess.CompletedProcess[str]:
     if variant is None:
         return run_suite()
@@ -110,7 +55,7 @@ def _in_process(variant: str | None) -> subprocess.CompletedProcess[str]:
 
 def _over_http(variant: str | None) -> subprocess.CompletedProcess[str]:
     with served(variant) as base:
-        return run_suite(*_http_args(base), *(["-k", EXPECTED[variant][1]] if variant else []))
+        return run_suite(*http_args(base), *(["-k", EXPECTED[variant][1]] if variant else []))
 
 
 def _all(run: Callable[[str | None], subprocess.CompletedProcess[str]]) -> dict[str | None, Any]:

@@ -1,0 +1,69 @@
+"""Run the contract suite through its real command line, against the in-process mock or a server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+TESTS = Path(__file__).resolve().parent
+ACCOUNT = ("vclinic", "83ec6843c3af534c551ab609d869dd82")
+
+
+def suite_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VSEE_", "PYTEST_", "GITHUB_STEP"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # let the suite's processes reuse compiled asserts
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m pytest --pyargs contract_tests` (quick profile, seed 1) with `args`, as a user would run it."""
+    command = [sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-q", "-p", "no:cacheprovider",
+               "--contract-profile", "quick", "--contract-seed", "1", *args]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, env={**suite_env(), **(env or {})},
+                          cwd=TESTS.parent, timeout=300)  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served(variant: str | None) -> Iterator[str]:
+    """A variant (or the correct mock) under waitress on 127.0.0.1, for the duration of the block."""
+    port = free_port()
+    factory = f"broken_mocks.{variant}()" if variant else "mock_server.create_app()"
+    code = f"import waitress, broken_mocks, mock_server; waitress.serve({factory}, host='127.0.0.1', port={port})"
+    process = subprocess.Popen([sys.executable, "-c", code], env=suite_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}/api_v3"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{base}/rooms", timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{variant or 'mock'} did not start on port {port}") from None
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def http_args(base: str) -> list[str]:
+    return ["--base-url", base, "--allow-writes", "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1]]
+
+
