@@ -7,8 +7,9 @@ Tuning, per operation, where a check cannot tell a fault from undocumented-but-l
   its slug already exists in the domain (documented), and a real clinic may refuse a domain it does not own.
 - removeUserRoom: `positive_data_acceptance` also accepts 400: the body's `code` must equal `room_code`, which
   JSON Schema cannot say.
-- createRoom / addUserRoom: a negative case that only breaks the optional `default` boolean is not held to
-  `negative_data_rejection` (a lenient server may coerce `default=AAA`); every other negation still is.
+- createRoom / addUserRoom: a negative case that only breaks the optional `default` boolean (or writes it as a
+  form's `0`/`1`, which the contract's form convention accepts) is not held to `negative_data_rejection`: a
+  lenient server may coerce `default=AAA`. Every other negation still is.
 - The auth probes of `ignored_auth` see the token because it is passed per call (never stored in a Case).
 """
 
@@ -26,8 +27,8 @@ from schemathesis.core.parameters import ParameterLocation
 from vsee_contract import RESPONSE_SCHEMA, DEFAULT_SPEC_PATH
 
 from . import state
-from .settings import ROOM_PREFIX
-from .target import Target
+from .discovery import unique_slug
+from .target import FORM_MEDIA, Target
 
 TUNING = [
     {"include-operation-id": "listRooms", "checks": {"negative_data_rejection": {"enabled": False}}},
@@ -42,7 +43,8 @@ TUNING = [
                                                                       "429"]}},  # fmt: skip
     },
 ]
-LENIENT_FIELDS = {("createRoom", "default"), ("addUserRoom", "default")}
+LENIENT_OPERATIONS = {"createRoom", "addUserRoom"}
+FORM_BOOLEANS = {"true", "false", "1", "0"}
 WRITE_IDS = {"createRoom", "addUserRoom", "removeUserRoom"}
 
 
@@ -84,7 +86,11 @@ def token_headers(target: Target, case: Case | None = None) -> dict[str, str]:
 
 
 def prepare(target: Target, case: Case) -> None:
-    """Before a generated write: count it, and give new rooms the suite's recognisable prefix."""
+    """Before a generated write: count it, and make new rooms' slug and code unique and recognisable.
+
+    Unique per call, so replaying an example against a deployment that keeps state gets the same answer
+    (hypothesis' state machine fails as flaky otherwise), and prefixed, so people can find what the suite made.
+    """
     operation_id = case.operation.definition.raw.get("operationId")
     if operation_id not in WRITE_IDS:
         return
@@ -92,17 +98,27 @@ def prepare(target: Target, case: Case) -> None:
     if operation_id == "createRoom" and isinstance(case.body, dict):
         for key in ("slug", "code"):
             value = case.body.get(key)
-            if isinstance(value, str) and value and not value.startswith(ROOM_PREFIX):  # keep "" invalid
-                case.body[key] = ROOM_PREFIX + case.body[key]
+            if isinstance(value, str) and value:  # "" stays "", so a negative case stays negative
+                case.body[key] = f"{unique_slug()}-{value}"
 
 
 def lenient_negation(case: Case) -> bool:
-    """True when the only negated part of a negative case is a field a lenient server may coerce."""
+    """True when a negative case only breaks a field a lenient server may coerce (`default` of the writes).
+
+    Either every mutation is at `default`, or the body is a form whose `default` is a documented form
+    spelling of a boolean (`true`/`false`/`1`/`0`): schemathesis calls `0` an integer, the contract's
+    form convention calls it false.
+    """
     meta = case.meta
-    if meta is None or not meta.generation.mode.is_negative:
+    operation_id = case.operation.definition.raw.get("operationId")
+    if meta is None or not meta.generation.mode.is_negative or operation_id not in LENIENT_OPERATIONS:
         return False
-    parameter = getattr(meta.phase.data, "parameter", None)
-    return (case.operation.definition.raw.get("operationId"), parameter) in LENIENT_FIELDS
+    mutations = getattr(meta.phase.data, "mutations", ())
+    if mutations and all(m.path[:1] == ("default",) for m in mutations):
+        return True
+    body = case.body if isinstance(case.body, dict) else {}
+    spelled = str(body.get("default", "")).lower() in FORM_BOOLEANS
+    return case.media_type in FORM_MEDIA and "default" in body and spelled
 
 
 def record(target: Target, case: Case, response: Response, checked: set[str]) -> None:
