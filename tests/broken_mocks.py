@@ -27,10 +27,26 @@ from mock_server.handlers import HANDLERS, Call, Reply
 Handler = Callable[[Call], Reply]
 
 
-def _app(**patches: Callable[[Handler], Handler]) -> Flask:
-    for operation_id, wrap in patches.items():
-        HANDLERS[operation_id] = wrap(HANDLERS[operation_id])
+Behaviour = Callable[[Handler, Call], Reply]
+
+
+def _app() -> Flask:
     return create_app({"strict": False, "seed": 7})
+
+
+def _variant(operation_id: str) -> Callable[[Behaviour], Callable[[], Flask]]:
+    """Turn `behaviour(inner_handler, call)` into a factory of the mock with that operation's handler replaced."""
+
+    def decorate(behaviour: Behaviour) -> Callable[[], Flask]:
+        def factory() -> Flask:
+            inner = HANDLERS[operation_id]
+            HANDLERS[operation_id] = lambda call: behaviour(inner, call)
+            return _app()
+
+        factory.__name__, factory.__doc__ = behaviour.__name__, behaviour.__doc__
+        return factory
+
+    return decorate
 
 
 def _rewrite_body(app: Flask, match: Callable[[str, str], bool], edit: Callable[[bytes], bytes],
@@ -56,235 +72,156 @@ def _rewrite_body(app: Flask, match: Callable[[str, str], bool], edit: Callable[
     return app
 
 
+def _providers_kept(inner: Handler, call: Call, code: str) -> Reply:
+    """Run the real handler, then put the room's providers back as they were."""
+    room = call.account.rooms.get(code)
+    before = list(room["provider_ids"]) if room else []
+    reply = inner(call)
+    if room is not None:
+        call.account.set_providers(room, before)
+    return reply
+
+
+def _with_query(call: Call, query: dict[str, Any]) -> Call:
+    return Call(call.account, dataclasses.replace(call.request, query=query), call.token_user)
+
+
 # ---------------------------------------------------------------- one variant per documented rule
 
 
-def wrong_room() -> Flask:
+@_variant("getRoom")
+def wrong_room(inner: Handler, call: Call) -> Reply:
     """GET /rooms/{code} returns another room (room-is-the-requested-one)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            status, body = inner(call)
-            others = [r for r in call.account.rooms.values() if r["code"] != call.request.path["code"]]
-            return (status, {"data": others[0]}) if status == 200 else (status, body)
-
-        return handler
-
-    return _app(getRoom=wrap)
+    status, body = inner(call)
+    others = [r for r in call.account.rooms.values() if r["code"] != call.request.path["code"]]
+    return (status, {"data": others[0]}) if status == 200 else (status, body)
 
 
-def create_not_stored() -> Flask:
+@_variant("createRoom")
+def create_not_stored(inner: Handler, call: Call) -> Reply:
     """POST /rooms answers with a room but forgets it (created-room-readable-and-listed)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            status, body = inner(call)
-            if status == 200:
-                call.account.rooms.pop(body["data"]["code"])
-            return status, body
-
-        return handler
-
-    return _app(createRoom=wrap)
+    status, body = inner(call)
+    if status == 200:
+        call.account.rooms.pop(body["data"]["code"])
+    return status, body
 
 
-def create_ignores_name() -> Flask:
+@_variant("createRoom")
+def create_ignores_name(inner: Handler, call: Call) -> Reply:
     """POST /rooms stores a name other than the one sent (created-room-echoes-input)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            status, body = inner(call)
-            if status == 200:
-                body["data"]["name"] = "Untitled room"
-            return status, body
-
-        return handler
-
-    return _app(createRoom=wrap)
+    status, body = inner(call)
+    if status == 200:
+        body["data"]["name"] = "Untitled room"
+    return status, body
 
 
-def duplicate_slug_accepted() -> Flask:
+@_variant("createRoom")
+def duplicate_slug_accepted(inner: Handler, call: Call) -> Reply:
     """The same slug again in the same domain creates a second room (duplicate-slug-refused)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            body = call.request.body or {}
-            twin = call.account.room_with_slug(body.get("domain", ""), body.get("slug", ""))
-            if twin is not None:
-                twin["slug"] += "\u200b"  # hide the first one from the uniqueness check, keep it listed
-                try:
-                    return inner(call)
-                finally:
-                    twin["slug"] = twin["slug"].rstrip("\u200b")
+    body = call.request.body or {}
+    twin = call.account.room_with_slug(body.get("domain", ""), body.get("slug", ""))
+    if twin is not None:
+        twin["slug"] += "\u200b"  # hide the first one from the uniqueness check, keep it listed
+        try:
             return inner(call)
+        finally:
+            twin["slug"] = twin["slug"].rstrip("\u200b")
+    return inner(call)
 
-        return handler
 
-    return _app(createRoom=wrap)
-
-
-def existing_code_overwritten() -> Flask:
+@_variant("createRoom")
+def existing_code_overwritten(inner: Handler, call: Call) -> Reply:
     """POST /rooms with a taken code replaces that room (existing-code-refused)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            code = (call.request.body or {}).get("code")
-            if code in call.account.rooms:
-                call.account.rooms.pop(code)
-            return inner(call)
-
-        return handler
-
-    return _app(createRoom=wrap)
+    code = (call.request.body or {}).get("code")
+    if code in call.account.rooms:
+        call.account.rooms.pop(code)
+    return inner(call)
 
 
-def association_not_listed() -> Flask:
+@_variant("addUserRoom")
+def association_not_listed(inner: Handler, call: Call) -> Reply:
     """POST /users/{id}/rooms leaves the room out of the user's rooms (association-listed-for-user)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            status, body = inner(call)
-            code = (call.request.body or {}).get("code")
-            if status == 200:
-                body = {"data": [r for r in body["data"] if r["code"] != code]}
-            return status, body
-
-        return handler
-
-    return _app(addUserRoom=wrap)
+    status, body = inner(call)
+    code = (call.request.body or {}).get("code")
+    if status == 200:
+        body = {"data": [r for r in body["data"] if r["code"] != code]}
+    return status, body
 
 
-def association_not_a_provider() -> Flask:
+@_variant("addUserRoom")
+def association_not_a_provider(inner: Handler, call: Call) -> Reply:
     """The association is answered but the user never joins the providers list (association-makes-provider)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            room = call.account.rooms.get((call.request.body or {}).get("code", ""))
-            before = list(room["provider_ids"]) if room else None
-            status, body = inner(call)
-            if room is not None and before is not None:
-                call.account.set_providers(room, before)
-            return status, body
-
-        return handler
-
-    return _app(addUserRoom=wrap)
+    return _providers_kept(inner, call, (call.request.body or {}).get("code", ""))
 
 
-def delete_keeps_provider() -> Flask:
+@_variant("removeUserRoom")
+def delete_keeps_provider(inner: Handler, call: Call) -> Reply:
     """DELETE /users/{id}/rooms/{room_code} answers 200 but the user stays a provider (association-makes-provider)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            room = call.account.rooms.get(call.request.path["room_code"])
-            before = list(room["provider_ids"]) if room else None
-            status, body = inner(call)
-            if room is not None and before is not None:
-                call.account.set_providers(room, before)
-            return status, body
-
-        return handler
-
-    return _app(removeUserRoom=wrap)
+    return _providers_kept(inner, call, call.request.path["room_code"])
 
 
-def default_not_exclusive() -> Flask:
+@_variant("addUserRoom")
+def default_not_exclusive(inner: Handler, call: Call) -> Reply:
     """default=true leaves the other rooms default too (default-room-exclusive)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            status, body = inner(call)
-            if status == 200 and (call.request.body or {}).get("default"):
-                for room in body["data"]:
-                    room["default"] = True
-            return status, body
-
-        return handler
-
-    return _app(addUserRoom=wrap)
+    status, body = inner(call)
+    if status == 200 and (call.request.body or {}).get("default"):
+        for room in body["data"]:
+            room["default"] = True
+    return status, body
 
 
-def page_ignores_limit() -> Flask:
+@_variant("listRooms")
+def page_ignores_limit(inner: Handler, call: Call) -> Reply:
     """GET /rooms returns limit + 1 items (page-within-limit)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            query = dict(call.request.query)
-            limit = query.pop("limit", None)
-            if limit is not None:
-                query["limit"] = min(limit + 1, 100)
-            return inner(Call(call.account, dataclasses.replace(call.request, query=query), call.token_user))
-
-        return handler
-
-    return _app(listRooms=wrap)
+    query = dict(call.request.query)
+    limit = query.pop("limit", None)
+    if limit is not None:
+        query["limit"] = min(limit + 1, 100)
+    return inner(_with_query(call, query))
 
 
-def pages_overlap() -> Flask:
+@_variant("listRooms")
+def pages_overlap(inner: Handler, call: Call) -> Reply:
     """Page n starts one item early, so neighbouring pages share an item (pages-partition-list)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            query = dict(call.request.query)
-            if "limit" in query and query.get("page", 1) > 1:
-                query["start"] = (query.pop("page") - 1) * query["limit"] - 1
-            return inner(Call(call.account, dataclasses.replace(call.request, query=query), call.token_user))
-
-        return handler
-
-    return _app(listRooms=wrap)
+    query = dict(call.request.query)
+    if "limit" in query and query.get("page", 1) > 1:
+        query["start"] = (query.pop("page") - 1) * query["limit"] - 1
+    return inner(_with_query(call, query))
 
 
-def page_past_end_not_empty() -> Flask:
+@_variant("listRooms")
+def page_past_end_not_empty(inner: Handler, call: Call) -> Reply:
     """A page past the end repeats the first page (page-past-end-empty)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            status, body = inner(call)
-            if status == 200 and not body["data"] and call.request.query.get("page", 1) > 1:
-                query = {**call.request.query, "page": 1}
-                return inner(Call(call.account, dataclasses.replace(call.request, query=query), call.token_user))
-            return status, body
-
-        return handler
-
-    return _app(listRooms=wrap)
+    status, body = inner(call)
+    if status == 200 and not body["data"] and call.request.query.get("page", 1) > 1:
+        query = {**call.request.query, "page": 1}
+        return inner(_with_query(call, query))
+    return status, body
 
 
-def queue_overflow() -> Flask:
+@_variant("getRoomQueue")
+def queue_overflow(inner: Handler, call: Call) -> Reply:
     """before_me is larger than the queue (queue-arithmetic)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            status, body = inner(call)
-            if status == 200:
-                body = {"data": {**body["data"], "before_me": body["data"]["length"] + 1}}
-            return status, body
-
-        return handler
-
-    return _app(getRoomQueue=wrap)
+    status, body = inner(call)
+    if status == 200:
+        body = {"data": {**body["data"], "before_me": body["data"]["length"] + 1}}
+    return status, body
 
 
-def unknown_room_found() -> Flask:
+@_variant("getRoom")
+def unknown_room_found(inner: Handler, call: Call) -> Reply:
     """An unknown room code answers 200 with a made-up room (unknown-resource-is-4xx)."""
+    try:
+        return inner(call)
+    except ApiError:
+        first = copy.deepcopy(next(iter(call.account.rooms.values())))
+        return 200, {"data": {**first, "code": call.request.path["code"]}}
 
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            try:
-                return inner(call)
-            except ApiError:
-                first = copy.deepcopy(next(iter(call.account.rooms.values())))
-                return 200, {"data": {**first, "code": call.request.path["code"]}}
-
-        return handler
-
-    return _app(getRoom=wrap)
 
 
 def token_not_checked() -> Flask:
     """Writes succeed without a valid token (writes-need-admin-token)."""
-    app = create_app({"strict": False, "seed": 7})
+    app = _app()
     token = next(iter(app.extensions["vsee_mock"].store.accounts.values())).admin_token
     inner = app.wsgi_app
 
@@ -296,60 +233,38 @@ def token_not_checked() -> Flask:
     return app
 
 
-def reads_need_token() -> Flask:
+@_variant("getRoomQueue")
+def reads_need_token(inner: Handler, call: Call) -> Reply:
     """The public reads demand a token (public-reads-need-no-token)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            raise ApiError(401, "Token required")
-
-        return handler
-
-    return _app(getRoomQueue=wrap)
+    raise ApiError(401, "Token required")
 
 
-def crash_on_search() -> Flask:
+@_variant("listRooms")
+def crash_on_search(inner: Handler, call: Call) -> Reply:
     """A search keyword makes GET /rooms fail with 500 (no-5xx)."""
+    if "q" in call.request.query:
+        raise ApiError(500, "search backend down")
+    return inner(call)
 
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            if "q" in call.request.query:
-                raise ApiError(500, "search backend down")
-            return inner(call)
-
-        return handler
-
-    return _app(listRooms=wrap)
 
 
 # ---------------------------------------------------------------- schema promises
 
 
-def list_item_without_code() -> Flask:
+@_variant("listRooms")
+def list_item_without_code(inner: Handler, call: Call) -> Reply:
     """GET /rooms items lack the required `code` (response-schema)."""
-
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            status, body = inner(call)
-            return status, {**body, "data": [{k: v for k, v in r.items() if k != "code"} for r in body["data"]]}
-
-        return handler
-
-    return _app(listRooms=wrap)
+    status, body = inner(call)
+    return status, {**body, "data": [{k: v for k, v in r.items() if k != "code"} for r in body["data"]]}
 
 
-def provider_id_as_number() -> Flask:
+@_variant("getRoomProvider")
+def provider_id_as_number(inner: Handler, call: Call) -> Reply:
     """GET /rooms/{code}/providers/{id} sends the id as a JSON number (response-schema)."""
+    status, body = inner(call)
+    return (status, {"data": {**body["data"], "id": int(body["data"]["id"])}}) if status == 200 else (
+        status, body)  # fmt: skip
 
-    def wrap(inner: Handler) -> Handler:
-        def handler(call: Call) -> Reply:
-            status, body = inner(call)
-            return (status, {"data": {**body["data"], "id": int(body["data"]["id"])}}) if status == 200 else (
-                status, body)  # fmt: skip
-
-        return handler
-
-    return _app(getRoomProvider=wrap)
 
 
 def queue_as_text() -> Flask:

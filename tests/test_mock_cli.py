@@ -24,14 +24,10 @@ import pytest
 import requests
 import yaml
 
-from vsee_contract import Contract
+from mock_helpers import CONTRACT, ROOT, TOKEN, VCLINIC, WELL_TOKEN
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
-CONTRACT = Contract.load()
-TOKEN = "83ec6843c3af534c551ab609d869dd82"
-WELL_TOKEN = "5f2b9c0e7a1d4e3f8b6a9c2d1e0f7a3b"
-AUTH = {"X-ApiToken": TOKEN, "X-AccountCode": "vclinic"}
+AUTH = {"X-ApiToken": TOKEN, "X-AccountCode": VCLINIC}
 STARTUP_DEADLINE = 30.0
 
 

@@ -13,20 +13,12 @@ from werkzeug.test import TestResponse
 
 from mock_server import create_app
 
-TOKEN = "83ec6843c3af534c551ab609d869dd82"
-AUTH = {"X-ApiToken": TOKEN}
-DOMAIN = "vclinic.vsee.me"
-ENCODINGS = ("json", "multipart", "form")
+from mock_helpers import AUTH, DOMAIN, ENCODINGS, all_rooms, create_room
 
 
 def _post_room(app: Flask, slug: str, encoding: str) -> TestResponse:
     """One POST /rooms from a client of its own (a browser tab, say)."""
-    client = app.test_client()
-    fields = {"domain": DOMAIN, "slug": slug, "name": f"Room {slug}"}
-    if encoding == "json":
-        return client.post("/api_v3/rooms", json=fields, headers=AUTH)
-    content_type = "multipart/form-data" if encoding == "multipart" else "application/x-www-form-urlencoded"
-    return client.post("/api_v3/rooms", data=fields, content_type=content_type, headers=AUTH)
+    return create_room(app.test_client(), slug, encoding)
 
 
 def _run_at_once(count: int, work: Callable[[int], TestResponse]) -> list[tuple[int, Any]]:
@@ -55,8 +47,7 @@ def _run_at_once(count: int, work: Callable[[int], TestResponse]) -> list[tuple[
 
 
 def _rooms_with_slug(app: Flask, slug: str) -> list[dict[str, Any]]:
-    state = app.test_client().get("/__mock__/state").get_json()["data"]
-    return [r for a in state["accounts"] for r in a["rooms"] if r["slug"] == slug]
+    return [r for r in all_rooms(app.test_client()) if r["slug"] == slug]
 
 
 def test_fifty_threads_creating_one_slug_make_exactly_one_room() -> None:

@@ -7,51 +7,14 @@ import time
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from mock_server import MockConfig, create_app
-from vsee_contract import Contract
 
-CONTRACT = Contract.load()
-TOKEN = "83ec6843c3af534c551ab609d869dd82"
-WELL_TOKEN = "5f2b9c0e7a1d4e3f8b6a9c2d1e0f7a3b"
-AUTH = {"X-ApiToken": TOKEN}
+from mock_helpers import AUTH, CONTRACT, TOKEN, WELL_TOKEN, assert_error, room_slugs
+
 ORIGIN = "http://localhost:3000"
 NEW_ROOM = {"domain": "vclinic.vsee.me", "slug": "prefer-201", "name": "Prefer 201"}
-
-
-@pytest.fixture(scope="module")
-def shared_app() -> Flask:
-    """One default app per module: building one costs ~60 ms."""
-    return create_app()
-
-
-@pytest.fixture
-def client(shared_app: Flask) -> FlaskClient:
-    """A client of the shared app, reset to the fixtures."""
-    client = shared_app.test_client()
-    assert client.post("/__mock__/reset").status_code == 200
-    return client
-
-
-def assert_error(resp: TestResponse, status: int | None = None) -> dict[str, Any]:
-    """A JSON `{"code": int, "message": str}` with `status` (or any 4xx)."""
-    assert resp.mimetype == "application/json", (resp.status_code, resp.data[:200])
-    body = resp.get_json()
-    assert isinstance(body, dict) and set(body) == {"code", "message"}, body
-    assert type(body["code"]) is int and isinstance(body["message"], str) and body["message"], body
-    if status is None:
-        assert 400 <= resp.status_code < 500, (resp.status_code, body)
-    else:
-        assert resp.status_code == status and body["code"] == status, (resp.status_code, body)
-    return body
-
-
-def slugs(client: FlaskClient) -> list[str]:
-    accounts = client.get("/__mock__/state").get_json()["data"]["accounts"]
-    return [room["slug"] for account in accounts for room in account["rooms"]]
 
 
 # ------------------------------------------------------------------ CORS
@@ -158,7 +121,7 @@ def test_prefer_code_201_really_creates(client: FlaskClient) -> None:
     room = resp.get_json()["data"]
     assert CONTRACT.judge("createRoom", 201, resp.content_type, resp.get_json(), {}, {}, NEW_ROOM) == []
     assert client.get(f"/api_v3/rooms/{room['code']}").get_json()["data"]["slug"] == "prefer-201"
-    assert "prefer-201" in slugs(client)
+    assert "prefer-201" in room_slugs(client)
     again = client.post("/api_v3/rooms", json=NEW_ROOM, headers={**AUTH, "Prefer": "code=201"})
     assert again.status_code == 400, "the real rules still apply under Prefer: code=201"
 

@@ -13,102 +13,35 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from mock_server import MockConfig, create_app
-from vsee_contract import Contract, rules
+from vsee_contract import rules
 
-CONTRACT = Contract.load()
-VCLINIC, TOKEN, ADMIN, DOMAIN = "vclinic", "83ec6843c3af534c551ab609d869dd82", "85741", "vclinic.vsee.me"
-WELL, WELL_TOKEN = "wellclinic", "5f2b9c0e7a1d4e3f8b6a9c2d1e0f7a3b"
-WELL_ADMIN, WELL_DOMAIN = "20001", "wellclinic.vsee.me"
-AUTH = {"X-ApiToken": TOKEN}
-WELL_AUTH = {"X-ApiToken": WELL_TOKEN, "X-AccountCode": WELL}
-ENCODINGS = ["multipart", "form", "json"]
+from mock_helpers import (
+    ADMIN,
+    AUTH,
+    CONTRACT,
+    DOMAIN,
+    ENCODINGS,
+    TOKEN,
+    VCLINIC,
+    WELL,
+    WELL_ADMIN,
+    WELL_AUTH,
+    WELL_DOMAIN,
+    WELL_TOKEN,
+    assert_error,
+    create_room,
+    judge,
+    send,
+    state,
+)
+
 GENERATED_CODE = re.compile(r"^[a-z0-9]{5}$")
 
 
-@pytest.fixture(scope="module")
-def shared_app() -> Flask:
-    """One app per module: building one costs ~60 ms (YAML fixtures, compiled validators)."""
-    return create_app()
-
-
-@pytest.fixture
-def app(shared_app: Flask) -> Flask:
-    """The shared app, reset to the fixtures so every test starts from the same state."""
-    assert shared_app.test_client().post("/__mock__/reset").status_code == 200
-    return shared_app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 # ------------------------------------------------------------------ helpers
-
-
-def send(
-    client: FlaskClient,
-    method: str,
-    path: str,
-    fields: Mapping[str, Any] | None = None,
-    encoding: str = "json",
-    headers: Mapping[str, str] | None = None,
-) -> TestResponse:
-    """One API call with `fields` as a body in `encoding` (form encodings turn booleans into `true`/`false`)."""
-    kwargs: dict[str, Any] = {"headers": dict(headers or {})}
-    if fields is not None:
-        if encoding == "json":
-            kwargs["json"] = dict(fields)
-        else:
-            kwargs["data"] = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in fields.items()}
-            kwargs["content_type"] = (
-                "multipart/form-data" if encoding == "multipart" else "application/x-www-form-urlencoded"
-            )
-    return client.open("/api_v3" + path, method=method, **kwargs)
-
-
-def create_room(
-    client: FlaskClient, slug: str, encoding: str = "json", headers: Mapping[str, str] = AUTH, **extra: Any
-) -> TestResponse:
-    fields = {"domain": extra.pop("domain", DOMAIN), "slug": slug, "name": extra.pop("name", f"Room {slug}"), **extra}
-    return send(client, "POST", "/rooms", fields, encoding, headers)
-
-
-def judge(
-    operation_id: str,
-    resp: TestResponse,
-    path: Mapping[str, str],
-    query: Mapping[str, Any] | None = None,
-    sent: Mapping[str, Any] | None = None,
-) -> list[Any]:
-    """What the contract core finds wrong with this exchange (an empty list when nothing)."""
-    body = resp.get_json(silent=True) if resp.data else None
-    return CONTRACT.judge(operation_id, resp.status_code, resp.content_type, body, path, query or {}, sent)
-
-
-def assert_error(resp: TestResponse, status: int | None = None) -> dict[str, Any]:
-    """A JSON `{"code": int, "message": str}` with `status` (or any 4xx)."""
-    assert resp.mimetype == "application/json", (resp.status_code, resp.data[:200])
-    body = resp.get_json()
-    assert isinstance(body, dict) and set(body) == {"code", "message"}, body
-    assert type(body["code"]) is int and isinstance(body["message"], str) and body["message"], body
-    if status is None:
-        assert 400 <= resp.status_code < 500, (resp.status_code, body)
-    else:
-        assert resp.status_code == status, (resp.status_code, body)
-        assert body["code"] == status, body
-    return body
-
-
-def state(client: FlaskClient) -> dict[str, Any]:
-    resp = client.get("/__mock__/state")
-    assert resp.status_code == 200
-    return resp.get_json()["data"]
 
 
 def account_state(client: FlaskClient, code: str = VCLINIC) -> dict[str, Any]:
@@ -126,9 +59,6 @@ def provider_ids(client: FlaskClient, code: str, headers: Mapping[str, str] | No
     assert resp.status_code == 200, resp.get_json()
     return [p["id"] for p in resp.get_json()["data"]]
 
-
-def defaults_of(user_rooms: list[dict[str, Any]]) -> list[str]:
-    return [r["code"] for r in user_rooms if r["default"] is True]
 
 
 # ------------------------------------------------------------------ createRoom

@@ -9,21 +9,18 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from mock_server import create_app
 from mock_server.handlers import HANDLERS
 from vsee_contract import load_spec
 
-ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "83ec6843c3af534c551ab609d869dd82"
-AUTH = {"X-ApiToken": TOKEN}
+from mock_helpers import AUTH, ROOT, assert_error, room_slugs
+
 SPEC = load_spec(ROOT / "openapi.yaml")
 ONE_MB = 1024 * 1024
 
@@ -38,42 +35,6 @@ SAMPLE_PATHS: dict[str, str] = {
     "addUserRoom": "/users/85741/rooms",
     "removeUserRoom": "/users/85741/rooms/b4vjj",
 }
-
-
-@pytest.fixture(scope="module")
-def shared_app() -> Flask:
-    """One app per module: building one costs ~60 ms (YAML fixtures, compiled validators)."""
-    return create_app()
-
-
-@pytest.fixture
-def app(shared_app: Flask) -> Flask:
-    """The shared app, reset to the fixtures so every test starts from the same state."""
-    assert shared_app.test_client().post("/__mock__/reset").status_code == 200
-    return shared_app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-def assert_error(resp: TestResponse, status: int | None = None) -> dict[str, Any]:
-    """The response is a JSON error `{"code": int, "message": str}` (with `status`, or any 4xx when None)."""
-    assert resp.mimetype == "application/json", (resp.status_code, resp.content_type, resp.data[:200])
-    body = resp.get_json()
-    assert isinstance(body, dict) and set(body) == {"code", "message"}, body
-    assert type(body["code"]) is int and isinstance(body["message"], str) and body["message"], body
-    if status is None:
-        assert 400 <= resp.status_code < 500, (resp.status_code, body)
-    else:
-        assert resp.status_code == status and body["code"] == status, (resp.status_code, body)
-    return body
-
-
-def room_slugs(client: FlaskClient) -> list[str]:
-    state = client.get("/__mock__/state").get_json()["data"]
-    return [room["slug"] for account in state["accounts"] for room in account["rooms"]]
 
 
 def flask_style(template: str) -> str:

@@ -19,13 +19,12 @@ from werkzeug.test import TestResponse
 
 from mock_server import create_app, handlers
 from mock_server.handlers import Call
-from vsee_contract import Contract
 
-CONTRACT = Contract.load()
-TOKEN = "83ec6843c3af534c551ab609d869dd82"
-WELL_TOKEN = "5f2b9c0e7a1d4e3f8b6a9c2d1e0f7a3b"
-AUTH = {"X-ApiToken": TOKEN}
+from mock_helpers import AUTH, CONTRACT, WELL_TOKEN, body_kwargs, judge
+
 Handler = Callable[[Call], tuple[int, Any]]
+# (operationId, broken handler, method, url, client kwargs, the rule strict mode must name)
+BrokenCase = tuple[str, Handler, str, str, dict[str, Any], str]
 
 
 def queue_breaking_arithmetic(call: Call) -> tuple[int, Any]:
@@ -76,7 +75,7 @@ def remove_answering_a_list(call: Call) -> tuple[int, Any]:
     return 200, []
 
 
-BROKEN: list[tuple[str, Handler, str, str, dict[str, Any], str]] = [
+BROKEN: list[BrokenCase] = [
     ("getRoomQueue", queue_breaking_arithmetic, "GET", "/api_v3/rooms/ceproom1/queue", {}, "queue-arithmetic"),
     ("getRoom", room_other_than_asked, "GET", "/api_v3/rooms/ceproom1", {}, "room-is-the-requested-one"),
     ("getRoom", room_other_than_asked, "GET", "/api_v4/rooms/room1_code", {}, "room-is-the-requested-one"),
@@ -129,21 +128,25 @@ def _recording(handler: Handler, replies: list[tuple[int, Any]]) -> Handler:
     return recorded
 
 
-@pytest.mark.parametrize(("operation_id", "broken", "method", "url", "kwargs", "rule"), BROKEN, ids=IDS)
-def test_strict_mode_turns_a_broken_answer_into_a_500_naming_the_rule(
-    monkeypatch: pytest.MonkeyPatch,
-    operation_id: str,
-    broken: Handler,
-    method: str,
-    url: str,
-    kwargs: dict[str, Any],
-    rule: str,
-) -> None:
-    """The handler is swapped before create_app; strict mode must catch what it answers."""
+def _call_broken(
+    monkeypatch: pytest.MonkeyPatch, case: BrokenCase, strict: bool
+) -> tuple[TestResponse, list[tuple[int, Any]]]:
+    """Swap the case's broken handler in before create_app, make its call, and return the response and the
+    handler's replies."""
+    operation_id, broken, method, url, kwargs, _ = case
     replies: list[tuple[int, Any]] = []
     monkeypatch.setitem(handlers.HANDLERS, operation_id, _recording(broken, replies))
-    client = create_app({"strict": True}).test_client()
-    resp = client.open(url, method=method, **copy.deepcopy(kwargs))
+    client = create_app({"strict": strict}).test_client()
+    return client.open(url, method=method, **copy.deepcopy(kwargs)), replies
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=IDS)
+def test_strict_mode_turns_a_broken_answer_into_a_500_naming_the_rule(
+    monkeypatch: pytest.MonkeyPatch, case: BrokenCase
+) -> None:
+    """The handler is swapped before create_app; strict mode must catch what it answers."""
+    resp, replies = _call_broken(monkeypatch, case, strict=True)
+    rule = case[-1]
     assert len(replies) == 1, "the broken handler ran"
     assert resp.status_code == 500, (resp.status_code, resp.get_json())
     body = resp.get_json()
@@ -151,21 +154,10 @@ def test_strict_mode_turns_a_broken_answer_into_a_500_naming_the_rule(
     assert f"[{rule}]" in body["message"], body["message"]
 
 
-@pytest.mark.parametrize(("operation_id", "broken", "method", "url", "kwargs", "rule"), BROKEN, ids=IDS)
-def test_without_strict_the_broken_answer_goes_out_unchanged(
-    monkeypatch: pytest.MonkeyPatch,
-    operation_id: str,
-    broken: Handler,
-    method: str,
-    url: str,
-    kwargs: dict[str, Any],
-    rule: str,
-) -> None:
+@pytest.mark.parametrize("case", BROKEN, ids=IDS)
+def test_without_strict_the_broken_answer_goes_out_unchanged(monkeypatch: pytest.MonkeyPatch, case: BrokenCase) -> None:
     """strict=False is a pass-through: same status, same body as the handler returned."""
-    replies: list[tuple[int, Any]] = []
-    monkeypatch.setitem(handlers.HANDLERS, operation_id, _recording(broken, replies))
-    client = create_app({"strict": False}).test_client()
-    resp = client.open(url, method=method, **copy.deepcopy(kwargs))
+    resp, replies = _call_broken(monkeypatch, case, strict=False)
     assert len(replies) == 1
     status, body = replies[0]
     assert resp.status_code == status
@@ -221,25 +213,26 @@ def _exchanges() -> list[Exchange]:
          ("json", {"default": False})]
     ):
         sent = {"domain": "vclinic.vsee.me", "slug": f"judged-{i}", "name": f"Judged {i}", **extra}
-        out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, sent, _body(encoding, sent, AUTH)))
+        out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, sent, body_kwargs(encoding, sent, AUTH)))
     dup = {"domain": "vclinic.vsee.me", "slug": "judged-0", "name": "Again"}
-    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, dup, _body("multipart", dup, AUTH)))
+    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, dup, body_kwargs("multipart", dup, AUTH)))
     code_taken = {"domain": "vclinic.vsee.me", "slug": "judged-x", "name": "X", "code": "ceproom1"}
-    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, code_taken, _body("json", code_taken, AUTH)))
-    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, None, _body("json", dup, {})))
-    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, None, _body("json", dup, {"X-ApiToken": WELL_TOKEN})))
-    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, None, _body("json", {"slug": "x"}, AUTH)))
+    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, code_taken, body_kwargs("json", code_taken, AUTH)))
+    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, None, body_kwargs("json", dup, {})))
+    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, None,
+                body_kwargs("json", dup, {"X-ApiToken": WELL_TOKEN})))
+    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, None, body_kwargs("json", {"slug": "x"}, AUTH)))
     for user, code, encoding in [("1002", "ceproom1", "multipart"), ("-", "sandbox", "form"), ("401", "b4vjj", "json"),
                                  ("999", "ceproom1", "json"), ("401", "nope", "form")]:
         sent = {"code": code}
         out.append(("addUserRoom", "POST", f"/api_v3/users/{user}/rooms", {"id": user}, {}, sent,
-                    _body(encoding, sent, AUTH)))
+                    body_kwargs(encoding, sent, AUTH)))
     default = {"code": "example-room-code", "default": "1"}
     out.append(("addUserRoom", "POST", "/api_v3/users/826/rooms", {"id": "826"}, {}, None,
-                _body("multipart", default, AUTH)))
+                body_kwargs("multipart", default, AUTH)))
     for user, code, body in [("1002", "ceproom1", {"code": "ceproom1"}), ("85741", "b4vjj", None),
                              ("401", "room1_code", {"code": "b4vjj"}), ("401", "nope", None), ("999", "b4vjj", None)]:
-        kwargs = _body("form", body, AUTH) if body else {"headers": AUTH}
+        kwargs = body_kwargs("form", body, AUTH)
         out.append(("removeUserRoom", "DELETE", f"/api_v3/users/{user}/rooms/{code}", {"id": user, "room_code": code},
                     {}, body, kwargs))
     out.append(("removeUserRoom", "DELETE", "/api_v3/users/401/rooms/ceproom1", {"id": "401", "room_code": "ceproom1"},
@@ -248,19 +241,6 @@ def _exchanges() -> list[Exchange]:
         out.append(("getRoom", "GET", "/api_v3/rooms/ceproom1", {"code": "ceproom1"}, {}, None,
                     {"headers": {"Prefer": prefer}}))
     return out
-
-
-def _body(encoding: str, fields: dict[str, Any] | None, headers: dict[str, str]) -> dict[str, Any]:
-    if encoding == "json":
-        return {"json": fields, "headers": headers}
-    content_type = "multipart/form-data" if encoding == "multipart" else "application/x-www-form-urlencoded"
-    return {"data": fields, "content_type": content_type, "headers": headers}
-
-
-def _judge(resp: TestResponse, operation_id: str, params: dict[str, str], query: dict[str, Any],
-           sent: dict[str, Any] | None) -> list[Any]:
-    body = resp.get_json(silent=True) if resp.data else None
-    return CONTRACT.judge(operation_id, resp.status_code, resp.content_type, body, params, query, sent)
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -272,6 +252,6 @@ def test_every_answer_of_a_broad_session_satisfies_the_contract(strict: bool) ->
     for operation_id, method, url, params, query, sent, kwargs in exchanges:
         resp = client.open(url, method=method, **copy.deepcopy(kwargs))
         assert resp.status_code < 500, (method, url, resp.status_code, resp.get_json(silent=True))
-        assert _judge(resp, operation_id, params, query, sent) == [], (method, url, resp.get_json(silent=True))
+        assert judge(operation_id, resp, params, query, sent) == [], (method, url, resp.get_json(silent=True))
         operations_seen.add(operation_id)
     assert operations_seen == set(CONTRACT.spec.operations)
