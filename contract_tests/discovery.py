@@ -6,6 +6,7 @@ A missing precondition is a skip with the reason and the option that supplies it
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ NAMES = st.text(
 ).filter(lambda s: s.strip() == s and s != "")
 _run = uuid.uuid4().hex[:6]
 _counter = itertools.count(1)
+UNIQUE_PART = re.compile(rf"^{re.escape(ROOM_PREFIX)}{_run}-[0-9]+-?")
 
 
 def rule_examples(test: F) -> F:

@@ -27,7 +27,7 @@ from schemathesis.core.parameters import ParameterLocation
 from vsee_contract import RESPONSE_SCHEMA, DEFAULT_SPEC_PATH
 
 from . import state
-from .discovery import unique_slug
+from .discovery import UNIQUE_PART, unique_slug
 from .target import FORM_MEDIA, Target
 
 TUNING = [
@@ -99,7 +99,7 @@ def prepare(target: Target, case: Case) -> None:
         for key in ("slug", "code"):
             value = case.body.get(key)
             if isinstance(value, str) and value:  # "" stays "", so a negative case stays negative
-                case.body[key] = f"{unique_slug()}-{value}"
+                case.body[key] = f"{unique_slug()}-{UNIQUE_PART.sub('', value)}"  # a re-sent case: re-prefixed
 
 
 def lenient_negation(case: Case) -> bool:

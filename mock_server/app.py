@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from vsee_contract import Contract
 
 from .errors import error_body
+from .fast_reads import FastReads
 from .fixtures import load_fixtures
 from .routing import Router, json_response
 from .store import Store
@@ -76,6 +77,9 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     _add_admin_routes(app, runtime)
     _add_faults_and_log(app, runtime)
     _add_error_handlers(app)
+    if not cfg.latency and not cfg.error_rate:  # replays would skip the injected delay or fault
+        prefixes = {base + "/" for op in contract.spec.operations.values() for base in op.local_base_paths()}
+        app.wsgi_app = FastReads(app.wsgi_app, store, tuple(sorted(prefixes)))  # type: ignore[method-assign]
     CORS(
         app,
         origins=list(cfg.cors_origins),

@@ -144,6 +144,8 @@ class Router:
             )
             handler = HANDLERS.get(operation.operation_id)
             call = Call(account, parsed, token_user)
+            if operation.method != "GET":
+                self.store.changed()
             reply = handler(call) if handler else self._example(operation)
             # Serialise inside the lock so no other request changes the body under us.
             status, payload = with_status(reply, pref)

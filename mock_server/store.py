@@ -86,10 +86,16 @@ class Store:
         self._seed = seed
         self._clock = clock or (lambda: int(time.time()))
         self.accounts: dict[str, AccountState] = {}
+        self.version = 0  # bumped by every write and reset: what a cached read was made from
         self.reset()
+
+    def changed(self) -> None:
+        """Call under the lock after anything that may have changed the state."""
+        self.version += 1
 
     def reset(self) -> None:
         with self.lock:
+            self.changed()
             master = random.Random(self._seed)
             self.accounts = {
                 f.code: AccountState(f, random.Random(master.getrandbits(64)), self._clock) for f in self._fixtures

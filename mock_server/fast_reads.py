@@ -1,0 +1,77 @@
+"""A WSGI layer in front of Flask that replays GET responses while the state they were made from is unchanged.
+
+A read of the same URL, account and (absent) preference gets the very bytes Flask produced last time, as long
+as no write happened since: the response was validated (and, in strict mode, judged) when it was made, and the
+state version tells when it may no longer hold. Requests this cannot answer exactly (CORS, Prefer, fault
+injection) go to Flask as usual. Profiling showed Flask's request/response objects, validation and JSON encoding
+as most of a read's cost; a replay skips all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .store import Store
+
+log = logging.getLogger("vsee_mock")
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+MAX_ENTRIES = 4096
+BYPASS_HEADERS = ("HTTP_PREFER", "HTTP_ORIGIN")
+
+
+class FastReads:
+    """Serve repeated GETs from a cache keyed by request and invalidated by the store's version."""
+
+    def __init__(self, app: WSGIApp, store: Store, api_prefixes: tuple[str, ...]) -> None:
+        self.app = app
+        self.store = store
+        self.api_prefixes = api_prefixes
+        self._cache: dict[tuple[str, str, str], tuple[int, str, list[tuple[str, str]], bytes]] = {}
+        self._lock = threading.Lock()
+
+    def _key(self, environ: dict[str, Any]) -> tuple[str, str, str] | None:
+        if environ["REQUEST_METHOD"] != "GET" or any(h in environ for h in BYPASS_HEADERS):
+            return None
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        if not path.startswith(self.api_prefixes) or "__" in query:
+            return None
+        return path, query, environ.get("HTTP_X_ACCOUNTCODE", "")
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        key = self._key(environ)
+        if key is None:
+            return self.app(environ, start_response)
+        version = self.store.version
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == version:
+            started = time.perf_counter()
+            _, status, headers, body = hit
+            start_response(status, headers)
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "%s GET %s %s %.1fms account=%s token=%s (replayed)",
+                    environ.get("REMOTE_ADDR"),
+                    (key[0] + ("?" + key[1] if key[1] else "")).encode("unicode_escape").decode("ascii"),
+                    status.split(" ", 1)[0],
+                    (time.perf_counter() - started) * 1000,
+                    key[2] or "-",
+                    "set(redacted)" if environ.get("HTTP_X_APITOKEN") else "none",
+                )
+            return [body]
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
+            captured.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        body = b"".join(self.app(environ, capture))
+        if "status" in captured and self.store.version == version:
+            with self._lock:
+                if len(self._cache) >= MAX_ENTRIES:
+                    self._cache.clear()
+                self._cache[key] = (version, captured["status"], captured["headers"], body)
+        return [body]
