@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""One entry point that needs only Python >= 3.11 and pip: `python3 dev.py mock|test [args]`.
+"""One entry point that needs only Python >= 3.11 and pip: `python3 dev.py mock|test|bench [args]`.
 
 It creates .venv on first use (and again when pyproject.toml changes), installs the project with its test
 extra, then starts the mock server or runs the whole test suite.
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
-COMMANDS = {"mock": ["vsee-mock"], "test": ["pytest"]}
+COMMANDS = {"mock": ["vsee-mock"], "test": ["pytest"], "bench": ["python", "bench/run.py"]}
 
 
 def ensure_venv() -> None:
