@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,8 +143,11 @@ def wrk(binary: str, url: str, connections: int, duration: int, script: Path | N
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall time and exit code of a command run in a scratch folder (schemathesis leaves a cache behind)."""
     began = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, env={**os.environ, **(env or {})}, timeout=900)
+    with tempfile.TemporaryDirectory() as scratch:
+        result = subprocess.run(command, cwd=scratch, capture_output=True, env={**os.environ, **(env or {})},
+                                timeout=900)  # fmt: skip
     return time.perf_counter() - began, result.returncode
 
 
