@@ -18,6 +18,7 @@ from vsee_contract import Contract
 
 from .errors import error_body
 from .fast_reads import FastReads
+from .journal import PROBLEM_KEY, Journal
 from .fixtures import load_fixtures
 from .routing import Router, json_response
 from .store import Store
@@ -50,6 +51,7 @@ class MockRuntime:
     contract: Contract
     store: Store
     faults: random.Random
+    journal: Journal
 
 
 def _config(config: MockConfig | Mapping[str, Any] | None) -> MockConfig:
@@ -65,7 +67,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     cfg = _config(config)
     contract = Contract.load(cfg.spec_path)
     store = Store(load_fixtures(cfg.fixtures_dir, contract.spec), seed=cfg.seed)
-    runtime = MockRuntime(cfg, contract, store, random.Random(cfg.seed))
+    runtime = MockRuntime(cfg, contract, store, random.Random(cfg.seed), Journal())
 
     app = Flask("mock_server")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -79,7 +81,9 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     _add_error_handlers(app)
     if not cfg.latency and not cfg.error_rate:  # replays would skip the injected delay or fault
         prefixes = {base + "/" for op in contract.spec.operations.values() for base in op.local_base_paths()}
-        app.wsgi_app = FastReads(app.wsgi_app, store, tuple(sorted(prefixes)))  # type: ignore[method-assign]
+        app.wsgi_app = FastReads(  # type: ignore[method-assign]
+            app.wsgi_app, store, runtime.journal, tuple(sorted(prefixes))
+        )
     CORS(
         app,
         origins=list(cfg.cors_origins),
@@ -99,6 +103,22 @@ def _add_admin_routes(app: Flask, runtime: MockRuntime) -> None:
     @app.get(f"{ADMIN_PREFIX}/state")
     def state() -> Response:
         return json_response(200, {"data": runtime.store.snapshot()})
+
+    @app.get(f"{ADMIN_PREFIX}/requests")
+    def requests_made() -> Response:
+        """The journal, newest first, filtered by ?method=, ?path= (substring) and ?status=."""
+        status = request.args.get("status")
+        if status is not None and not status.isdigit():
+            return json_response(400, error_body(400, "query parameter 'status': must be an HTTP status"))
+        entries = runtime.journal.entries(
+            request.args.get("method"), request.args.get("path"), int(status) if status else None
+        )
+        return json_response(200, {"data": entries})
+
+    @app.delete(f"{ADMIN_PREFIX}/requests")
+    def clear_requests() -> Response:
+        runtime.journal.clear()
+        return json_response(200, {"data": {"cleared": True}})
 
 
 def _is_api(path: str) -> bool:
@@ -125,6 +145,8 @@ def _add_faults_and_log(app: Flask, runtime: MockRuntime) -> None:
     @app.after_request
     def log_line(response: Response) -> Response:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        if request.method != "OPTIONS" and _is_api(request.path):
+            runtime.journal.record(request.environ, response.status_code, elapsed, request.environ.get(PROBLEM_KEY))
         token = "set(redacted)" if request.headers.get("X-ApiToken") else "none"
         log.info(
             "%s %s %s %d %.1fms account=%s token=%s",

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .journal import PROBLEM_KEY, Journal
 from .store import Store
 
 log = logging.getLogger("vsee_mock")
@@ -26,11 +27,12 @@ BYPASS_HEADERS = ("HTTP_PREFER", "HTTP_ORIGIN")
 class FastReads:
     """Serve repeated GETs from a cache keyed by request and invalidated by the store's version."""
 
-    def __init__(self, app: WSGIApp, store: Store, api_prefixes: tuple[str, ...]) -> None:
+    def __init__(self, app: WSGIApp, store: Store, journal: Journal, api_prefixes: tuple[str, ...]) -> None:
         self.app = app
         self.store = store
+        self.journal = journal
         self.api_prefixes = api_prefixes
-        self._cache: dict[tuple[str, str, str], tuple[int, str, list[tuple[str, str]], bytes]] = {}
+        self._cache: dict[tuple[str, str, str], tuple[int, str, list[tuple[str, str]], bytes, str | None]] = {}
         self._lock = threading.Lock()
 
     def _key(self, environ: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -49,8 +51,9 @@ class FastReads:
         hit = self._cache.get(key)
         if hit is not None and hit[0] == version:
             started = time.perf_counter()
-            _, status, headers, body = hit
+            _, status, headers, body, problem = hit
             start_response(status, headers)
+            self.journal.record(environ, int(status[:3]), (time.perf_counter() - started) * 1000, problem)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "%s GET %s %s %.1fms account=%s token=%s (replayed)",
@@ -73,5 +76,5 @@ class FastReads:
             with self._lock:
                 if len(self._cache) >= MAX_ENTRIES:
                     self._cache.clear()
-                self._cache[key] = (version, captured["status"], captured["headers"], body)
+                self._cache[key] = (version, captured["status"], captured["headers"], body, environ.get(PROBLEM_KEY))
         return [body]

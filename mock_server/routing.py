@@ -16,6 +16,7 @@ from vsee_contract import Contract, Operation, RequestInvalid
 
 from .errors import ApiError, error_body
 from .handlers import HANDLERS, Call, Reply
+from .journal import PROBLEM_KEY
 from .prefer import Preference, preferred_reply, read_preference, with_status
 from .store import AccountState, Store
 
@@ -135,13 +136,17 @@ class Router:
         self, operation: Operation, path: dict[str, str], pref: Preference | None
     ) -> tuple[Reply, Any, dict[str, Any]]:
         with self.store.lock:
-            account = _account(self.store)
-            token_user = _token_user(operation, account, self.token_header)
-            media_type, body = _decoded_body(operation)
-            query = {k: v for k, v in request.args.items() if not k.startswith("__")}
-            parsed = self.contract.validator[operation.operation_id].parse_request(
-                path, query, request.headers, media_type, body
-            )
+            try:
+                account = _account(self.store)
+                token_user = _token_user(operation, account, self.token_header)
+                media_type, body = _decoded_body(operation)
+                query = {k: v for k, v in request.args.items() if not k.startswith("__")}
+                parsed = self.contract.validator[operation.operation_id].parse_request(
+                    path, query, request.headers, media_type, body
+                )
+            except (ApiError, RequestInvalid) as exc:  # refused before the operation ran: the journal says why
+                request.environ[PROBLEM_KEY] = exc.message
+                raise
             handler = HANDLERS.get(operation.operation_id)
             call = Call(account, parsed, token_user)
             if operation.method != "GET":
