@@ -19,8 +19,9 @@ from vsee_contract import Contract
 from .errors import error_body
 from .fast_reads import FastReads
 from .journal import PROBLEM_KEY, Journal
-from .fixtures import load_fixtures
+from .fixtures import FixtureError, load_fixtures
 from .routing import Router, json_response
+from .scenarios import SCENARIOS
 from .store import Store
 
 log = logging.getLogger("vsee_mock")
@@ -41,6 +42,7 @@ class MockConfig:
     latency: tuple[float, float] | None = None
     error_rate: float = 0.0
     cors_origins: tuple[str, ...] = ("*",)
+    scenario: str = "default"
 
 
 @dataclass
@@ -52,6 +54,13 @@ class MockRuntime:
     store: Store
     faults: random.Random
     journal: Journal
+    scenario: str = "default"
+
+    def switch_scenario(self, name: str) -> None:
+        """Load the fixtures in scenario `name` (validated first) and reset to them; unknown names raise KeyError."""
+        fixtures = load_fixtures(self.config.fixtures_dir, self.contract.spec, SCENARIOS[name])
+        self.store.load(fixtures)
+        self.scenario = name
 
 
 def _config(config: MockConfig | Mapping[str, Any] | None) -> MockConfig:
@@ -65,9 +74,11 @@ def _config(config: MockConfig | Mapping[str, Any] | None) -> MockConfig:
 def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     """Build the mock: loads and validates the spec and fixtures (FixtureError on a bad one), then wires routes."""
     cfg = _config(config)
+    if cfg.scenario not in SCENARIOS:
+        raise FixtureError(f"unknown scenario {cfg.scenario!r}; known: {', '.join(SCENARIOS)}")
     contract = Contract.load(cfg.spec_path)
-    store = Store(load_fixtures(cfg.fixtures_dir, contract.spec), seed=cfg.seed)
-    runtime = MockRuntime(cfg, contract, store, random.Random(cfg.seed), Journal())
+    store = Store(load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[cfg.scenario]), seed=cfg.seed)
+    runtime = MockRuntime(cfg, contract, store, random.Random(cfg.seed), Journal(), cfg.scenario)
 
     app = Flask("mock_server")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -103,6 +114,21 @@ def _add_admin_routes(app: Flask, runtime: MockRuntime) -> None:
     @app.get(f"{ADMIN_PREFIX}/state")
     def state() -> Response:
         return json_response(200, {"data": runtime.store.snapshot()})
+
+    @app.get(f"{ADMIN_PREFIX}/scenario")
+    def scenario() -> Response:
+        available = [{"name": s.name, "description": s.description} for s in SCENARIOS.values()]
+        return json_response(200, {"data": {"current": runtime.scenario, "available": available}})
+
+    @app.post(f"{ADMIN_PREFIX}/scenario")
+    def switch_scenario() -> Response:
+        """Switch with `{"name": "closed"}` (JSON) or `?name=closed`; the state resets to that scenario."""
+        body = request.get_json(silent=True)
+        name = body.get("name") if isinstance(body, dict) else request.args.get("name")
+        if name not in SCENARIOS:
+            return json_response(404, error_body(404, f"Unknown scenario {name!r}; known: {', '.join(SCENARIOS)}"))
+        runtime.switch_scenario(name)
+        return scenario()
 
     @app.get(f"{ADMIN_PREFIX}/requests")
     def requests_made() -> Response:

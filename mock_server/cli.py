@@ -10,6 +10,7 @@ import waitress
 
 from .app import MockConfig, create_app
 from .fixtures import FixtureError
+from .scenarios import SCENARIOS
 
 
 def _latency(text: str) -> tuple[float, float]:
@@ -52,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable; default: any)"
     )
+    parser.add_argument("--scenario", default="default", choices=sorted(SCENARIOS),
+                        help="fixture variation to start in (default: default)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads (default: 8)")
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
     return parser
@@ -68,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency,
         error_rate=args.error_rate,
         cors_origins=tuple(args.cors_origin or ["*"]),
+        scenario=args.scenario,
     )
     try:
         app = create_app(config)
@@ -77,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     store = app.extensions["vsee_mock"].store
     base = f"http://{args.host}:{args.port}"
     print(f"VSee Rooms API mock on {base}/api_v3 (room detail also on {base}/api_v4)", flush=True)
-    print(f"strict={'on' if args.strict else 'off'}; reset: POST {base}/__mock__/reset; state: GET {base}/__mock__/state")
+    print(f"strict={'on' if args.strict else 'off'}; scenario={args.scenario}; reset: POST {base}/__mock__/reset; "
+          f"state: GET {base}/__mock__/state; journal: GET {base}/__mock__/requests")  # fmt: skip
     for i, account in enumerate(store.accounts.values()):
         default = " (default when X-AccountCode is blank)" if i == 0 else ""
         print(

@@ -11,6 +11,8 @@ import yaml
 
 from vsee_contract import Spec, rules
 
+from .scenarios import SCENARIOS, Scenario
+
 DEFAULT_FIXTURES = Path(__file__).with_name("_fixtures")
 PROVIDER_LIST_FIELDS = (
     "id", "username", "code", "subtype", "first_name", "last_name", "vseeid", "photo", "title", "suffix",
@@ -97,14 +99,15 @@ class _Checker:
             self.fail(f"{where}{path}", error.message)
 
 
-def load_account(path: Path, spec: Spec) -> AccountFixture:
-    """Read and validate one account file."""
+def load_account(path: Path, spec: Spec, scenario: Scenario = SCENARIOS["default"]) -> AccountFixture:
+    """Read one account file, apply the scenario, and validate the result."""
     check = _Checker(spec, path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise FixtureError(f"{path}: cannot read: {exc}") from exc
     check.check("(file)", data, FILE_SCHEMA)
+    scenario.edit(data)
     check.check("account", data["account"], ACCOUNT_SCHEMA)
     users: dict[str, dict[str, Any]] = {}
     for i, user in enumerate(data["users"]):
@@ -113,7 +116,8 @@ def load_account(path: Path, spec: Spec) -> AccountFixture:
         users[user["id"]] = user
     codes: set[str] = set()
     for i, room in enumerate(data["rooms"]):
-        check.check(f"rooms[{i}]", room, "Room")
+        for schema in scenario.room_schemas:
+            check.check(f"rooms[{i}]", room, schema)
         if room["code"] in codes:
             check.fail(f"rooms[{i}].code", f"room code {room['code']!r} is used twice")
         codes.add(room["code"])
@@ -148,13 +152,15 @@ def load_account(path: Path, spec: Spec) -> AccountFixture:
     )
 
 
-def load_fixtures(directory: str | Path | None, spec: Spec) -> list[AccountFixture]:
-    """Every `accounts/*.yaml` under `directory`, validated; the first (by name) is the default account."""
+def load_fixtures(
+    directory: str | Path | None, spec: Spec, scenario: Scenario = SCENARIOS["default"]
+) -> list[AccountFixture]:
+    """Every `accounts/*.yaml` under `directory` in `scenario`, validated; the first (by name) is the default."""
     root = Path(directory or DEFAULT_FIXTURES)
     files = sorted((root / "accounts").glob("*.yaml"))
     if not files:
         raise FixtureError(f"{root}: no accounts/*.yaml fixture files")
-    accounts = [load_account(f, spec) for f in files]
+    accounts = [load_account(f, spec, scenario) for f in files]
     seen: set[str] = set()
     for account in accounts:
         if account.code in seen:

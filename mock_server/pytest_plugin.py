@@ -41,10 +41,16 @@ class LiveMock:
         return {"X-AccountCode": self.account_code, "X-ApiToken": self.api_token}
 
     def reset(self) -> None:
-        """Back to the fixtures, with an empty journal."""
+        """Back to the default scenario's fixtures, with an empty journal."""
         runtime = self.app.extensions["vsee_mock"]
+        if runtime.scenario != "default":
+            runtime.switch_scenario("default")
         runtime.store.reset()
         runtime.journal.clear()
+
+    def use_scenario(self, name: str) -> None:
+        """Switch to a named scenario (empty, closed, busy, legacy, …) for the rest of this test."""
+        self.app.extensions["vsee_mock"].switch_scenario(name)
 
     def requests(self, method: str | None = None, path: str | None = None, status: int | None = None) -> list[Any]:
         """What was sent to the mock, newest first (as GET /__mock__/requests returns it)."""

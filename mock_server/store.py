@@ -93,6 +93,12 @@ class Store:
         """Call under the lock after anything that may have changed the state."""
         self.version += 1
 
+    def load(self, fixtures: list[AccountFixture]) -> None:
+        """Seed from other fixtures (a scenario) from now on, starting at once."""
+        with self.lock:
+            self._fixtures = fixtures
+            self.reset()
+
     def reset(self) -> None:
         with self.lock:
             self.changed()

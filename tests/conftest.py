@@ -17,7 +17,8 @@ def shared_app() -> Flask:
 
 @pytest.fixture
 def app(shared_app: Flask) -> Flask:
-    """The shared app, reset to the fixtures so every test starts from the same state."""
+    """The shared app, back in the default scenario and reset to its fixtures: every test starts the same."""
+    assert shared_app.test_client().post("/__mock__/scenario", json={"name": "default"}).status_code == 200
     assert shared_app.test_client().post("/__mock__/reset").status_code == 200
     return shared_app
 
