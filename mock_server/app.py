@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from vsee_contract import Contract
 
+from .console import console_blueprint
 from .errors import error_body
 from .fast_reads import FastReads
 from .journal import PROBLEM_KEY, Journal
@@ -56,6 +57,12 @@ class MockRuntime:
     journal: Journal
     scenario: str = "default"
 
+    @property
+    def api_prefixes(self) -> tuple[str, ...]:
+        """`/api_v3/`, `/api_v4/`: where the API is; faults, latency and the journal apply there only."""
+        ops = self.contract.spec.operations.values()
+        return tuple(sorted({base + "/" for op in ops for base in op.local_base_paths()}))
+
     def switch_scenario(self, name: str) -> None:
         """Load the fixtures in scenario `name` (validated first) and reset to them; unknown names raise KeyError."""
         fixtures = load_fixtures(self.config.fixtures_dir, self.contract.spec, SCENARIOS[name])
@@ -88,13 +95,11 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     Router(contract, store, cfg.strict).register(app)
     _add_admin_routes(app, runtime)
+    app.register_blueprint(console_blueprint(contract.spec))
     _add_faults_and_log(app, runtime)
     _add_error_handlers(app)
     if not cfg.latency and not cfg.error_rate:  # replays would skip the injected delay or fault
-        prefixes = {base + "/" for op in contract.spec.operations.values() for base in op.local_base_paths()}
-        app.wsgi_app = FastReads(  # type: ignore[method-assign]
-            app.wsgi_app, store, runtime.journal, tuple(sorted(prefixes))
-        )
+        app.wsgi_app = FastReads(app.wsgi_app, store, runtime.journal, runtime.api_prefixes)  # type: ignore[method-assign]
     CORS(
         app,
         origins=list(cfg.cors_origins),
@@ -147,17 +152,13 @@ def _add_admin_routes(app: Flask, runtime: MockRuntime) -> None:
         return json_response(200, {"data": {"cleared": True}})
 
 
-def _is_api(path: str) -> bool:
-    return not path.startswith(ADMIN_PREFIX)
-
-
 def _add_faults_and_log(app: Flask, runtime: MockRuntime) -> None:
     cfg = runtime.config
 
     @app.before_request
     def inject() -> Response | None:
         g.started = time.perf_counter()
-        if request.method == "OPTIONS" or not _is_api(request.path):
+        if request.method == "OPTIONS" or not request.path.startswith(runtime.api_prefixes):
             return None
         if len(request.query_string) > MAX_QUERY_BYTES:
             return json_response(414, error_body(414, f"Query string longer than {MAX_QUERY_BYTES} bytes."))
@@ -171,7 +172,7 @@ def _add_faults_and_log(app: Flask, runtime: MockRuntime) -> None:
     @app.after_request
     def log_line(response: Response) -> Response:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        if request.method != "OPTIONS" and _is_api(request.path):
+        if request.method != "OPTIONS" and request.path.startswith(runtime.api_prefixes):
             runtime.journal.record(request.environ, response.status_code, elapsed, request.environ.get(PROBLEM_KEY))
         token = "set(redacted)" if request.headers.get("X-ApiToken") else "none"
         log.info(

@@ -129,7 +129,7 @@ def test_operation_without_handler_serves_its_documented_example(tmp_path: Path)
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/nope", "/api_v3", "/api_v3/nope", "/api_v2/rooms", "/api_v4/rooms", "/api_v3/rooms/ceproom1/nope"],
+    ["/nope", "/console", "/api_v3", "/api_v3/nope", "/api_v2/rooms", "/api_v4/rooms", "/api_v3/rooms/ceproom1/nope"],
 )
 def test_unknown_path_is_a_json_404(client: FlaskClient, path: str) -> None:
     """Flask's default HTML 404 page would break clients that parse every error body."""
