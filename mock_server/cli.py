@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any
 
 import waitress
 
 from .app import MockConfig, create_app
 from .fixtures import FixtureError
+from .reloader import HotReloader
 from .scenarios import SCENARIOS
 
 
@@ -55,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--scenario", default="default", choices=sorted(SCENARIOS),
                         help="fixture variation to start in (default: default)")  # fmt: skip
+    parser.add_argument(
+        "--watch",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="reload when openapi.yaml or a fixture file changes; a broken edit keeps the last good one (default: on)",
+    )
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads (default: 8)")
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
     return parser
@@ -74,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         scenario=args.scenario,
     )
     try:
-        app = create_app(config)
+        server_app: Any = HotReloader(config).start() if args.watch else create_app(config)
     except FixtureError as exc:
         print(f"vsee-mock: bad fixture: {exc}", file=sys.stderr)
         return 2
-    store = app.extensions["vsee_mock"].store
+    store = (server_app.app if args.watch else server_app).extensions["vsee_mock"].store
     base = f"http://{args.host}:{args.port}"
     print(f"VSee Rooms API mock on {base}/api_v3 (room detail also on {base}/api_v4)", flush=True)
     print(f"strict={'on' if args.strict else 'off'}; scenario={args.scenario}; reset: POST {base}/__mock__/reset; "
@@ -91,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     waitress.serve(
-        app,
+        server_app,
         host=args.host,
         port=args.port,
         threads=args.threads,

@@ -1,5 +1,6 @@
 """The web console in a real headless browser (Debian's chromium through selenium) against a live `vsee-mock`:
-the docs render every operation, a request made with curl shows up in the journal, reset removes what was created.
+the docs render every operation, a request made with curl shows up in the journal, reset removes what was created,
+and a broken fixture edit is reported on the page.
 
 `.ci/run` installs chromium and chromium-driver. With VSEE_UPDATE_SCREENSHOT=1 the test also refreshes the
 screenshot the README shows (docs/console.png)."""
@@ -57,7 +58,9 @@ def test_console_shows_docs_journal_and_state_and_resets(browser: object, tmp_pa
     from selenium.webdriver.common.by import By
 
     driver = browser  # type: ignore[assignment]
-    with vsee_mock(tmp_path / "mock.log", "--quiet") as base:
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(ROOT / "fixtures", fixtures)
+    with vsee_mock(tmp_path / "mock.log", "--quiet", "--fixtures", str(fixtures)) as base:
         driver.get(base + "/")  # type: ignore[attr-defined]
         _wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".opblock")) >= OPERATIONS, "Swagger UI operations")
         ops = {e.text.split("\n")[0] + " " + e.text.split("\n")[1]
@@ -79,3 +82,7 @@ def test_console_shows_docs_journal_and_state_and_resets(browser: object, tmp_pa
         driver.find_element(By.ID, "reset").click()
         _wait(lambda: "console-room" not in state() and "ceproom1" in state(), "reset to empty the created room")
         assert requests.get(f"{base}/api_v3/rooms", params={"slug": "console-room"}, timeout=10).json()["data"] == []
+
+        (fixtures / "accounts" / "vclinic.yaml").write_text("rooms: [unclosed")  # a broken hot-reload edit
+        banner = lambda: driver.find_element(By.ID, "reload-error")  # noqa: E731
+        _wait(lambda: banner().is_displayed() and "vclinic.yaml" in banner().text, "the reload error in the console")
