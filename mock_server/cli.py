@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -11,6 +12,7 @@ import waitress
 
 from .app import MockConfig, create_app
 from .fixtures import FixtureError
+from .proxy import ProxyConfig, create_proxy_app
 from .reloader import HotReloader
 from .scenarios import SCENARIOS
 
@@ -38,7 +40,10 @@ def _rate(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vsee-mock", description="Stateful mock of the VSee Clinic Rooms API.")
+    parser = argparse.ArgumentParser(
+        prog="vsee-mock",
+        description="Stateful mock of the VSee Clinic Rooms API. `vsee-mock proxy --help`: the validation proxy.",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4010, help="port (default: 4010)")
     parser.add_argument("--fixtures", metavar="DIR", help="fixtures folder holding accounts/*.yaml")
@@ -68,7 +73,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_proxy_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vsee-mock proxy", description="Forward to a real deployment and judge every exchange against the contract."
+    )
+    parser.add_argument("--upstream", required=True, help="v3 base URL, e.g. https://api.vsee.me/api_v3")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4020, help="port (default: 4020)")
+    parser.add_argument("--violations", metavar="FILE", help="append each violation as a JSON line (tokens redacted)")
+    parser.add_argument("--fail-on-violation", action="store_true", help="answer 502 with the violation instead")
+    parser.add_argument("--record", metavar="DIR", help="on exit, write what was seen as fixtures (masked)")
+    parser.add_argument("--spec", metavar="PATH", help="OpenAPI file (default: the packaged openapi.yaml)")
+    parser.add_argument("--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable)")
+    return parser
+
+
+def proxy_main(argv: list[str]) -> int:
+    args = build_proxy_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    config = ProxyConfig(args.upstream, args.violations, args.fail_on_violation, args.record, args.spec,
+                         tuple(args.cors_origin or ["*"]))  # fmt: skip
+    app = create_proxy_app(config)
+    runtime = app.extensions["vsee_proxy"]
+    print(f"VSee Rooms API validation proxy on http://{args.host}:{args.port}/api_v3 -> {args.upstream}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        waitress.serve(app, host=args.host, port=args.port, threads=8, ident="vsee-mock-proxy")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        print("contract summary per operation and rule:", *runtime.summary_lines(), sep="\n", flush=True)
+        if runtime.recorder is not None:
+            problems = runtime.recorder.write()
+            print(f"recorded fixtures in {args.record}", *problems, sep="\n", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["proxy"]:
+        return proxy_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     config = MockConfig(

@@ -251,6 +251,13 @@ def crash_on_search(inner: Handler, call: Call) -> Reply:
 # ---------------------------------------------------------------- schema promises
 
 
+@_variant("getRoomQueue")
+def queue_status_201(inner: Handler, call: Call) -> Reply:
+    """GET /rooms/{code}/queue answers 201, a status the contract does not declare for it (response-schema)."""
+    status, body = inner(call)
+    return (201 if status == 200 else status), body
+
+
 @_variant("listRooms")
 def list_item_without_code(inner: Handler, call: Call) -> Reply:
     """GET /rooms items lack the required `code` (response-schema)."""
@@ -327,7 +334,8 @@ VARIANTS: dict[str, Callable[[], Flask]] = {
         wrong_room, create_not_stored, create_ignores_name, duplicate_slug_accepted, existing_code_overwritten,
         association_not_listed, association_not_a_provider, delete_keeps_provider, default_not_exclusive,
         page_ignores_limit, pages_overlap, page_past_end_not_empty, queue_overflow, unknown_room_found,
-        token_not_checked, reads_need_token, crash_on_search, list_item_without_code, provider_id_as_number,
+        token_not_checked, reads_need_token, crash_on_search, queue_status_201, list_item_without_code,
+        provider_id_as_number,
         queue_as_text, error_without_message,
     )
 }  # fmt: skip

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import requests
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from suite_runner import free_port
 from vsee_contract import Contract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,3 +107,26 @@ def all_rooms(client: FlaskClient) -> list[dict[str, Any]]:
 def room_slugs(client: FlaskClient) -> list[str]:
     """The slugs of every room of every account."""
     return [room["slug"] for room in all_rooms(client)]
+
+
+@contextmanager
+def vsee_mock(log: Path, *args: str) -> Iterator[str]:
+    """`vsee-mock` (as `python -m mock_server`) on a free port, its request log in `log`; always stopped."""
+    port = free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "mock_server", "--port", str(port), *args], cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=sink)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{base}/api_v3/rooms", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_helpers import AUTH, DOMAIN, ROOT, VCLINIC
-from test_robustness import vsee_mock
+from mock_helpers import AUTH, DOMAIN, ROOT, VCLINIC, vsee_mock
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(

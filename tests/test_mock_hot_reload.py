@@ -11,8 +11,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from mock_helpers import ROOT, VCLINIC
-from test_robustness import vsee_mock
+from mock_helpers import ROOT, VCLINIC, vsee_mock
 
 HEADERS = {"X-AccountCode": VCLINIC}
 

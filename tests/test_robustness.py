@@ -11,15 +11,12 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 
-from mock_helpers import ADMIN, DOMAIN, ROOT, TOKEN, VCLINIC
-from suite_runner import free_port
+from mock_helpers import ADMIN, DOMAIN, ROOT, TOKEN, VCLINIC, vsee_mock
 from vsee_contract import rules
 
 LOAD_SECONDS = 20
@@ -27,29 +24,6 @@ CLIENTS = 32
 HEADERS = {"X-AccountCode": VCLINIC}
 WRITE_HEADERS = {**HEADERS, "X-ApiToken": TOKEN}
 LOG_LINE = re.compile(r"^\S+ (GET|POST|DELETE|PUT|PATCH|OPTIONS|HEAD) \S+ (\d{3}) ")
-
-
-@contextmanager
-def vsee_mock(log: Path, *args: str) -> Iterator[str]:
-    """`vsee-mock` (as `python -m mock_server`) on a free port, its request log in `log`; always stopped."""
-    port = free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "mock_server", "--port", str(port), *args], cwd=ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=sink)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/api_v3/rooms", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
-                time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _client(base: str, stop: float, seed: int, seen: dict[str, list]) -> None:  # type: ignore[type-arg]

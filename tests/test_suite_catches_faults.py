@@ -36,6 +36,7 @@ EXPECTED = {
     "token_not_checked": ("writes-need-admin-token", "wrong_token"),
     "reads_need_token": ("public-reads-need-no-token", "public_reads"),
     "crash_on_search": ("no-5xx", "no_read_input"),
+    "queue_status_201": ("response-schema", "queue_is"),
     "list_item_without_code": ("response-schema", "pages_stay"),
     "provider_id_as_number": ("response-schema", "public_reads"),
     "queue_as_text": ("response-schema", "queue_is"),
