@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -19,8 +20,8 @@ from vsee_contract import Contract
 from .console import console_blueprint
 from .errors import error_body
 from .fast_reads import FastReads
-from .journal import PROBLEM_KEY, Journal
 from .fixtures import FixtureError, load_fixtures
+from .journal import PROBLEM_KEY, Journal
 from .routing import Router, json_response
 from .scenarios import SCENARIOS
 from .store import Store
@@ -57,7 +58,7 @@ class MockRuntime:
     journal: Journal
     scenario: str = "default"
 
-    @property
+    @functools.cached_property
     def api_prefixes(self) -> tuple[str, ...]:
         """`/api_v3/`, `/api_v4/`: where the API is; faults, latency and the journal apply there only."""
         ops = self.contract.spec.operations.values()

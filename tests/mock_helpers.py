@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import requests
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from suite_runner import free_port
+from suite_runner import free_port, wait_until_serving
 from vsee_contract import Contract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,14 +116,7 @@ def vsee_mock(log: Path, *args: str) -> Iterator[str]:
                                    stdout=subprocess.DEVNULL, stderr=sink)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/api_v3/rooms", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
-                time.sleep(0.05)
+        wait_until_serving(f"{base}/api_v3/rooms", process)
         yield base
     finally:
         process.terminate()

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -38,6 +39,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_serving(url: str, process: subprocess.Popen[Any], seconds: float = 30) -> None:
+    """Poll `url` until the server in `process` answers at all; fail if it exits or the deadline passes."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{url} did not come up (exit code {process.poll()})") from None
+            time.sleep(0.05)
+
+
 @contextmanager
 def served(variant: str | None) -> Iterator[str]:
     """A variant (or the correct mock) under waitress on 127.0.0.1, for the duration of the block."""
@@ -48,15 +62,7 @@ def served(variant: str | None) -> Iterator[str]:
                                stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}/api_v3"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/rooms", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{variant or 'mock'} did not start on port {port}") from None
-                time.sleep(0.05)
+        wait_until_serving(f"{base}/rooms", process)
         yield base
     finally:
         process.terminate()

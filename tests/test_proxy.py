@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from flask.testing import FlaskClient
 
 from mock_helpers import ROOT, TOKEN, VCLINIC, vsee_mock
 from mock_server.proxy import ProxyConfig, create_proxy_app
-from suite_runner import free_port, run_suite, served, suite_env
+from suite_runner import free_port, run_suite, served, suite_env, wait_until_serving
 
 HEADERS = {"X-AccountCode": VCLINIC}
 
@@ -115,14 +114,7 @@ def test_the_proxy_command_records_fixtures_the_mock_serves_and_the_suite_accept
                                   str(port), "--record", str(record), "--violations", str(tmp_path / "v.jsonl")],
                                  cwd=ROOT, env=suite_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/api_v3/rooms", headers=HEADERS, timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline and proxy.poll() is None
-                time.sleep(0.05)
+        wait_until_serving(f"{base}/api_v3/rooms", proxy)
         _browse(lambda path: requests.get(base + path, headers=HEADERS, timeout=10).json())
         proxy.send_signal(signal.SIGTERM)
         out, err = proxy.communicate(timeout=30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,7 +36,6 @@ class Operation:
     responses: dict[str, Any]
     needs_token: bool
     servers: tuple[str, ...]
-    raw: dict[str, Any] = field(repr=False, compare=False)
 
     def params_in(self, location: str) -> tuple[Parameter, ...]:
         return tuple(p for p in self.parameters if p.location == location)
@@ -89,7 +88,6 @@ class Spec:
                     responses={k: self.resolve(v) for k, v in op.get("responses", {}).items()},
                     needs_token=any(req for req in security),
                     servers=tuple(s["url"] for s in servers),
-                    raw=op,
                 )
 
     @property
