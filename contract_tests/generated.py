@@ -133,7 +133,7 @@ def record(target: Target, case: Case, response: Response, checked: set[str]) ->
         except (ValueError, KeyError, TypeError):
             pass  # the schema checks report a malformed body
     elif operation_id == "addUserRoom" and isinstance(case.body, dict) and isinstance(case.body.get("code"), str):
-        target.ledger.associations.append((str(case.path_parameters["id"]), case.body["code"]))
+        target.ledger.associations.append((str((case.path_parameters or {})["id"]), str(case.body["code"])))
 
 
 @schemathesis.check

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 import requests
@@ -101,7 +101,7 @@ class Target:
 
     def fresh_app(self) -> Any:
         """A new copy of the in-process app (same factory, fresh state), or None for a live target."""
-        return None if self.app is None else self._factory()
+        return None if self._factory is None else self._factory()
 
     @property
     def v3_base(self) -> str:
@@ -150,7 +150,7 @@ class Target:
             pytest.skip("cannot derive the api_v4 base from --base-url; pass --v4-base-url")
         route = op.path
         for name, value in (path or {}).items():
-            route = route.replace("{" + name + "}", requests.utils.quote(str(value), safe=""))
+            route = route.replace("{" + name + "}", quote(str(value), safe=""))
         url = base.rstrip("/") + route
         query = {k: _form_value(v) for k, v in (query or {}).items()}
         headers = self.headers(auth if op.needs_token else ("none" if auth == "admin" else auth))
@@ -196,8 +196,9 @@ class Target:
         """Remember what the run created, so it can list the rooms and undo the associations at the end."""
         if exchange.status >= 300 or (exchange.body is not None and not isinstance(exchange.body, Mapping)):
             return
-        if exchange.operation_id == "createRoom" and isinstance((exchange.body or {}).get("data"), Mapping):
-            self.ledger.created_rooms.append(str(exchange.body["data"].get("code")))
+        data = (exchange.body or {}).get("data")
+        if exchange.operation_id == "createRoom" and isinstance(data, Mapping):
+            self.ledger.created_rooms.append(str(data.get("code")))
         elif exchange.operation_id == "addUserRoom" and exchange.sent:
             self.ledger.associations.append((exchange.path["id"], str(exchange.sent.get("code"))))
         elif exchange.operation_id == "removeUserRoom":

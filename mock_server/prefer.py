@@ -27,10 +27,10 @@ class Preference:
         return ", ".join(parts + ([f"example={self.example}"] if self.example else []))
 
 
-def read_preference(headers: Mapping[str, str], query: Mapping[str, str]) -> Preference | None:
+def read_preference(prefer: str, query: Mapping[str, str]) -> Preference | None:
     """The preference from the Prefer header, falling back to the `__code` / `__example` query parameters."""
     found: dict[str, str] = {}
-    for part in re.split(r"[,;]", headers.get("Prefer", "")):
+    for part in re.split(r"[,;]", prefer):
         match = _PAIR.fullmatch(part)
         if match and match.group(1).lower() in ("code", "example"):
             found[match.group(1).lower()] = match.group(2)
@@ -51,14 +51,14 @@ def preferred_reply(spec: Spec, operation_id: str, pref: Preference) -> tuple[in
         if pref.example not in examples:
             names = ", ".join(sorted(examples)) or "none"
             raise ApiError(404, f"{operation_id} has no example {pref.example!r} (it has: {names})")
-        key, value = examples[pref.example]
-        return (pref.code or _status_of(key)), value
+        example_key, value = examples[pref.example]
+        return (pref.code or _status_of(example_key)), value
     assert pref.code is not None
-    key = operation.response_key(pref.code)
-    if key is None:
+    declared = operation.response_key(pref.code)
+    if declared is None:
         raise ApiError(400, f"Prefer: code={pref.code} is not declared for {operation_id}")
     for example_key, value in examples.values():
-        if example_key == key:
+        if example_key == declared:
             return pref.code, value
     if pref.code >= 400:
         return pref.code, {"code": pref.code, "message": f"Response forced by Prefer: code={pref.code}"}

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import requests
 from flask import Flask, Response, request
@@ -118,7 +117,7 @@ def create_proxy_app(config: ProxyConfig) -> Flask:
             operation_id, path = routes.bind("proxy").match(request.path, method=request.method)
         except HTTPException:
             operation_id, path = None, {}
-        violations = judge(runtime, operation_id, path, reply) if operation_id else []
+        violations = judge(runtime, operation_id, dict(path), reply) if operation_id else []
         full_url = url + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
         report(runtime, operation_id or f"{request.method} {request.path}", violations, reply, full_url, headers,
                raw_body)  # fmt: skip

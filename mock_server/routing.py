@@ -112,7 +112,7 @@ class Router:
         query: dict[str, Any] = {}
         canned = False  # a documented example chosen with Prefer: served as is, not re-judged
         try:
-            pref = read_preference(request.headers, request.args)
+            pref = read_preference(request.headers.get("Prefer", ""), request.args)
             reply = preferred_reply(self.contract.spec, operation.operation_id, pref) if pref else None
             if pref:
                 headers["Preference-Applied"] = pref.applied

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,11 +95,11 @@ class OperationValidator:
         self.params: dict[str, _ObjectCheck] = {}
         for location in ("path", "query", "header"):
             params = operation.params_in(location)
-            key = (lambda n: n.lower()) if location == "header" else (lambda n: n)
+            fold = location == "header"  # header names match case-insensitively
             schema = {
                 "type": "object",
-                "properties": {key(p.name): p.schema for p in params},
-                "required": [key(p.name) for p in params if p.required],
+                "properties": {(p.name.lower() if fold else p.name): p.schema for p in params},
+                "required": [(p.name.lower() if fold else p.name) for p in params if p.required],
             }
             self.params[location] = _ObjectCheck(spec, schema, f"{location} parameter")
         self.bodies: dict[str, _ObjectCheck] = {
@@ -116,7 +116,7 @@ class OperationValidator:
         self,
         path: Mapping[str, str],
         query: Mapping[str, str],
-        headers: Mapping[str, str],
+        headers: Iterable[tuple[str, str]] | Mapping[str, str],
         media_type: str | None,
         body: Any,
     ) -> ParsedRequest:
@@ -124,7 +124,8 @@ class OperationValidator:
         parsed: dict[str, dict[str, Any]] = {}
         for location, raw in (("path", path), ("query", query), ("header", headers)):
             check = self.params[location]
-            wanted = {k.lower(): v for k, v in raw.items()} if location == "header" else dict(raw)
+            items = raw.items() if isinstance(raw, Mapping) else raw
+            wanted = {k.lower(): v for k, v in items} if location == "header" else dict(items)
             values = check.coerce({k: v for k, v in wanted.items() if k in check.properties})
             check.check(values)
             parsed[location] = values
