@@ -152,7 +152,7 @@ class Router:
             if operation.method != "GET":
                 self.store.changed()
             reply = handler(call) if handler else self._example(operation)
-            # Serialise inside the lock so no other request changes the body under us.
+            # Snapshot the body (a JSON round trip) inside the lock, so no other request changes it under us.
             status, payload = with_status(reply, pref)
             return (status, json.loads(json.dumps(payload))), parsed.body, parsed.query
 
