@@ -45,6 +45,7 @@ class MockConfig:
     error_rate: float = 0.0
     cors_origins: tuple[str, ...] = ("*",)
     scenario: str = "default"
+    state_file: str | Path | None = None
 
 
 @dataclass
@@ -85,7 +86,9 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     if cfg.scenario not in SCENARIOS:
         raise FixtureError(f"unknown scenario {cfg.scenario!r}; known: {', '.join(SCENARIOS)}")
     contract = Contract.load(cfg.spec_path)
-    store = Store(load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[cfg.scenario]), seed=cfg.seed)
+    fixtures = load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[cfg.scenario])
+    state_file = Path(cfg.state_file) if cfg.state_file else None
+    store = Store(fixtures, seed=cfg.seed, state_file=state_file)
     runtime = MockRuntime(cfg, contract, store, random.Random(cfg.seed), Journal(), cfg.scenario)
 
     app = Flask("mock_server")

@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable; default: any)"
     )
+    parser.add_argument("--state-file", metavar="PATH",
+                        help="keep the state in this file: every acknowledged write survives a restart or kill -9")  # fmt: skip
     parser.add_argument("--scenario", default="default", choices=sorted(SCENARIOS),
                         help="fixture variation to start in (default: default)")  # fmt: skip
     parser.add_argument(
@@ -124,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         error_rate=args.error_rate,
         cors_origins=tuple(args.cors_origin or ["*"]),
         scenario=args.scenario,
+        state_file=args.state_file,
     )
     try:
         server_app: Any = HotReloader(config).start() if args.watch else create_app(config)

@@ -152,6 +152,8 @@ class Router:
             if operation.method != "GET":
                 self.store.changed()
             reply = handler(call) if handler else self._example(operation)
+            if operation.method != "GET":
+                self.store.persist()
             # Snapshot the body (a JSON round trip) inside the lock, so no other request changes it under us.
             status, payload = with_status(reply, pref)
             return (status, json.loads(json.dumps(payload))), parsed.body, parsed.query

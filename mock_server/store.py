@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
 import random
 import string
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from .fixtures import AccountFixture
+from .fixtures import AccountFixture, FixtureError
 
 CODE_ALPHABET = string.ascii_lowercase + string.digits
 NEW_ROOM_QUEUE = {"length": 0, "capacity": 100, "average_visit_time": 900, "before_me": 0}
@@ -62,6 +65,17 @@ class AccountState:
         room["users"] = ",".join(provider_ids)
         room["modified"] = self.now()
 
+    def saved(self) -> dict[str, Any]:
+        """What --state-file keeps of this account: everything a write can change."""
+        rooms = list(self.rooms.values())
+        return {"rooms": rooms, "users": self.users, "queues": self.queues, "defaults": self.defaults,
+                "next_id": self._next_id}  # fmt: skip
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        self.rooms = {r["code"]: r for r in saved["rooms"]}
+        self.users, self.queues, self.defaults = saved["users"], saved["queues"], saved["defaults"]
+        self._next_id = int(saved["next_id"])
+
     def snapshot(self) -> dict[str, Any]:
         """What GET /__mock__/state shows (never the token)."""
         return {
@@ -79,18 +93,47 @@ class Store:
     """Every account's state behind one lock; `reset()` returns to the fixtures (and the seed's sequence)."""
 
     def __init__(
-        self, fixtures: list[AccountFixture], seed: int | None = None, clock: Callable[[], int] | None = None
+        self,
+        fixtures: list[AccountFixture],
+        seed: int | None = None,
+        clock: Callable[[], int] | None = None,
+        state_file: Path | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self._fixtures = fixtures
         self._seed = seed
         self._clock = clock or (lambda: int(time.time()))
+        self.state_file = state_file
         self.accounts: dict[str, AccountState] = {}
         self.version = 0  # bumped by every write and reset: what a cached read was made from
         self.reset()
+        if state_file is not None and state_file.exists():
+            self._restore(state_file)
+
+    def _restore(self, path: Path) -> None:
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))["accounts"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise FixtureError(f"{path}: unreadable state file ({exc})") from exc
+        for code, account_state in saved.items():
+            if code in self.accounts:
+                self.accounts[code].restore(account_state)
+
+    def persist(self) -> None:
+        """With a state file, write the whole state to it (atomically, synced) before a write is acknowledged."""
+        if self.state_file is None:
+            return
+        with self.lock:
+            data = {"accounts": {code: a.saved() for code, a in self.accounts.items()}}
+            partial = self.state_file.with_name(self.state_file.name + ".partial")
+            with partial.open("w", encoding="utf-8") as fh:
+                json.dump(data, fh, separators=(",", ":"))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(partial, self.state_file)
 
     def changed(self) -> None:
-        """Call under the lock after anything that may have changed the state."""
+        """Call under the lock when the state is about to change."""
         self.version += 1
 
     def load(self, fixtures: list[AccountFixture]) -> None:
@@ -106,6 +149,8 @@ class Store:
             self.accounts = {
                 f.code: AccountState(f, random.Random(master.getrandbits(64)), self._clock) for f in self._fixtures
             }
+            if self.version > 1:  # not the first seeding, which a state file may still override
+                self.persist()
 
     @property
     def default_account(self) -> AccountState:
