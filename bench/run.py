@@ -207,7 +207,11 @@ def main() -> int:
         for c in CONNECTIONS:
             m = results[("mock", name, c)]
             p = results.get(("prism", name, c))
-            prism_cols = f"{p.rps:,.0f} | {p.p50_ms:.2f} / {p.p99_ms:.2f} ms | {m.rps / p.rps:.2f}×" if p and p.rps else "— | — | —"
+            prism_cols = (
+                f"{p.rps:,.0f} | {p.p50_ms:.2f} / {p.p99_ms:.2f} ms | {m.rps / p.rps:.2f}×"
+                if p and p.rps
+                else "— | — | —"
+            )
             errors = f" ({m.errors} non-2xx)" if m.errors and name != MIX else ""
             rows.append(f"| {name} | {c} | {m.rps:,.0f}{errors} | {m.p50_ms:.2f} / {m.p99_ms:.2f} ms | "
                         f"{prism_cols} | {m.generator_cpu:.2f} cores |")  # fmt: skip

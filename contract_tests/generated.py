@@ -34,13 +34,15 @@ TUNING = [
     {"include-operation-id": "listRooms", "checks": {"negative_data_rejection": {"enabled": False}}},
     {
         "include-operation-id": "createRoom",
-        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409",
-                                                                      "422", "429"]}},  # fmt: skip
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "422", "429"]}
+        },  # fmt: skip
     },
     {
         "include-operation-id": "removeUserRoom",
-        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409",
-                                                                      "429"]}},  # fmt: skip
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "429"]}
+        },  # fmt: skip
     },
 ]
 LENIENT_OPERATIONS = {"createRoom", "addUserRoom"}

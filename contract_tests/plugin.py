@@ -63,9 +63,7 @@ def build_target() -> Target:
         from mock_server.fixtures import load_fixtures  # the fixture account is configuration, not mock state
 
         account = load_fixtures(None, contract.spec)[0]
-        settings = state.configure(
-            replace(settings, account_code=account.code, api_token=account.admin_token)
-        )
+        settings = state.configure(replace(settings, account_code=account.code, api_token=account.admin_token))
     return Target(settings, contract, factory)
 
 

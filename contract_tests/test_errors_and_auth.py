@@ -86,7 +86,9 @@ def test_public_reads_need_no_token(target: Target) -> None:
     exchanges = [target.call(op, path=path, auth="none") for op, path in calls]
     providers = exchanges[2].body["data"]
     if providers:
-        exchanges.append(target.call("getRoomProvider", path={"code": code, "id": str(providers[0]["id"])}, auth="none"))
+        exchanges.append(
+            target.call("getRoomProvider", path={"code": code, "id": str(providers[0]["id"])}, auth="none")
+        )
     refused = [f"{e.operation_id} answered {e.status} without a token" for e in exchanges if e.status != 200]
     target.expect(rules.PUBLIC_READS_OPEN, refused, *exchanges)
 

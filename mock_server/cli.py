@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def build_proxy_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="vsee-mock proxy", description="Forward to a real deployment and judge every exchange against the contract."
+        prog="vsee-mock proxy",
+        description="Forward to a real deployment and judge every exchange against the contract.",
     )
     parser.add_argument("--upstream", required=True, help="v3 base URL, e.g. https://api.vsee.me/api_v3")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")

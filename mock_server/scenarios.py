@@ -39,7 +39,9 @@ def _empty(data: Data) -> None:
 def _closed(data: Data) -> None:
     for room in data["rooms"]:
         room["operation_settings"]["is_closed"] = True
-        room["operation_settings"]["close_msg"] = "The clinic is closed right now. Please check back during office hours."
+        room["operation_settings"]["close_msg"] = (
+            "The clinic is closed right now. Please check back during office hours."
+        )
 
 
 def _busy(data: Data) -> None:
@@ -58,7 +60,9 @@ def _legacy(data: Data) -> None:
         consultations = room["payment"]["consultations"]
         room["payment"] = {
             "paymentCurrency": room["payment"].get("currency", "USD"),
-            "consultations": [{k: c[k] for k in ("description", "amount", "duration") if k in c} for c in consultations],
+            "consultations": [
+                {k: c[k] for k in ("description", "amount", "duration") if k in c} for c in consultations
+            ],
         }
 
 
@@ -69,7 +73,11 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("empty", "Every account without rooms (and so without queues or associations).", _empty),
         Scenario("closed", "Every room closed (operation_settings.is_closed) with its message.", _closed),
         Scenario("busy", "Every queue one short of capacity, the caller last in line.", _busy),
-        Scenario("legacy", "Rooms in the old documented shape: specialties, paymentCurrency, old consultations.",
-                 _legacy, room_schemas=("RoomDetail", "RoomListItem")),  # fmt: skip
+        Scenario(
+            "legacy",
+            "Rooms in the old documented shape: specialties, paymentCurrency, old consultations.",
+            _legacy,
+            room_schemas=("RoomDetail", "RoomListItem"),
+        ),  # fmt: skip
     )
 }

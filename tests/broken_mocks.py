@@ -218,7 +218,6 @@ def unknown_room_found(inner: Handler, call: Call) -> Reply:
         return 200, {"data": {**first, "code": call.request.path["code"]}}
 
 
-
 def token_not_checked() -> Flask:
     """Writes succeed without a valid token (writes-need-admin-token)."""
     app = _app()
@@ -247,7 +246,6 @@ def crash_on_search(inner: Handler, call: Call) -> Reply:
     return inner(call)
 
 
-
 # ---------------------------------------------------------------- schema promises
 
 
@@ -271,7 +269,6 @@ def provider_id_as_number(inner: Handler, call: Call) -> Reply:
     status, body = inner(call)
     return (status, {"data": {**body["data"], "id": int(body["data"]["id"])}}) if status == 200 else (
         status, body)  # fmt: skip
-
 
 
 def queue_as_text() -> Flask:

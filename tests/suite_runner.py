@@ -71,5 +71,3 @@ def served(variant: str | None) -> Iterator[str]:
 
 def http_args(base: str) -> list[str]:
     return ["--base-url", base, "--allow-writes", "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1]]
-
-

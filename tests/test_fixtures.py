@@ -40,7 +40,11 @@ def _broken_copy(tmp_path: Path, edit: Any) -> Path:
 BAD = [
     ("room id as number", lambda d: d["rooms"][0].__setitem__("id", 171), "rooms[0].id"),
     ("room without slug", lambda d: d["rooms"][1].pop("slug"), "rooms[1]"),
-    ("duplicate slug", lambda d: d["rooms"][1].update(slug=d["rooms"][0]["slug"]), "rooms: slug 'provider00102' appears 2 times"),
+    (
+        "duplicate slug",
+        lambda d: d["rooms"][1].update(slug=d["rooms"][0]["slug"]),
+        "rooms: slug 'provider00102' appears 2 times",
+    ),
     ("duplicate code", lambda d: d["rooms"][1].update(code=d["rooms"][0]["code"]), "rooms[1].code"),
     ("unknown provider", lambda d: d["rooms"][0]["provider_ids"].append("999999"), "rooms[0].provider_ids"),
     ("queue arithmetic", lambda d: d["queues"]["b4vjj"].update(before_me=5, length=2), "queues.b4vjj"),

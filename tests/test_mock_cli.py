@@ -298,8 +298,14 @@ def _no_accounts(root: Path) -> str:
     return str(root)
 
 
-BAD_FIXTURES = [_room_id_as_number, _queue_breaking_arithmetic, _invalid_yaml, _invalid_utf8, _user_not_a_mapping,
-                _no_accounts]
+BAD_FIXTURES = [
+    _room_id_as_number,
+    _queue_breaking_arithmetic,
+    _invalid_yaml,
+    _invalid_utf8,
+    _user_not_a_mapping,
+    _no_accounts,
+]
 
 
 @pytest.mark.parametrize("breaker", BAD_FIXTURES, ids=[b.__name__.lstrip("_") for b in BAD_FIXTURES])
@@ -334,9 +340,7 @@ def test_bad_fixture_folder_exits_non_zero_naming_the_file(tmp_path: Path, break
 )
 def test_bad_arguments_are_rejected_by_argparse(args: list[str], mentions: str) -> None:
     """Bad option values fail fast with argparse's usage error (exit 2), before anything is served."""
-    done = subprocess.run(
-        mock_command(*args), cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run(mock_command(*args), cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert "usage: vsee-mock" in done.stderr
     assert mentions in done.stderr, done.stderr

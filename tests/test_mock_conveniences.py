@@ -104,9 +104,7 @@ def test_prefer_named_error_example(client: FlaskClient) -> None:
     assert resp.get_json() == {"code": 400, "message": "In domain 'vclinic.vsee.me' slug 'uat2' already exists."}
 
 
-@pytest.mark.parametrize(
-    "prefer", ["example=no_such_example", "code=abc", "code=999", "code=201", "code=302"]
-)
+@pytest.mark.parametrize("prefer", ["example=no_such_example", "code=abc", "code=999", "code=201", "code=302"])
 def test_bad_preference_is_an_error_in_the_shape(client: FlaskClient, prefer: str) -> None:
     """An unknown example or a status the operation does not declare is a 4xx error body, not a crash."""
     resp = client.get("/api_v3/rooms/ceproom1", headers={"Prefer": prefer})
@@ -164,9 +162,7 @@ def test_error_rate_one_fails_every_api_call_but_not_the_admin_routes() -> None:
     assert client.get("/__mock__/state").get_json() == before
     assert client.post("/__mock__/reset").status_code == 200
     assert client.get("/__mock__/state").status_code == 200
-    preflight = client.options(
-        "/api_v3/rooms", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}
-    )
+    preflight = client.options("/api_v3/rooms", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
     assert preflight.status_code < 300, "CORS preflights are not API calls"
 
 
@@ -183,9 +179,7 @@ def _log_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "vsee_mock"]
 
 
-def test_request_log_has_one_line_per_call_and_no_token(
-    client: FlaskClient, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_request_log_has_one_line_per_call_and_no_token(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
     """Each call is one log line naming method and path; the admin token (a secret) never appears."""
     caplog.set_level(logging.INFO, logger="vsee_mock")
     caplog.clear()
@@ -208,9 +202,7 @@ def test_request_log_has_one_line_per_call_and_no_token(
     assert TOKEN not in caplog.text and WELL_TOKEN not in caplog.text
 
 
-def test_request_log_line_cannot_be_split_by_the_path(
-    client: FlaskClient, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_request_log_line_cannot_be_split_by_the_path(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
     """A percent-encoded newline in the URL must not forge a second log line."""
     caplog.set_level(logging.INFO, logger="vsee_mock")
     caplog.clear()

@@ -60,7 +60,6 @@ def provider_ids(client: FlaskClient, code: str, headers: Mapping[str, str] | No
     return [p["id"] for p in resp.get_json()["data"]]
 
 
-
 # ------------------------------------------------------------------ createRoom
 
 
@@ -141,7 +140,7 @@ def test_same_slug_in_another_domain_is_allowed(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("code", ["ceproom1", "b4vjj", "room1_code"])
 def test_existing_code_is_refused(client: FlaskClient, code: str) -> None:
-    """"should be unique": an existing code is a 4xx and the existing room is untouched."""
+    """ "should be unique": an existing code is a 4xx and the existing room is untouched."""
     before = client.get(f"/api_v3/rooms/{code}").get_json()
     resp = create_room(client, "fresh-slug", code=code)
     assert_error(resp)
@@ -151,7 +150,7 @@ def test_existing_code_is_refused(client: FlaskClient, code: str) -> None:
 
 
 def test_a_created_code_can_always_be_read_back(client: FlaskClient) -> None:
-    """"GET /rooms/{code} reads it back at once": a code the mock accepts must be readable (or refused up front).
+    """ "GET /rooms/{code} reads it back at once": a code the mock accepts must be readable (or refused up front).
 
     A code with a slash is a string the contract allows; percent-encoded in the path it still decodes to two
     segments, so the mock must either refuse it with a 4xx or still find the room.
@@ -167,7 +166,7 @@ def test_a_created_code_can_always_be_read_back(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("value", ["true", "1", "TRUE", True])
 def test_create_room_default_true_makes_it_the_admins_only_default(client: FlaskClient, value: Any) -> None:
-    """"Set this room as default, other rooms will lose default status" (the admin's default was b4vjj)."""
+    """ "Set this room as default, other rooms will lose default status" (the admin's default was b4vjj)."""
     encoding = "json" if isinstance(value, bool) else "form"
     resp = create_room(client, "my-default", encoding, default=value)
     assert resp.status_code == 200, resp.get_json()
@@ -382,8 +381,14 @@ def test_remove_with_a_mismatching_body_code_is_400(client: FlaskClient, encodin
         ("DELETE", "/users/1002/rooms/ceproom1", None),
         ("POST", "/users/20002/rooms", {"code": "ceproom1"}),
     ],
-    ids=["post unknown user", "post unknown room", "delete unknown user", "delete unknown room",
-         "delete not associated", "post user of another account"],
+    ids=[
+        "post unknown user",
+        "post unknown room",
+        "delete unknown user",
+        "delete unknown room",
+        "delete not associated",
+        "post user of another account",
+    ],
 )
 def test_unknown_user_room_or_association_is_404(
     client: FlaskClient, method: str, path: str, fields: dict[str, str] | None
@@ -441,8 +446,21 @@ def test_start_is_a_zero_based_offset_and_wins_over_page(client: FlaskClient) ->
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=101", "limit=0", "limit=-1", "limit=two", "page=0", "page=-3", "start=-1", "q=ab", "sort=name",
-              "sort=name.up", "fields=id;name", "fields="],
+    "query",
+    [
+        "limit=101",
+        "limit=0",
+        "limit=-1",
+        "limit=two",
+        "page=0",
+        "page=-3",
+        "start=-1",
+        "q=ab",
+        "sort=name",
+        "sort=name.up",
+        "fields=id;name",
+        "fields=",
+    ],
 )
 def test_out_of_bounds_list_parameters_are_400(client: FlaskClient, query: str) -> None:
     """`1 ≤ limit ≤ 100`, `page ≥ 1`, `start ≥ 0`, `q` ≥ 3 chars, sort/fields patterns."""
@@ -544,8 +562,15 @@ def _writes() -> list[tuple[str, str, dict[str, str] | None]]:
         ({"X-ApiToken": TOKEN, "X-AccountCode": WELL}, 403),
         ({"X-ApiToken": WELL_TOKEN, "X-AccountCode": VCLINIC}, 403),
     ],
-    ids=["missing", "empty", "other account's", "wrong", "upper-cased", "vclinic token on wellclinic",
-         "wellclinic token on vclinic"],
+    ids=[
+        "missing",
+        "empty",
+        "other account's",
+        "wrong",
+        "upper-cased",
+        "vclinic token on wellclinic",
+        "wellclinic token on vclinic",
+    ],
 )
 def test_writes_need_the_accounts_admin_token(
     client: FlaskClient,
@@ -574,7 +599,7 @@ def test_unknown_account_code_is_403(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("blank", ["", "   "])
 def test_blank_account_code_means_the_default_account(client: FlaskClient, blank: str) -> None:
-    """"Otherwise leave blank": blank (or absent) X-AccountCode is the default account, vclinic."""
+    """ "Otherwise leave blank": blank (or absent) X-AccountCode is the default account, vclinic."""
     vclinic = list_codes(client, headers={"X-AccountCode": VCLINIC})
     assert list_codes(client, headers={"X-AccountCode": blank}) == vclinic
     assert list_codes(client) == vclinic

@@ -74,7 +74,7 @@ def test_every_operation_answers_on_its_api_v3_path(client: FlaskClient, operati
 
 
 def test_get_room_answers_on_api_v4_with_the_v3_body(client: FlaskClient) -> None:
-    """"This API is available in both api v3 and v4": the same room on both bases."""
+    """ "This API is available in both api v3 and v4": the same room on both bases."""
     v3 = client.get("/api_v3/rooms/ceproom1")
     v4 = client.get("/api_v4/rooms/ceproom1")
     assert v3.status_code == v4.status_code == 200
@@ -174,9 +174,7 @@ def test_body_over_one_megabyte_is_413(client: FlaskClient, encoding: str) -> No
     if encoding == "json":
         resp = client.post("/api_v3/rooms", data=json.dumps(fields), content_type="application/json", headers=AUTH)
     elif encoding == "form":
-        resp = client.post(
-            "/api_v3/rooms", data=fields, content_type="application/x-www-form-urlencoded", headers=AUTH
-        )
+        resp = client.post("/api_v3/rooms", data=fields, content_type="application/x-www-form-urlencoded", headers=AUTH)
     else:
         resp = client.post("/api_v3/rooms", data=fields, content_type="multipart/form-data", headers=AUTH)
     assert_error(resp, 413)

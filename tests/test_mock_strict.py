@@ -209,8 +209,12 @@ def _exchanges() -> list[Exchange]:
         out.append(("getRoom", "GET", f"/api_v4/rooms/{code}", {"code": code}, {}, None, {"headers": well}))
         out.append(("getRoomQueue", "GET", f"/api_v3/rooms/{code}/queue", {"code": code}, {}, None, {"headers": well}))
     for i, (encoding, extra) in enumerate(
-        [("json", {}), ("multipart", {"default": "true"}), ("form", {"code": "judged_code"}),
-         ("json", {"default": False})]
+        [
+            ("json", {}),
+            ("multipart", {"default": "true"}),
+            ("form", {"code": "judged_code"}),
+            ("json", {"default": False}),
+        ]
     ):
         sent = {"domain": "vclinic.vsee.me", "slug": f"judged-{i}", "name": f"Judged {i}", **extra}
         out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, sent, body_kwargs(encoding, sent, AUTH)))
@@ -219,27 +223,83 @@ def _exchanges() -> list[Exchange]:
     code_taken = {"domain": "vclinic.vsee.me", "slug": "judged-x", "name": "X", "code": "ceproom1"}
     out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, code_taken, body_kwargs("json", code_taken, AUTH)))
     out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, None, body_kwargs("json", dup, {})))
-    out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, None,
-                body_kwargs("json", dup, {"X-ApiToken": WELL_TOKEN})))
+    out.append(
+        ("createRoom", "POST", "/api_v3/rooms", {}, {}, None, body_kwargs("json", dup, {"X-ApiToken": WELL_TOKEN}))
+    )
     out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, None, body_kwargs("json", {"slug": "x"}, AUTH)))
-    for user, code, encoding in [("1002", "ceproom1", "multipart"), ("-", "sandbox", "form"), ("401", "b4vjj", "json"),
-                                 ("999", "ceproom1", "json"), ("401", "nope", "form")]:
+    for user, code, encoding in [
+        ("1002", "ceproom1", "multipart"),
+        ("-", "sandbox", "form"),
+        ("401", "b4vjj", "json"),
+        ("999", "ceproom1", "json"),
+        ("401", "nope", "form"),
+    ]:
         sent = {"code": code}
-        out.append(("addUserRoom", "POST", f"/api_v3/users/{user}/rooms", {"id": user}, {}, sent,
-                    body_kwargs(encoding, sent, AUTH)))
+        out.append(
+            (
+                "addUserRoom",
+                "POST",
+                f"/api_v3/users/{user}/rooms",
+                {"id": user},
+                {},
+                sent,
+                body_kwargs(encoding, sent, AUTH),
+            )
+        )
     default = {"code": "example-room-code", "default": "1"}
-    out.append(("addUserRoom", "POST", "/api_v3/users/826/rooms", {"id": "826"}, {}, None,
-                body_kwargs("multipart", default, AUTH)))
-    for user, code, body in [("1002", "ceproom1", {"code": "ceproom1"}), ("85741", "b4vjj", None),
-                             ("401", "room1_code", {"code": "b4vjj"}), ("401", "nope", None), ("999", "b4vjj", None)]:
+    out.append(
+        (
+            "addUserRoom",
+            "POST",
+            "/api_v3/users/826/rooms",
+            {"id": "826"},
+            {},
+            None,
+            body_kwargs("multipart", default, AUTH),
+        )
+    )
+    for user, code, body in [
+        ("1002", "ceproom1", {"code": "ceproom1"}),
+        ("85741", "b4vjj", None),
+        ("401", "room1_code", {"code": "b4vjj"}),
+        ("401", "nope", None),
+        ("999", "b4vjj", None),
+    ]:
         kwargs = body_kwargs("form", body, AUTH)
-        out.append(("removeUserRoom", "DELETE", f"/api_v3/users/{user}/rooms/{code}", {"id": user, "room_code": code},
-                    {}, body, kwargs))
-    out.append(("removeUserRoom", "DELETE", "/api_v3/users/401/rooms/ceproom1", {"id": "401", "room_code": "ceproom1"},
-                {}, None, {}))
+        out.append(
+            (
+                "removeUserRoom",
+                "DELETE",
+                f"/api_v3/users/{user}/rooms/{code}",
+                {"id": user, "room_code": code},
+                {},
+                body,
+                kwargs,
+            )
+        )
+    out.append(
+        (
+            "removeUserRoom",
+            "DELETE",
+            "/api_v3/users/401/rooms/ceproom1",
+            {"id": "401", "room_code": "ceproom1"},
+            {},
+            None,
+            {},
+        )
+    )
     for prefer in ["code=404", "example=docs_room1_partial", "code=409", "example=docs_generic"]:
-        out.append(("getRoom", "GET", "/api_v3/rooms/ceproom1", {"code": "ceproom1"}, {}, None,
-                    {"headers": {"Prefer": prefer}}))
+        out.append(
+            (
+                "getRoom",
+                "GET",
+                "/api_v3/rooms/ceproom1",
+                {"code": "ceproom1"},
+                {},
+                None,
+                {"headers": {"Prefer": prefer}},
+            )
+        )
     return out
 
 
