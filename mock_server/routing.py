@@ -29,8 +29,15 @@ def flask_rule(base: str, template: str) -> str:
     return base + _TEMPLATE.sub(r"<\1>", template)
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    payload = b"" if status == 204 else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+def encode(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(
+    status: int, body: Any, headers: dict[str, str] | None = None, encoded: bytes | None = None
+) -> Response:
+    """A JSON response (none for 204); `encoded` is `body` already serialised, when the caller has it."""
+    payload = b"" if status == 204 else (encoded if encoded is not None else encode(body))
     return Response(payload, status=status, mimetype=None if status == 204 else JSON, headers=headers)
 
 
@@ -110,6 +117,7 @@ class Router:
         headers: dict[str, str] = {}
         sent: Any = None
         query: dict[str, Any] = {}
+        encoded: bytes | None = None  # the handler's answer, serialised once, under the store lock
         canned = False  # a documented example chosen with Prefer: served as is, not re-judged
         try:
             pref = read_preference(request.headers.get("Prefer", ""), request.args)
@@ -118,7 +126,8 @@ class Router:
                 headers["Preference-Applied"] = pref.applied
             canned = reply is not None
             if reply is None:
-                reply, sent, query = self._run(operation, path, pref)
+                status, encoded, sent, query = self._run(operation, path, pref)
+                reply = (status, None)
         except ApiError as exc:
             reply = (exc.status, error_body(exc.status, exc.message))
             headers.update(exc.headers)
@@ -126,15 +135,19 @@ class Router:
             reply = (exc.status, error_body(exc.status, exc.message))
         status, body = reply
         if self.strict and status != 204 and not canned:
+            if encoded is not None:
+                body = json.loads(encoded)  # judge exactly what will be sent
             violations = self.contract.judge(operation.operation_id, status, JSON, body, path, query, sent)
             if violations:
                 message = "; ".join(str(v) for v in violations)
                 status, body = 500, error_body(500, f"Strict mode: the mock broke the contract: {message}")
-        return json_response(status, body, headers)
+                encoded = None
+        return json_response(status, body, headers, encoded)
 
     def _run(
         self, operation: Operation, path: dict[str, str], pref: Preference | None
-    ) -> tuple[Reply, Any, dict[str, Any]]:
+    ) -> tuple[int, bytes, Any, dict[str, Any]]:
+        """Run the operation under the store lock: (status, serialised body, decoded request body, query)."""
         with self.store.lock:
             try:
                 account = _account(self.store)
@@ -154,9 +167,9 @@ class Router:
             reply = handler(call) if handler else self._example(operation)
             if operation.method != "GET":
                 self.store.persist()
-            # Snapshot the body (a JSON round trip) inside the lock, so no other request changes it under us.
+            # Serialise inside the lock, so no other request changes the body under us.
             status, payload = with_status(reply, pref)
-            return (status, json.loads(json.dumps(payload))), parsed.body, parsed.query
+            return status, encode(payload), parsed.body, parsed.query
 
     def _example(self, operation: Operation) -> Reply:
         """An operation without a handler yet serves its first documented success example."""
