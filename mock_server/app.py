@@ -21,7 +21,7 @@ from .console import console_blueprint
 from .errors import error_body
 from .fast_reads import FastReads
 from .fixtures import FixtureError, load_fixtures
-from .journal import PROBLEM_KEY, Journal
+from .journal import PROBLEM_KEY, Journal, log_call
 from .routing import Router, json_response
 from .scenarios import SCENARIOS
 from .store import Store
@@ -178,17 +178,7 @@ def _add_faults_and_log(app: Flask, runtime: MockRuntime) -> None:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         if request.method != "OPTIONS" and request.path.startswith(runtime.api_prefixes):
             runtime.journal.record(request.environ, response.status_code, elapsed, request.environ.get(PROBLEM_KEY))
-        token = "set(redacted)" if request.headers.get("X-ApiToken") else "none"
-        log.info(
-            "%s %s %s %d %.1fms account=%s token=%s",
-            request.remote_addr,
-            request.method,
-            request.full_path.rstrip("?").encode("unicode_escape").decode("ascii"),  # no forged log lines
-            response.status_code,
-            elapsed,
-            request.headers.get("X-AccountCode", "-") or "-",
-            token,
-        )
+        log_call(request.environ, response.status_code, elapsed)
         return response
 
 

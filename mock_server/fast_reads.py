@@ -9,16 +9,14 @@ as most of a read's cost; a replay skips all of them.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .journal import PROBLEM_KEY, Journal
+from .journal import PROBLEM_KEY, Journal, log_call
 from .store import Store
 
-log = logging.getLogger("vsee_mock")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_ENTRIES = 4096
 BYPASS_HEADERS = ("HTTP_PREFER", "HTTP_ORIGIN")
@@ -53,17 +51,9 @@ class FastReads:
             started = time.perf_counter()
             _, status, headers, body, problem = hit
             start_response(status, headers)
-            self.journal.record(environ, int(status[:3]), (time.perf_counter() - started) * 1000, problem)
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "%s GET %s %s %.1fms account=%s token=%s (replayed)",
-                    environ.get("REMOTE_ADDR"),
-                    (key[0] + ("?" + key[1] if key[1] else "")).encode("unicode_escape").decode("ascii"),
-                    status.split(" ", 1)[0],
-                    (time.perf_counter() - started) * 1000,
-                    key[2] or "-",
-                    "set(redacted)" if environ.get("HTTP_X_APITOKEN") else "none",
-                )
+            elapsed = (time.perf_counter() - started) * 1000
+            self.journal.record(environ, int(status[:3]), elapsed, problem)
+            log_call(environ, int(status[:3]), elapsed, " (replayed)")
             return [body]
         captured: dict[str, Any] = {}
 

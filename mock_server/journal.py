@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections import deque
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+log = logging.getLogger("vsee_mock")
 JOURNAL_SIZE = 1000
 PROBLEM_KEY = "vsee_mock.problem"  # WSGI environ key: why the contract refused the request, if it did
 
@@ -29,6 +31,25 @@ class Entry:
     token: str
     valid: bool
     problem: str | None
+
+
+def log_call(environ: Mapping[str, Any], status: int, latency_ms: float, note: str = "") -> None:
+    """The one-line request log: never the token's value, control characters escaped (no forged lines)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    query = environ.get("QUERY_STRING", "")
+    target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+    log.info(
+        "%s %s %s %d %.1fms account=%s token=%s%s",
+        environ.get("REMOTE_ADDR"),
+        environ.get("REQUEST_METHOD"),
+        target.encode("unicode_escape").decode("ascii"),
+        status,
+        latency_ms,
+        environ.get("HTTP_X_ACCOUNTCODE") or "-",
+        "set(redacted)" if environ.get("HTTP_X_APITOKEN") else "none",
+        note,
+    )
 
 
 class Journal:
