@@ -18,7 +18,12 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
-COMMANDS = {"mock": ["vsee-mock"], "test": ["pytest"], "bench": ["python", "bench/run.py"]}
+# The test files run on every core, a file per worker (each file's module fixtures stay in one process).
+COMMANDS = {
+    "mock": ["vsee-mock"],
+    "test": ["pytest", "-n", "auto", "--dist", "loadfile"],
+    "bench": ["python", "bench/run.py"],
+}
 
 
 def ensure_venv() -> None:

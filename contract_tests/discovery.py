@@ -55,19 +55,25 @@ def list_all_rooms(target: Target) -> list[dict[str, Any]]:
 
 
 def room_codes(target: Target, limit: int | None = None) -> list[str]:
+    """Rooms to read: discovered, else --room-code, else (an empty clinic, writes allowed) one the suite creates."""
     codes = [r["code"] for r in list_all_rooms(target)]
     if not codes and target.settings.room_code:
         codes = [target.settings.room_code]
+    if not codes and target.settings.writes_enabled and target.settings.domain:
+        codes = [create_room(target).body["data"]["code"]]
     if not codes:
-        pytest.skip("no room discovered through GET /rooms; pass --room-code")
+        pytest.skip("no room discovered through GET /rooms; pass --room-code (or --domain with writes allowed, and "
+                    "the suite creates one)")  # fmt: skip
     return codes[: limit or target.settings.profile.sample_rooms]
 
 
 def clinic_domain(target: Target) -> str:
-    """The domain new rooms go in: the one the clinic's existing rooms use."""
+    """The domain new rooms go in: --domain, else the one the clinic's existing rooms use."""
+    if target.settings.domain:
+        return target.settings.domain
     rooms = list_all_rooms(target)
     if not rooms:
-        pytest.skip("no room discovered through GET /rooms to learn the clinic's domain from")
+        pytest.skip("no room discovered through GET /rooms to learn the clinic's domain from; pass --domain")
     return str(rooms[0]["domain"])
 
 

@@ -1,52 +1,83 @@
 """schemathesis, loaded from openapi.yaml and pointed at the target, tuned where the docs leave room.
 
-Tuning, per operation, where a check cannot tell a fault from undocumented-but-legal behaviour:
-- listRooms: `negative_data_rejection` off. Its bounds (page ≥ 1, limit ≤ 100, `sort`/`fields` patterns, q ≥ 3
-  chars) are this contract's choices where the docs are silent; a server that ignores them is not wrong.
+Tuning, per operation, where the docs themselves allow a refusal of schema-valid data:
 - createRoom: `positive_data_acceptance` also accepts 400 and 422. A schema-valid body is refused with 400 when
   its slug already exists in the domain (documented), and a real clinic may refuse a domain it does not own.
 - removeUserRoom: `positive_data_acceptance` also accepts 400: the body's `code` must equal `room_code`, which
   JSON Schema cannot say.
-- createRoom / addUserRoom: a negative case that only breaks the optional `default` boolean (or writes it as a
-  form's `0`/`1`, which the contract's form convention accepts) is not held to `negative_data_rejection`: a
-  lenient server may coerce `default=AAA`. Every other negation still is.
 - The auth probes of `ignored_auth` see the token because it is passed per call (never stored in a Case).
+- Without --allow-writes the coverage phase sends no undeclared methods (its DELETE/PUT/... probes are writes).
+
+Each failing check is then a violation or an advisory (`VERDICTS`, with the reason beside each).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+import requests
 import schemathesis
 from schemathesis import Case, CheckContext, GenerationMode, Response
 from schemathesis.config import OperationConfig
+from schemathesis.checks import negative_data_rejection
+from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
+from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
 from vsee_contract import RESPONSE_SCHEMA, DEFAULT_SPEC_PATH
 
 from . import state
 from .discovery import UNIQUE_PART, unique_slug
-from .target import FORM_MEDIA, Target
+from .target import JSON_MEDIA, JSON_REFUSED, Target
 
 TUNING = [
-    {"include-operation-id": "listRooms", "checks": {"negative_data_rejection": {"enabled": False}}},
     {
         "include-operation-id": "createRoom",
         "checks": {
             "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "422", "429"]}
-        },  # fmt: skip
+        },
     },
     {
         "include-operation-id": "removeUserRoom",
         "checks": {
             "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "429"]}
-        },  # fmt: skip
+        },
     },
 ]
-LENIENT_OPERATIONS = {"createRoom", "addUserRoom"}
-FORM_BOOLEANS = {"true", "false", "1", "0"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a failing schemathesis check means: the rule reported, and why it is an advisory."""
+
+    rule: str
+    reason: str
+
+
+# Checks whose failures are advisories on every operation; every other check's failure is a violation:
+# not_a_server_error (any 5xx), status_code_conformance, content_type_conformance, response_headers_conformance,
+# response_schema_conformance (the declared answers), ignored_auth (the docs make the writes admin-only),
+# ensure_resource_availability (a created room is readable), use_after_free, and this suite's own rules.
+VERDICTS: dict[str, Verdict] = {
+    "negative_data_rejection": Verdict(
+        "lenient-input",
+        "accepted a request the contract calls invalid; the docs never say the server validates it (bounds of "
+        "page/limit, the `default` flag's spelling, unknown fields are this contract's choices)",
+    ),
+    "positive_data_acceptance": Verdict(
+        "strict-input",
+        "refused a request the contract calls valid; the docs set no bounds, encodings or formats it would break",
+    ),
+    "unsupported_method": Verdict(
+        "undeclared-method",
+        "an undocumented method was not answered 405 with `Allow`; the docs list only the documented methods",
+    ),
+}
+ADVISORY_CHECKS = [negative_data_rejection, positive_data_acceptance, unsupported_method]
 WRITE_IDS = {"createRoom", "addUserRoom", "removeUserRoom"}
 
 
@@ -55,12 +86,16 @@ def load_schema(target: Target) -> Any:
     current = target.settings
     schema = schemathesis.openapi.from_path(str(DEFAULT_SPEC_PATH))
     if target.app is not None:
-        schema.app = target.app
+        schema.app = target.app  # in-process, the app itself is guarded
+    if target.session is not None:
+        _send_through(schema, target.session)
     # In-process too, so failure reports show the URL really called, not the spec's production server.
-    schema.config.update(base_url=target.v3_base)
+    schema.config.update(base_url=target.v3_base, request_timeout=current.timeout)
     if current.account_code:
         schema.config.update(headers={"X-AccountCode": current.account_code})
     schema.config.phases.update(phases=[*current.profile.phases, "stateful"])  # stateful: for as_state_machine()
+    if not current.writes_enabled:
+        schema.config.phases.coverage.unexpected_methods = set()
     schema.config.generation.update(
         max_examples=current.profile.schema_examples,
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
@@ -69,6 +104,27 @@ def load_schema(target: Target) -> Any:
     schema.config.seed = current.seed
     schema.config.operations.operations.extend(OperationConfig.from_dict(t) for t in TUNING)
     return schema
+
+
+class GuardedTransport:
+    """schemathesis' HTTP transport, but every request it sends without a session of its own — its cases, and the
+    auth probes and replays its checks send on a fresh session on purpose — uses the target's guarded session.
+    That session holds no credentials (headers go per call), so the probes stay credential-free."""
+
+    def __init__(self, session: requests.Session) -> None:
+        self.guarded = session
+
+    def send(self, case: Case, *, session: requests.Session | None = None, **kwargs: Any) -> Response:
+        return REQUESTS_TRANSPORT.send(case, session=session or self.guarded, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # serializers and the rest: schemathesis' own transport
+        return getattr(REQUESTS_TRANSPORT, name)
+
+
+def _send_through(schema: Any, session: requests.Session) -> None:
+    """Give `schema` (and the schemas it derives) the guarded transport: one way out for every request."""
+    transport = GuardedTransport(session)
+    schema.__class__ = type("GuardedSchema", (type(schema),), {"transport": property(lambda _: transport)})
 
 
 def token_headers(target: Target, case: Case | None = None) -> dict[str, str]:
@@ -87,40 +143,47 @@ def token_headers(target: Target, case: Case | None = None) -> dict[str, str]:
     return {"X-ApiToken": token} if token and not dropped else {}
 
 
-def prepare(target: Target, case: Case) -> None:
-    """Before a generated write: count it, and make new rooms' slug and code unique and recognisable.
+def prepare(case: Case) -> None:
+    """Before a generated write: make new rooms' slug and code unique and recognisable.
 
     Unique per call, so replaying an example against a deployment that keeps state gets the same answer
     (hypothesis' state machine fails as flaky otherwise), and prefixed, so people can find what the suite made.
     """
-    operation_id = case.operation.definition.raw.get("operationId")
-    if operation_id not in WRITE_IDS:
-        return
-    target.count_write()
-    if operation_id == "createRoom" and isinstance(case.body, dict):
+    if case.operation.definition.raw.get("operationId") == "createRoom" and isinstance(case.body, dict):
         for key in ("slug", "code"):
             value = case.body.get(key)
             if isinstance(value, str) and value:  # "" stays "", so a negative case stays negative
                 case.body[key] = f"{unique_slug()}-{UNIQUE_PART.sub('', value)}"  # a re-sent case: re-prefixed
 
 
-def lenient_negation(case: Case) -> bool:
-    """True when a negative case only breaks a field a lenient server may coerce (`default` of the writes).
+def judge(
+    target: Target,
+    case: Case,
+    response: Response,
+    headers: dict[str, str],
+    transport: Mapping[str, Any] | None = None,
+    **validate: Any,
+) -> None:
+    """Fail on violations; list advisories (or fail on them too with --contract-strict).
 
-    Either every mutation is at `default`, or the body is a form whose `default` is a documented form
-    spelling of a boolean (`true`/`false`/`1`/`0`): schemathesis calls `0` an integer, the contract's
-    form convention calls it false.
+    `transport` is how the request was sent (checks that send again must do the same); `validate` goes on to
+    schemathesis' `validate_response` (the stateful layer's recorder and extra checks).
     """
-    meta = case.meta
-    operation_id = case.operation.definition.raw.get("operationId")
-    if meta is None or not meta.generation.mode.is_negative or operation_id not in LENIENT_OPERATIONS:
-        return False
-    mutations = getattr(meta.phase.data, "mutations", ())
-    if mutations and all(m.path[:1] == ("default",) for m in mutations):
-        return True
-    body = case.body if isinstance(case.body, dict) else {}
-    spelled = str(body.get("default", "")).lower() in FORM_BOOLEANS
-    return case.media_type in FORM_MEDIA and "default" in body and spelled
+    common: dict[str, Any] = {"headers": headers, "transport_kwargs": dict(transport or {}) or None, **validate}
+    case.validate_response(response, excluded_checks=ADVISORY_CHECKS, **common)
+    for check in ADVISORY_CHECKS:
+        try:
+            case.validate_response(response, checks=[check], **{**common, "additional_checks": None})
+        except FailureGroup as group:
+            verdict = VERDICTS[check.__name__]
+            rule, reason = verdict.rule, verdict.reason
+            if check is positive_data_acceptance and response.status_code == 415 and case.media_type == JSON_MEDIA:
+                target.json_refused = True
+                rule, reason = JSON_REFUSED, "refused an application/json body; the docs show only form bodies"
+            failures = "; ".join(f.title for f in group.exceptions)
+            curl = case.as_curl_command(headers=dict(response.request.headers))
+            target.advisories.add(rule, f"{case.method} {case.path} answered {response.status_code}: {failures} — "
+                                  f"{reason}", curl)  # fmt: skip
 
 
 def record(target: Target, case: Case, response: Response, checked: set[str]) -> None:

@@ -14,8 +14,9 @@ import pytest
 from vsee_contract import Contract
 
 from . import state
+from .findings import redact
 from .settings import PROFILES, from_options
-from .target import REDACTED, Target
+from .target import Target
 
 WRITE_MARK = "contract_writes"
 
@@ -40,6 +41,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the per-operation summary as Markdown (also to $GITHUB_STEP_SUMMARY)")  # fmt: skip
     group.addoption("--contract-app", dest="contract_app", metavar="MODULE:FACTORY",
                     help="in-process WSGI app factory to test instead of mock_server:create_app")  # fmt: skip
+    group.addoption("--contract-timeout", dest="contract_timeout", type=float, default=30.0, metavar="SECONDS",
+                    help="how long one request may take before the test fails (default 30)")  # fmt: skip
+    group.addoption("--contract-strict", dest="contract_strict", action="store_true",
+                    help="fail on advisories too (legal choices where the docs are silent, e.g. lenient input)")  # fmt: skip
+    group.addoption("--domain", dest="contract_domain", help="the clinic's domain, for a deployment with no room to "
+                    "learn it from; env VSEE_DOMAIN")  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,6 +93,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         state.note(f"{len(writes)} write tests deselected: pass --allow-writes to run them against --base-url")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Any:
+    """Advisories found while `item` runs are attached to it (JUnit `<property name="advisory">`)."""
+    current = state.current_target()
+    if current is not None:
+        current.advisories.current_item = item
+    try:
+        return (yield)
+    finally:
+        if current is not None:
+            current.advisories.current_item = None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Defence in depth: whatever a failure prints (a server may echo the token), it is redacted before the
@@ -106,14 +126,8 @@ def _scrub_report(report: pytest.TestReport) -> None:
     if report.longrepr is not None:
         text = str(report.longrepr)
         if any(s in text for s in secrets):
-            report.longrepr = _scrub(text, secrets)
-    report.sections = [(title, _scrub(body, secrets)) for title, body in report.sections]
-
-
-def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
+            report.longrepr = redact(text, secrets)
+    report.sections = [(title, redact(body, secrets)) for title, body in report.sections]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -142,4 +156,4 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     markdown = state.summary_markdown(current, notes) if current is not None else "\n".join(notes)
     for path in filter(None, (state.settings().report_path, os.environ.get("GITHUB_STEP_SUMMARY"))):
         with Path(path).open("a", encoding="utf-8") as fh:
-            fh.write(_scrub(markdown, state.settings().secrets) + "\n")
+            fh.write(redact(markdown, state.settings().secrets) + "\n")

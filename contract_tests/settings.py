@@ -46,6 +46,9 @@ class SuiteSettings:
     seed: int  # chosen at random when not given, and printed, so every run can be reproduced
     report_path: str | None
     app_factory: str | None
+    timeout: float = 30.0  # seconds per request, each attempt
+    strict: bool = False  # advisories fail the run too
+    domain: str | None = None  # the clinic's domain, when no room shows it
 
     @property
     def in_process(self) -> bool:
@@ -84,4 +87,7 @@ def from_options(option: Any) -> SuiteSettings:
         seed=option.contract_seed if option.contract_seed is not None else random.randrange(2**31),
         report_path=option.contract_report,
         app_factory=option.contract_app,
+        timeout=option.contract_timeout,
+        strict=bool(option.contract_strict),
+        domain=option.contract_domain or env.get("VSEE_DOMAIN") or None,
     )

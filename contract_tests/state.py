@@ -56,7 +56,9 @@ def summary_lines(target: Target) -> list[str]:
         lines.append(f"  {op_id:<18} statuses {statuses}; rules {', '.join(sorted(ledger.rules[op_id]))}")
     if ledger.failures:
         lines.append("rules broken: " + ", ".join(f"{r}×{n}" for r, n in ledger.failures.most_common()))
-    lines.append(f"writes sent: {ledger.writes}")
+    lines += target.advisories.lines()
+    lines.append(f"requests sent: {target.traffic.sent}; writes sent: {target.traffic.writes}")
+    lines.append(target.traffic.summary())
     if ledger.created_rooms:
         lines.append(f"rooms created ({len(ledger.created_rooms)}): {', '.join(ledger.created_rooms[:50])}")
     return lines
@@ -79,6 +81,13 @@ def summary_markdown(target: Target, extra: list[str]) -> str:
         rows.append(f"| `{op_id}` | {statuses} | {', '.join(sorted(ledger.rules[op_id]))} |")
     if ledger.failures:
         rows += ["", "Rules broken: " + ", ".join(f"`{r}`×{n}" for r, n in ledger.failures.most_common())]
+    rows += ["", "| advisory | count | first example |", "|---|---|---|"]
+    for advisory in sorted(target.advisories.by_rule.values(), key=lambda a: a.rule):
+        rows.append(f"| `{advisory.rule}` | {advisory.count} | {advisory.message}<br>`{advisory.curl}` |")
+    if not target.advisories.by_rule:
+        rows.append("| none | 0 | |")
+    rows += ["", f"Requests sent: {target.traffic.sent}; writes sent: {target.traffic.writes}; "
+             f"{target.traffic.summary()}"]  # fmt: skip
     if ledger.created_rooms:
         rows += ["", f"Rooms created: {', '.join(ledger.created_rooms)}"]
     return "\n".join(rows)

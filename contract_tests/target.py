@@ -1,7 +1,8 @@
 """The deployment under test, reached in-process (a WSGI app) or over HTTP, with every exchange judged.
 
 Each call is checked against the contract at once (schema + the rules one exchange can show), recorded in the
-ledger for the end-of-run summary, and described by a curl command with the token redacted.
+ledger for the end-of-run summary, and described by a curl command with the token redacted. Every request, the
+suite's own and schemathesis', leaves through `transport` (gate, counting, 429 retries, timeout).
 """
 
 from __future__ import annotations
@@ -16,20 +17,19 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import requests
+from werkzeug.test import Client
 
 from vsee_contract import Contract, Violation, rules
 
+from .findings import REDACTED, Advisories, ContractViolation, redact
 from .settings import SuiteSettings
+from .transport import READ_METHODS, GuardedAdapter, Traffic, guarded_wsgi
 
-REDACTED = "[redacted]"
 Auth = Literal["admin", "none", "wrong"]
 WRONG_TOKEN = "0" * 32
 JSON_MEDIA = "application/json"
 FORM_MEDIA = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
-class ContractViolation(AssertionError):
-    """A deployment broke a named rule of the contract."""
+JSON_REFUSED = "json-bodies-refused"
 
 
 @dataclass
@@ -59,7 +59,6 @@ class Ledger:
     failures: Counter[str] = field(default_factory=Counter)
     created_rooms: list[str] = field(default_factory=list)
     associations: list[tuple[str, str]] = field(default_factory=list)
-    writes: int = 0
 
     def saw(self, operation_id: str, status: int, checked: Iterable[str]) -> None:
         self.statuses[operation_id][status] += 1
@@ -91,17 +90,25 @@ class Target:
         self.settings = settings
         self.contract = contract
         self._factory = factory
-        self.app = factory() if factory is not None else None
         self.ledger = Ledger()
-        self._client = self.app.test_client() if self.app is not None else None
-        self._session = requests.Session() if self.app is None else None
+        self.traffic = Traffic()
+        self.advisories = Advisories(settings.strict, settings.secrets)
+        self.json_refused = False  # set once the deployment answered 415 to a JSON body: forms from then on
+        self.app = self.fresh_app()
+        self._client = Client(self.app) if self.app is not None else None
+        self.session: requests.Session | None = None
+        if self.app is None:
+            self.session = requests.Session()
+            adapter = GuardedAdapter(self.gate, self.traffic, settings.timeout)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
 
     def __repr__(self) -> str:
         return f"Target({'in-process' if self.app is not None else self.settings.base_url})"
 
     def fresh_app(self) -> Any:
-        """A new copy of the in-process app (same factory, fresh state), or None for a live target."""
-        return None if self._factory is None else self._factory()
+        """A new copy of the in-process app (same factory, fresh state, behind the gate), or None for a live target."""
+        return None if self._factory is None else guarded_wsgi(self._factory(), self.gate, self.traffic)
 
     @property
     def v3_base(self) -> str:
@@ -122,10 +129,16 @@ class Target:
             headers["X-ApiToken"] = WRONG_TOKEN
         return headers
 
-    def count_write(self) -> None:
-        """Writes against a live deployment are bounded by --max-writes; past it, the test is skipped, not passed."""
-        self.ledger.writes += 1
-        if self.settings.in_process or self.ledger.writes <= self.settings.max_writes:
+    def gate(self, method: str) -> None:
+        """Asked before every request leaves: reads pass; writes only with --allow-writes and within --max-writes.
+
+        Past the budget the test is skipped, not passed (or fails, if a violation was already seen).
+        """
+        if method.upper() in READ_METHODS:
+            return
+        if not self.settings.writes_enabled:
+            raise ContractViolation(f"read-only run: the suite refused to send a {method} request (--allow-writes)")
+        if self.settings.in_process or self.traffic.writes < self.settings.max_writes:
             return
         budget = f"write budget exhausted (--max-writes {self.settings.max_writes})"
         if self.ledger.failures:  # a skip must never hide a violation already seen
@@ -154,10 +167,21 @@ class Target:
         url = base.rstrip("/") + route
         query = {k: _form_value(v) for k, v in (query or {}).items()}
         headers = self.headers(auth if op.needs_token else ("none" if auth == "admin" else auth))
-        if op.method != "GET":
-            self.count_write()
         full_url = f"{url}?{urlencode(query)}" if query else url
+        form_media = next((m for m in op.media_types if m in FORM_MEDIA), None)
+        if body is not None and media_type == JSON_MEDIA and self.json_refused and form_media:
+            media_type = form_media  # the deployment refuses JSON bodies: said once, then forms
         status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)
+        if status == 415 and body is not None and media_type == JSON_MEDIA and form_media:
+            self.json_refused = True
+            self.advisories.add(
+                JSON_REFUSED,
+                f"{op.method} {op.path} answered 415 to an application/json body; the docs show only form bodies, "
+                f"so the suite sent {form_media} instead",
+                curl_command(op.method, full_url, headers, media_type, body),
+            )
+            media_type = form_media
+            status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)
         try:
             decoded: Any = json.loads(raw) if raw else None
         except ValueError:
@@ -188,8 +212,15 @@ class Target:
             return response.status_code, response.headers.get("Content-Type"), response.get_data()
         if body is not None and media == "multipart/form-data":
             kwargs["files"] = {k: (None, _form_value(v)) for k, v in body.items()}
-        assert self._session is not None
-        reply = self._session.request(method, url, params=query, headers=headers, timeout=30, **kwargs)
+        assert self.session is not None
+        try:
+            reply = self.session.request(method, url, params=query, headers=headers, **kwargs)
+        except requests.Timeout:
+            pytest.fail(f"{method} {url} gave no answer within {self.settings.timeout:g} s: raise --contract-timeout "
+                        "if the deployment is this slow", pytrace=False)  # fmt: skip
+        except requests.ConnectionError as exc:
+            pytest.fail(f"{method} {url} could not be sent ({type(exc).__name__}): is --base-url right and the "
+                        "deployment up?", pytrace=False)  # fmt: skip
         return reply.status_code, reply.headers.get("Content-Type"), reply.content
 
     def _record_writes(self, exchange: Exchange) -> None:
@@ -218,7 +249,4 @@ class Target:
             self.ledger.failures[violation.rule] += 1
         seed = f"\n  seed: rerun with --contract-seed {self.settings.seed}"
         lines = [str(v) for v in violations] + [f"  {e.describe()}" for e in exchanges]
-        message = "\n".join(lines) + seed
-        for secret in self.settings.secrets:
-            message = message.replace(secret, REDACTED)
-        raise ContractViolation(message)
+        raise ContractViolation(redact("\n".join(lines) + seed, self.settings.secrets))

@@ -9,7 +9,7 @@ from hypothesis import settings
 from schemathesis import Case, Response
 
 from . import state
-from .generated import load_schema, prepare, record, token_headers
+from .generated import judge, load_schema, prepare, record, token_headers
 from .plugin import build_target
 
 TARGET = state.target(build_target)
@@ -23,7 +23,7 @@ class ContractWorkflow(Workflow):  # type: ignore[misc, valid-type]
         self.app = TARGET.fresh_app()
 
     def before_call(self, case: Case) -> None:
-        prepare(TARGET, case)
+        prepare(case)
 
     def get_call_kwargs(self, case: Case) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"headers": token_headers(TARGET, case)}
@@ -36,14 +36,9 @@ class ContractWorkflow(Workflow):  # type: ignore[misc, valid-type]
         record(TARGET, case, response, {"stateful-links"})
 
     def validate_response(self, response: Response, case: Case, additional_checks: Any = None, **kwargs: Any) -> None:
-        """Forward the per-call token so `ignored_auth` knows it was explicit (schemathesis drops it otherwise)."""
-        case.validate_response(
-            response,
-            additional_checks=additional_checks,
-            headers=kwargs.get("headers"),
-            transport_kwargs=kwargs or None,
-            recorder=self.recorder,
-        )
+        """Judged like layer 1; the per-call token is forwarded so `ignored_auth` knows it was explicit."""
+        headers = kwargs.pop("headers", None) or {}
+        judge(TARGET, case, response, headers, kwargs, recorder=self.recorder, additional_checks=additional_checks)
 
 
 profile = state.settings().profile

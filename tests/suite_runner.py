@@ -71,3 +71,28 @@ def served(variant: str | None) -> Iterator[str]:
 
 def http_args(base: str) -> list[str]:
     return ["--base-url", base, "--allow-writes", "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1]]
+
+
+@contextmanager
+def served_app(factory_expression: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Any WSGI app under waitress on 127.0.0.1 for the duration of the block; yields the v3 base URL.
+
+    `factory_expression` is evaluated in the server process after importing the module it starts with, e.g.
+    `benign_variants.VARIANTS['slow']()`; `env` adds to the server's environment (knobs of the app).
+    """
+    port = free_port()
+    module = factory_expression.split(".", 1)[0].split("(", 1)[0]
+    code = f"import waitress, {module}; waitress.serve({factory_expression}, host='127.0.0.1', port={port})"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env={**suite_env(), **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api_v3"
+        wait_until_serving(f"{base}/rooms", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -38,15 +38,24 @@ class ParsedRequest:
     media_type: str | None
 
 
-def _types(schema: Mapping[str, Any]) -> set[str]:
+def _types(schema: Mapping[str, Any], spec: Spec | None = None) -> set[str]:
+    """The JSON types a schema admits: its own `type` and, one level down, those of its anyOf/oneOf branches."""
     declared = schema.get("type", [])
-    return {declared} if isinstance(declared, str) else set(declared)
+    types = {declared} if isinstance(declared, str) else set(declared)
+    for key in ("anyOf", "oneOf"):
+        for branch in schema.get(key, []):
+            types |= _types(spec.resolve(branch) if spec else branch)
+    return types
 
 
-def coerce(value: str, schema: Mapping[str, Any]) -> Any:
-    """Turn a string from a URL, header or form into the scalar type its schema declares (or leave it)."""
-    types = _types(schema)
-    lowered = value.strip().lower()
+def coerce(value: str, schema: Mapping[str, Any], spec: Spec | None = None) -> Any:
+    """Turn a string from a URL, header or form into the scalar type its schema declares (or leave it).
+
+    A boolean is `true`/`false` or `1`/`0` in any letter case, exactly as the contract's `FormBoolean` spells it
+    (no spaces around it): the form is validated as text before it is coerced, so only those spellings get here.
+    """
+    types = _types(schema, spec)
+    lowered = value.lower()
     if "boolean" in types and lowered in _TRUE | _FALSE:
         return lowered in _TRUE
     try:
@@ -69,6 +78,7 @@ class _ObjectCheck:
     """A compiled object schema plus the per-property schemas used to coerce string input."""
 
     def __init__(self, spec: Spec, schema: dict[str, Any], where: str) -> None:
+        self.spec = spec
         self.where = where
         self.properties = {
             name: spec.resolve(prop) for name, prop in spec.resolve(schema).get("properties", {}).items()
@@ -76,7 +86,7 @@ class _ObjectCheck:
         self.validator = jsonschema_rs.validator_for(spec.bundle(schema))
 
     def coerce(self, raw: Mapping[str, str]) -> dict[str, Any]:
-        return {k: coerce(v, self.properties[k]) if k in self.properties else v for k, v in raw.items()}
+        return {k: coerce(v, self.properties[k], self.spec) if k in self.properties else v for k, v in raw.items()}
 
     def check(self, value: Any) -> None:
         try:
@@ -140,8 +150,8 @@ class OperationValidator:
             accepted = ", ".join(self.bodies) or "no body"
             raise RequestInvalid(415, f"Content-Type '{media_type}' is not accepted here; use {accepted}")
         check = self.bodies[media_type]
+        check.check(body)  # a form as the text it is: its schema spells out which strings a boolean may be
         value = check.coerce(body) if media_type in FORM_MEDIA_TYPES else body
-        check.check(value)
         return value, media_type
 
     def response_problems(self, status: int, content_type: str | None, body: Any) -> list[str]:

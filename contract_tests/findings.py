@@ -1,0 +1,70 @@
+"""Two kinds of finding, so the suite never cries wolf.
+
+A *violation* breaks what the docs or the response schema say: the test fails. An *advisory* is a deployment
+choosing differently where the docs are silent — accepting data the contract calls invalid, refusing data it calls
+valid, refusing JSON bodies, a 405 without `Allow`: it is listed (rule, count, one example with its curl) in the
+terminal summary, the Markdown report and the JUnit XML, and fails the test only with `--contract-strict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+REDACTED = "[redacted]"
+
+
+class ContractViolation(AssertionError):
+    """A deployment broke a named rule of the contract."""
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+@dataclass
+class Advisory:
+    """One rule's advisories: how often, and the first example."""
+
+    rule: str
+    message: str
+    curl: str
+    count: int = 1
+
+
+class Advisories:
+    """The run's advisories by rule; each is also attached to the test that saw it (JUnit `<property>`)."""
+
+    def __init__(self, strict: bool, secrets: tuple[str, ...]) -> None:
+        self.strict = strict
+        self.secrets = secrets
+        self.by_rule: dict[str, Advisory] = {}
+        self.current_item: Any = None  # the pytest item running now, set by the plugin
+
+    def add(self, rule: str, message: str, curl: str) -> None:
+        message, curl = redact(message, self.secrets), redact(curl, self.secrets)
+        if rule in self.by_rule:
+            self.by_rule[rule].count += 1
+        else:
+            self.by_rule[rule] = Advisory(rule, message, curl)
+        if self.current_item is not None:
+            self.current_item.user_properties.append(("advisory", f"[{rule}] {message}"))
+        if self.strict:
+            raise ContractViolation(
+                f"[{rule}] {message} (an advisory, failing because of --contract-strict)\n  reproduce: {curl}"
+            )
+
+    def lines(self) -> list[str]:
+        """One line per rule (`advisory [rule] ×N: message`) and its example curl."""
+        if not self.by_rule:
+            return ["advisories: none"]
+        total = sum(a.count for a in self.by_rule.values())
+        lines = [f"advisories: {total} (listed, not failed; --contract-strict fails them)"]
+        for advisory in sorted(self.by_rule.values(), key=lambda a: a.rule):
+            lines.append(f"  advisory [{advisory.rule}] ×{advisory.count}: {advisory.message}")
+            lines.append(f"    e.g. {advisory.curl}")
+        return lines
