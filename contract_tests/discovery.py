@@ -50,7 +50,7 @@ def unique_slug(stem: str = "") -> str:
 
 def list_all_rooms(target: Target) -> list[dict[str, Any]]:
     """The whole list: one unpaged call, which the contract says returns everything."""
-    data = target.call("listRooms").body["data"]
+    data = target.call("listRooms").data
     return list(data)
 
 
@@ -60,7 +60,7 @@ def room_codes(target: Target, limit: int | None = None) -> list[str]:
     if not codes and target.settings.room_code:
         codes = [target.settings.room_code]
     if not codes and target.settings.writes_enabled and target.settings.domain:
-        codes = [create_room(target).body["data"]["code"]]
+        codes = [create_room(target).data["code"]]
     if not codes:
         pytest.skip("no room discovered through GET /rooms; pass --room-code (or --domain with writes allowed, and "
                     "the suite creates one)")  # fmt: skip
@@ -82,7 +82,7 @@ def other_user(target: Target, exclude: set[str]) -> str:
     if target.settings.user_id:
         return target.settings.user_id
     for code in room_codes(target, limit=50):
-        for provider in target.call("listRoomProviders", path={"code": code}).body["data"]:
+        for provider in target.call("listRoomProviders", path={"code": code}).data:
             if str(provider["id"]) not in exclude:
                 return str(provider["id"])
     pytest.skip("no user discovered through GET /rooms/{code}/providers; pass --user-id")

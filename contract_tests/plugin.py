@@ -13,8 +13,9 @@ import pytest
 
 from vsee_contract import Contract
 
-from . import state
+from . import preflight, state, summary
 from .findings import redact
+from .summary import rules_named
 from .settings import PROFILES, from_options
 from .target import Target
 
@@ -51,7 +52,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{WRITE_MARK}: sends write requests (needs --allow-writes on a live target)")
-    state.configure(from_options(config.option))
+    settings = state.configure(from_options(config.option))
+    if settings.report_path:  # found now, not after the whole run: the report is overwritten at the end
+        try:
+            Path(settings.report_path).open("w", encoding="utf-8").close()
+        except OSError as exc:
+            raise pytest.UsageError(f"--contract-report {settings.report_path}: cannot write there ({exc.strerror}); "
+                                    "pass a writable path") from None  # fmt: skip
 
 
 def _app_factory(factory: str | None) -> Callable[[], Any]:
@@ -80,6 +87,7 @@ def target() -> Target:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _preflight(items)
     if state.settings().writes_enabled:
         return
     labels = {f"[{op.method} {op.path}]" for op in Contract.load().spec.operations.values() if op.method != "GET"}
@@ -91,6 +99,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=writes)
         items[:] = [item for item in items if not item.get_closest_marker(WRITE_MARK)]
         state.note(f"{len(writes)} write tests deselected: pass --allow-writes to run them against --base-url")
+
+
+def _preflight(items: list[pytest.Item]) -> None:
+    """Against a live deployment, stop at once with one line when it is not ready to be tested."""
+    current = state.current_target()
+    if current is None or current.settings.in_process or not any(_is_suite_item(i) for i in items):
+        return
+    found = preflight.problem(current)
+    if found is not None:
+        pytest.exit(f"vsee-contract: {redact(found, current.settings.secrets)}", returncode=4)
+
+
+def _is_suite_item(item: pytest.Item) -> bool:
+    return item.nodeid.startswith("contract_tests/") or "/contract_tests/" in str(item.path)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -109,8 +131,10 @@ def pytest_runtest_protocol(item: pytest.Item) -> Any:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Defence in depth: whatever a failure prints (a server may echo the token), it is redacted before the
-    terminal, JUnit or any other reporter sees the report."""
+    terminal, JUnit or any other reporter sees the report. Failed tests are remembered with the rules they name."""
     _scrub_report(report)
+    if report.failed:
+        state.failed(report.nodeid, rules_named(str(report.longrepr)))
 
 
 @pytest.hookimpl(trylast=True)
@@ -142,18 +166,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             state.note(f"could not remove the association of user {user} with room {code}: {exc}")
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     current = state.current_target()
     notes = state.notes()
     if current is None and not notes:
         return
-    lines = [*notes]
-    if current is not None:
-        lines += state.summary_lines(current)
+    failed = state.failed_tests()
     terminalreporter.section("VSee Rooms API contract")
-    for line in lines:
+    for line in [*notes, *(summary.terminal_lines(current, failed, exitstatus) if current is not None else [])]:
         terminalreporter.write_line(line)
-    markdown = state.summary_markdown(current, notes) if current is not None else "\n".join(notes)
-    for path in filter(None, (state.settings().report_path, os.environ.get("GITHUB_STEP_SUMMARY"))):
-        with Path(path).open("a", encoding="utf-8") as fh:
-            fh.write(redact(markdown, state.settings().secrets) + "\n")
+    text = summary.markdown(current, failed, notes, exitstatus) if current is not None else "\n".join(notes)
+    text = redact(text, state.settings().secrets) + "\n"
+    report_path = state.settings().report_path
+    if report_path:
+        Path(report_path).write_text(text, encoding="utf-8")
+    if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub's convention: each step appends its summary
+        with Path(os.environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as fh:
+            fh.write(text)

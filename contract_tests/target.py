@@ -49,6 +49,16 @@ class Exchange:
     def describe(self) -> str:
         return f"{self.method} {self.url} -> {self.status}\n  reproduce: {self.curl}"
 
+    @property
+    def data(self) -> Any:
+        """The `data` of a successful answer. Anything else fails the test saying so (a 5xx as the violation it
+        is), never as a bare KeyError in the middle of a rule."""
+        if 200 <= self.status < 300 and isinstance(self.body, Mapping) and "data" in self.body:
+            return self.body["data"]
+        if self.status >= 500:
+            raise ContractViolation(f"[{rules.NO_SERVER_ERROR}] answered {self.status}\n  {self.describe()}")
+        raise ContractViolation(f"expected a successful answer with `data`, got {self.status}\n  {self.describe()}")
+
 
 @dataclass
 class Ledger:

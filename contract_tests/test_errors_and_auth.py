@@ -60,12 +60,12 @@ def _needs_token(target: Target, exchange: Exchange) -> None:
 @rule_examples
 @given(auth=st.sampled_from(["none", "wrong"]))
 def test_writes_without_or_with_a_wrong_token_are_refused_and_change_nothing(target: Target, auth: str) -> None:
-    room = create_room(target).body["data"]  # the suite's own room, so a broken server only harms that
+    room = create_room(target).data  # the suite's own room, so a broken server only harms that
     slug = unique_slug()
     body = {"domain": room["domain"], "slug": slug, "name": "Must not exist"}
     created = target.call("createRoom", body=body, auth=auth)  # type: ignore[arg-type]
     _needs_token(target, created)
-    providers = [str(p["id"]) for p in target.call("listRoomProviders", path={"code": room["code"]}).body["data"]]
+    providers = [str(p["id"]) for p in target.call("listRoomProviders", path={"code": room["code"]}).data]
     user = other_user(target, exclude=set(providers))
     added = target.call("addUserRoom", path={"id": user}, body={"code": room["code"]}, auth=auth)  # type: ignore[arg-type]
     _needs_token(target, added)
@@ -73,9 +73,9 @@ def test_writes_without_or_with_a_wrong_token_are_refused_and_change_nothing(tar
     _needs_token(target, removed)
     listing = target.call("listRooms", query={"slug": slug})
     after = target.call("listRoomProviders", path={"code": room["code"]})
-    changed = [f"room with slug {slug!r} exists" for r in listing.body["data"] if r.get("slug") == slug]
-    changed += rules.provider_follows_association(after.body["data"], user, False)
-    changed += rules.provider_follows_association(after.body["data"], providers[0], True)
+    changed = [f"room with slug {slug!r} exists" for r in listing.data if r.get("slug") == slug]
+    changed += rules.provider_follows_association(after.data, user, False)
+    changed += rules.provider_follows_association(after.data, providers[0], True)
     target.expect(rules.REFUSED_WRITE_CHANGES_NOTHING, changed, created, added, removed, listing, after)
 
 
@@ -84,7 +84,7 @@ def test_public_reads_need_no_token(target: Target) -> None:
     calls = [("listRooms", {}), ("getRoom", {"code": code}), ("listRoomProviders", {"code": code}),
              ("getRoomQueue", {"code": code})]  # fmt: skip
     exchanges = [target.call(op, path=path, auth="none") for op, path in calls]
-    providers = exchanges[2].body["data"]
+    providers = exchanges[2].data
     if providers:
         exchanges.append(
             target.call("getRoomProvider", path={"code": code, "id": str(providers[0]["id"])}, auth="none")

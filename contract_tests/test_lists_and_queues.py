@@ -21,7 +21,7 @@ def test_pages_stay_within_limit_partition_the_list_and_end_empty(target: Target
     limit = min(100, max(limit, math.ceil(len(whole) / MAX_PAGES)))  # bound the walk on big deployments
     full_pages = math.ceil(len(whole) / limit)
     exchanges = [target.call("listRooms", query={"limit": limit, "page": n}) for n in range(1, full_pages + 2)]
-    pages = [[r["code"] for r in page.body["data"]] for page in exchanges]
+    pages = [[r["code"] for r in page.data] for page in exchanges]
     for page, items in zip(exchanges, pages, strict=True):
         target.expect(rules.PAGE_WITHIN_LIMIT, rules.page_within_limit(items, limit), page)
     target.expect(rules.PAGES_PARTITION_LIST, rules.pages_partition_list(pages[:-1], whole), *exchanges[:3])
@@ -32,4 +32,4 @@ def test_queue_is_four_non_negative_integers_with_before_me_within_length_within
     for code in room_codes(target):
         queue = target.call("getRoomQueue", path={"code": code})
         assert queue.status == 200, queue.describe()
-        target.expect(rules.QUEUE_ARITHMETIC, rules.queue_arithmetic(queue.body["data"]), queue)
+        target.expect(rules.QUEUE_ARITHMETIC, rules.queue_arithmetic(queue.data), queue)

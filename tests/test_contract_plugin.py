@@ -3,9 +3,12 @@ reports, and the token never reaching any output."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from suite_runner import ACCOUNT, http_args, run_suite, served
+import pytest
+
+from suite_runner import ACCOUNT, http_args, run_suite, served, served_app
 
 
 def test_without_allow_writes_writes_are_deselected_and_said_so() -> None:
@@ -39,14 +42,31 @@ def test_the_token_reaches_no_output_report_or_junit_even_when_the_server_echoes
 
 def test_a_failure_names_rule_request_curl_and_seed_and_the_report_lists_it(tmp_path: Path) -> None:
     report = tmp_path / "report.md"
-    result = run_suite("--contract-app", "broken_mocks:queue_overflow", "-k", "queue_is",
+    report.write_text("an older run's report\n")
+    result = run_suite("--contract-app", "broken_mocks:queue_overflow", "-k", "queue_is or public_reads",
                        "--contract-report", str(report))  # fmt: skip
     assert result.returncode == 1
     out = result.stdout
     assert "[queue-arithmetic]" in out and "GET http://localhost/api_v3/rooms/" in out
     assert "reproduce: curl -X GET" in out and "rerun with --contract-seed 1" in out
+    assert "verdict: FAILED — 2 test(s) failed (queue-arithmetic×2)" in out
     markdown = report.read_text()
-    assert "| `getRoomQueue` |" in markdown and "`queue-arithmetic`" in markdown
+    assert "older run" not in markdown, "the report is overwritten, not appended to"
+    assert "**verdict: FAILED — 2 test(s) failed (queue-arithmetic×2)**" in markdown
+    assert "| `contract_tests/test_lists_and_queues.py::test_queue_is_" in markdown
+    assert "test_public_reads_need_no_token` | `queue-arithmetic` |" in markdown
+    assert "| `queue-arithmetic` |" in markdown and "| `getRoomQueue` |" in markdown
+
+
+def test_an_unwritable_report_path_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    result = run_suite("--contract-report", str(tmp_path / "no" / "such" / "dir" / "report.md"))
+    assert result.returncode == 4
+    assert (
+        "--contract-report" in result.stderr
+        and "cannot write there" in result.stderr
+        and "pass a writable path" in result.stderr
+    )
+    assert "Traceback" not in result.stdout + result.stderr and " passed" not in result.stdout
 
 
 def test_missing_preconditions_are_skips_with_the_option_that_supplies_them() -> None:
@@ -56,7 +76,49 @@ def test_missing_preconditions_are_skips_with_the_option_that_supplies_them() ->
     assert "pass --room-code" in result.stdout
 
 
-def test_an_unreachable_deployment_fails_instead_of_passing() -> None:
-    result = run_suite("--base-url", "http://127.0.0.1:9/api_v3", "-k", "public_reads")
-    assert result.returncode == 1
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--base-url", "http://127.0.0.1:9/api_v3"], "cannot reach http://127.0.0.1:9/api_v3/rooms (ConnectionError): "
+         "is the deployment up and --base-url right?"),
+        (["--base-url", "{root}"], "which is not the Rooms API's list: --base-url must be the API's v3 base"),
+        (["--base-url", "{v3}", "--allow-writes"], "--allow-writes needs the clinic admin token: pass --api-token"),
+        (["--base-url", "{v3}", "--v4-base-url", "{root}/api_v5"], "for a room GET /rooms lists: pass --v4-base-url"),
+    ],
+)  # fmt: skip
+def test_a_target_not_ready_stops_the_run_at_once_with_one_line_naming_the_fix(args: list[str], says: str) -> None:
+    with served(None) as base:
+        root = base.removesuffix("/api_v3")
+        started = time.monotonic()
+        result = run_suite(*[a.format(root=root, v3=base) for a in args], "--account-code", ACCOUNT[0])
+    assert result.returncode == 4, result.stdout[-3000:]
+    assert time.monotonic() - started < 30
+    exit_lines = [line for line in result.stdout.splitlines() if "vsee-contract: " in line]
+    assert len(exit_lines) == 1 and says in exit_lines[0], result.stdout[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr and "no tests ran" in result.stdout
+
+
+def test_advisories_are_listed_in_terminal_report_and_junit_and_do_not_fail_the_run(tmp_path: Path) -> None:
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.md"
+    result = run_suite("--contract-app", "benign_variants:forms_only", "-k", "created_room or test_operation_conforms",
+                       "--junitxml", str(junit), "--contract-report", str(report))  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "advisory [json-bodies-refused] ×" in result.stdout
+    assert "e.g. curl -X POST" in result.stdout and "Content-Type: application/json" in result.stdout
+    assert '<property name="advisory" value="[json-bodies-refused] POST /rooms answered 415' in junit.read_text()
+    assert "| `json-bodies-refused` |" in report.read_text()
+
+
+def test_with_contract_strict_an_advisory_fails_the_test_that_saw_it() -> None:
+    result = run_suite("--contract-app", "benign_variants:forms_only", "-k", "created_room", "--contract-strict")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "[json-bodies-refused]" in result.stdout and "failing because of --contract-strict" in result.stdout
     assert "1 failed" in result.stdout
+
+
+def test_a_deployment_slower_than_the_timeout_stops_the_run_with_one_line_naming_it() -> None:
+    with served_app("benign_variants.VARIANTS['slow']()", env={"BENIGN_SLOW_MS": "400"}) as base:
+        result = run_suite(*http_args(base), "--contract-timeout", "0.1")
+    assert result.returncode == 4, result.stdout[-3000:]
+    assert "gave no answer within 0.1 s: raise --contract-timeout if it is this slow" in result.stdout
+    assert "verdict: NOT COMPLETED" in result.stdout and "Traceback" not in result.stdout

@@ -1,0 +1,64 @@
+"""Before any test against a live deployment: is it there, is it this API, does v4 answer, can writes be sent?
+
+A wrong target should cost seconds and give one line naming the problem and the fix, not a page of failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from vsee_contract import rules
+
+from .target import Target
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def problem(target: Target) -> str | None:
+    """The first thing that makes a run against `target` pointless, as one line with its fix; None if ready."""
+    settings = target.settings
+    if settings.allow_writes and not settings.api_token:
+        return "--allow-writes needs the clinic admin token: pass --api-token TOKEN (or set VSEE_API_TOKEN)"
+    assert target.session is not None and settings.base_url is not None
+    headers = target.headers("none")
+    url = f"{settings.base_url}/rooms"
+    try:
+        response = target.session.get(url, headers=headers)
+    except requests.Timeout:
+        return f"GET {url} gave no answer within {settings.timeout:g} s: raise --contract-timeout if it is this slow"
+    except requests.RequestException as exc:
+        return f"cannot reach {url} ({type(exc).__name__}): is the deployment up and --base-url right?"
+    body = _json(response)
+    listed = response.status_code == 200 and isinstance(body, Mapping) and isinstance(body.get("data"), list)
+    # a refusal in the error shape is this API (an unknown account, a 5xx); a 404 or 405 on the list is a wrong path
+    refused = response.status_code >= 400 and response.status_code not in (404, 405)
+    refused = refused and not rules.error_shape(response.status_code, body)
+    if not (listed or refused):
+        kind = response.headers.get("Content-Type", "no content type")
+        return (f"GET {url} answered {response.status_code} ({kind}), which is not the Rooms API's list: "
+                "--base-url must be the API's v3 base, e.g. https://api.vsee.me/api_v3")  # fmt: skip
+    codes = (
+        [r["code"] for r in body["data"] if isinstance(r, Mapping) and isinstance(r.get("code"), str)] if listed else []
+    )
+    if not codes:
+        return None
+    v4 = settings.v4_base()
+    if v4 is None:
+        return "cannot derive the api_v4 base from --base-url (it does not end in api_v3): pass --v4-base-url"
+    detail = f"{v4}/rooms/{codes[0]}"
+    try:
+        answer = target.session.get(detail, headers=headers)
+    except requests.RequestException as exc:
+        return f"cannot reach {detail} ({type(exc).__name__}): pass --v4-base-url with the API's v4 base"
+    if answer.status_code != 200 or not isinstance(_json(answer), Mapping):
+        return (f"GET {detail} answered {answer.status_code} for a room GET /rooms lists: pass --v4-base-url with the "
+                "API's v4 base")  # fmt: skip
+    return None
