@@ -5,9 +5,9 @@ A missing precondition is a skip with the reason and the option that supplies it
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,11 +22,22 @@ from .target import FORM_MEDIA, JSON_MEDIA, Exchange, Target
 F = TypeVar("F", bound=Callable[..., Any])
 MEDIA_TYPES = st.sampled_from((JSON_MEDIA, *FORM_MEDIA))
 NAMES = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
 ).filter(lambda s: s.strip() == s and s != "")
-_run = uuid.uuid4().hex[:6]
 _counter = itertools.count(1)
-UNIQUE_PART = re.compile(rf"^{re.escape(ROOM_PREFIX)}{_run}-[0-9]+-?")
+
+
+def run_id() -> str:
+    """Six hex digits from the seed: one seed replays the same slugs (so a run can be reproduced), another seed
+    gives others (so runs against one deployment do not clash)."""
+    return hashlib.sha256(str(state.settings().seed).encode()).hexdigest()[:6]
+
+
+def unique_part() -> re.Pattern[str]:
+    """What `unique_slug` put in front of a value, to take it off again before a re-sent case is re-prefixed."""
+    return re.compile(rf"^{re.escape(ROOM_PREFIX)}{run_id()}-[0-9]+-?")
 
 
 def rule_examples(test: F) -> F:
@@ -45,7 +56,7 @@ def rule_examples(test: F) -> F:
 
 def unique_slug(stem: str = "") -> str:
     """A slug no earlier call (in this or any run) produced, with the suite's recognisable prefix."""
-    return f"{ROOM_PREFIX}{_run}-{next(_counter)}{'-' + stem if stem else ''}"
+    return f"{ROOM_PREFIX}{run_id()}-{next(_counter)}{'-' + stem if stem else ''}"
 
 
 def list_all_rooms(target: Target) -> list[dict[str, Any]]:
@@ -68,13 +79,13 @@ def room_codes(target: Target, limit: int | None = None) -> list[str]:
 
 
 def clinic_domain(target: Target) -> str:
-    """The domain new rooms go in: --domain, else the one the clinic's existing rooms use."""
-    if target.settings.domain:
-        return target.settings.domain
-    rooms = list_all_rooms(target)
-    if not rooms:
-        pytest.skip("no room discovered through GET /rooms to learn the clinic's domain from; pass --domain")
-    return str(rooms[0]["domain"])
+    """The domain new rooms go in: --domain, else the one the clinic's existing rooms use (learnt once)."""
+    if target.domain is None:
+        rooms = list_all_rooms(target)
+        if not rooms:
+            pytest.skip("no room discovered through GET /rooms to learn the clinic's domain from; pass --domain")
+        target.domain = str(rooms[0]["domain"])
+    return target.domain
 
 
 def other_user(target: Target, exclude: set[str]) -> str:

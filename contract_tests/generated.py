@@ -31,7 +31,7 @@ from schemathesis.transport.requests import REQUESTS_TRANSPORT
 from vsee_contract import RESPONSE_SCHEMA, DEFAULT_SPEC_PATH
 
 from . import state
-from .discovery import UNIQUE_PART, unique_slug
+from .discovery import clinic_domain, unique_part, unique_slug
 from .target import JSON_MEDIA, JSON_REFUSED, Target
 
 TUNING = [
@@ -146,17 +146,29 @@ def token_headers(target: Target, case: Case) -> dict[str, str]:
     return {"X-ApiToken": token} if token and wanted and not dropped else {}
 
 
-def prepare(case: Case) -> None:
-    """Before a generated write: make new rooms' slug and code unique and recognisable.
+def prepare(target: Target, case: Case) -> None:
+    """Before a generated POST /rooms: make the new room's slug and code unique and recognisable.
 
     Unique per call, so replaying an example against a deployment that keeps state gets the same answer
     (hypothesis' state machine fails as flaky otherwise), and prefixed, so people can find what the suite made.
+    Against a live deployment, where rooms cannot be deleted, a room that may be created also goes in the clinic's
+    own domain with a printable name: random domains and control characters are for in-process targets. Only
+    values of the right type are replaced ("" stays "", 7 stays 7), so a negative case stays negative.
     """
-    if case.operation.definition.raw.get("operationId") == "createRoom" and isinstance(case.body, dict):
-        for key in ("slug", "code"):
-            value = case.body.get(key)
-            if isinstance(value, str) and value:  # "" stays "", so a negative case stays negative
-                case.body[key] = f"{unique_slug()}-{UNIQUE_PART.sub('', value)}"  # a re-sent case: re-prefixed
+    body = case.body
+    if case.operation.definition.raw.get("operationId") != "createRoom" or not isinstance(body, dict):
+        return
+    live = not target.settings.in_process
+    for key in ("slug", "code"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            tail = "" if live else f"-{unique_part().sub('', value)}"  # a re-sent case: re-prefixed
+            body[key] = f"{unique_slug()}{tail}"
+    domain, name = body.get("domain"), body.get("name")
+    if live and isinstance(domain, str) and domain:
+        body["domain"] = clinic_domain(target)
+    if live and isinstance(name, str) and name:
+        body["name"] = f"Contract test room {''.join(c for c in name if c.isprintable())[:40]}".strip()
 
 
 def judge(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from collections.abc import Callable
@@ -61,8 +62,13 @@ def pytest_configure(config: pytest.Config) -> None:
                                     "pass a writable path") from None  # fmt: skip
 
 
-def _app_factory(factory: str | None) -> Callable[[], Any]:
-    module_name, _, attr = (factory or "mock_server:create_app").partition(":")
+def _app_factory(factory: str | None, seed: int) -> Callable[[], Any]:
+    """`--contract-app MODULE:FACTORY`, or the mock seeded with the run's seed (so a seed replays its codes too)."""
+    if factory is None:
+        from mock_server import create_app
+
+        return functools.partial(create_app, {"seed": seed})
+    module_name, _, attr = factory.partition(":")
     return getattr(importlib.import_module(module_name), attr or "create_app")  # type: ignore[no-any-return]
 
 
@@ -72,7 +78,7 @@ def build_target() -> Target:
     contract = Contract.load()
     if not settings.in_process:
         return Target(settings, contract)
-    factory = _app_factory(settings.app_factory)
+    factory = _app_factory(settings.app_factory, settings.seed)
     if settings.account_code is None:
         from mock_server.fixtures import load_fixtures  # the fixture account is configuration, not mock state
 

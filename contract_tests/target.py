@@ -104,6 +104,7 @@ class Target:
         self.traffic = Traffic()
         self.advisories = Advisories(settings.strict, settings.secrets)
         self.json_refused = False  # set once the deployment answered 415 to a JSON body: forms from then on
+        self.domain = settings.domain  # the clinic's domain: --domain, or learnt from its rooms on first need
         self.app = self.fresh_app()
         self._client = Client(self.app) if self.app is not None else None
         self.session: requests.Session | None = None

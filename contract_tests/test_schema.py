@@ -15,7 +15,7 @@ CHECKED = {"schemathesis-checks", "vsee_contract_rules"}
 
 @schema.parametrize()
 def test_operation_conforms(case: Case) -> None:
-    prepare(case)
+    prepare(TARGET, case)
     headers = token_headers(TARGET, case)
     response = case.call(headers=headers)
     record(TARGET, case, response, CHECKED)

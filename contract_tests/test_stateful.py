@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import hypothesis
 from hypothesis import settings
 from schemathesis import Case, Response
 
@@ -23,7 +24,7 @@ class ContractWorkflow(Workflow):  # type: ignore[misc, valid-type]
         self.app = TARGET.fresh_app()
 
     def before_call(self, case: Case) -> None:
-        prepare(case)
+        prepare(TARGET, case)
 
     def get_call_kwargs(self, case: Case) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"headers": token_headers(TARGET, case)}
@@ -42,6 +43,7 @@ class ContractWorkflow(Workflow):  # type: ignore[misc, valid-type]
 
 
 profile = state.settings().profile
+hypothesis.seed(state.settings().seed)(ContractWorkflow)  # --contract-seed replays the same step sequences
 TestContractWorkflow = pytest.mark.contract_writes(ContractWorkflow.TestCase)
 TestContractWorkflow.settings = settings(
     ContractWorkflow.TestCase.settings,

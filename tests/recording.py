@@ -1,8 +1,10 @@
-"""A witness for the suite's safety: the mock, logging every request it receives to the file `RECORDING_FILE`
-(one JSON line each: method, path, whether it carried an `X-ApiToken`), before anything else sees it."""
+"""A witness for the suite's behaviour on live systems: the mock, logging every request it receives to the file
+`RECORDING_FILE` (one JSON line each: method, path, query, body, whether it carried an `X-ApiToken`), before
+anything else sees it."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -22,9 +24,13 @@ def recording() -> Flask:
     inner, log, lock = app.wsgi_app, Path(os.environ[RECORDING_FILE]), threading.Lock()
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
         line = {
             "method": environ["REQUEST_METHOD"],
             "path": environ["PATH_INFO"],
+            "query": environ.get("QUERY_STRING", ""),
+            "body": body.decode("utf-8", "replace"),
             "token": "HTTP_X_APITOKEN" in environ,
         }
         with lock, log.open("a", encoding="utf-8") as fh:

@@ -1,15 +1,36 @@
-"""The suite is safe on live systems: read-only means read-only and --max-writes is a hard budget, as witnessed by
-a deployment that logs every request it receives (every layer of the suite included, schemathesis' probes too)."""
+"""The suite on live systems: read-only means read-only, --max-writes is a hard budget, and a seed reproduces a run,
+as witnessed by a deployment that logs every request it receives (every layer of the suite, schemathesis' probes
+too)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import pytest
+import requests
+
 from recording import RECORDING_FILE, received
-from suite_runner import ACCOUNT, run_suite, served_app
+from suite_runner import ACCOUNT, run_suite, served, served_app
 
 READS = {"GET", "HEAD", "OPTIONS"}
+# the random multipart boundaries of urllib3 and werkzeug: an encoding detail, not the request
+BOUNDARY = re.compile(r"[0-9a-f]{32}|WerkzeugFormPart_[0-9.]+")
+
+
+def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool) -> list[str]:
+    """What a fresh deployment received from one quick run with `seed`, one request a line."""
+    log = tmp_path / f"{name}.jsonl"
+    if over_http:
+        with served_app("recording.recording()", env={RECORDING_FILE: str(log)}) as base:
+            result = run_suite("--base-url", base, "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1],
+                               "--allow-writes", "--contract-seed", str(seed))  # fmt: skip
+    else:
+        result = run_suite("--contract-app", "recording:recording", "--contract-seed", str(seed),
+                           env={RECORDING_FILE: str(log)})  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    return [BOUNDARY.sub("BOUNDARY", json.dumps(r)) for r in received(log)]
 
 
 def _writes_sent(stdout: str) -> int:
@@ -41,3 +62,27 @@ def test_max_writes_is_a_hard_budget_and_the_summary_counts_what_arrived(tmp_pat
     assert 0 < len(writes) <= 5, writes
     assert _writes_sent(result.stdout) == len(writes)
     assert "write budget exhausted (--max-writes 5)" in result.stdout
+
+
+@pytest.mark.parametrize("over_http", [False, True], ids=["in-process", "over-http"])
+def test_the_same_seed_against_a_fresh_deployment_sends_the_same_requests(tmp_path: Path, over_http: bool) -> None:
+    first, again = (_requests_of_a_run(tmp_path, name, 5, over_http) for name in ("first", "again"))
+    assert len(first) > 100
+    differ = [f"request {i}: {a} != {b}" for i, (a, b) in enumerate(zip(first, again, strict=False)) if a != b]
+    assert first == again, differ[:1]
+    other = _requests_of_a_run(tmp_path, "other", 6, over_http)
+    assert other != first, "another seed sent exactly the same requests: the seed does not reach the generators"
+
+
+def test_every_room_a_live_run_leaves_behind_is_in_the_clinics_domain_prefixed_and_printable() -> None:
+    with served(None) as base:
+        before = {r["code"] for r in requests.get(f"{base}/rooms", timeout=10).json()["data"]}
+        result = run_suite("--base-url", base, "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1],
+                           "--allow-writes", "--contract-profile", "ci")  # fmt: skip
+        after = requests.get(f"{base}/rooms", timeout=10).json()["data"]
+    assert result.returncode == 0, result.stdout[-3000:]
+    made = [r for r in after if r["code"] not in before]
+    assert len(made) > 20, "the run created too few rooms to prove anything"
+    junk = [r for r in made if r["domain"] != "vclinic.vsee.me" or not r["slug"].startswith("ct-")
+            or not (r["slug"] + r["name"]).isprintable()]  # fmt: skip
+    assert not junk, junk[:5]
