@@ -73,8 +73,10 @@ def room_codes(target: Target, limit: int | None = None) -> list[str]:
     if not codes and target.settings.writes_enabled and target.settings.domain:
         codes = [create_room(target).data["code"]]
     if not codes:
-        pytest.skip("no room discovered through GET /rooms; pass --room-code (or --domain with writes allowed, and "
-                    "the suite creates one)")  # fmt: skip
+        pytest.skip(
+            "no room discovered through GET /rooms; pass --room-code (or --domain with writes allowed, and "
+            "the suite creates one)"
+        )
     return codes[: limit or target.settings.profile.sample_rooms]
 
 

@@ -205,8 +205,9 @@ def judge(
                 rule, reason = JSON_REFUSED, "refused an application/json body; the docs show only form bodies"
             failures = "; ".join(f.title for f in group.exceptions)
             curl = case.as_curl_command(headers=dict(response.request.headers))
-            target.advisories.add(rule, f"{case.method} {case.path} answered {response.status_code}: {failures} — "
-                                  f"{reason}", curl)  # fmt: skip
+            target.advisories.add(
+                rule, f"{case.method} {case.path} answered {response.status_code}: {failures} — {reason}", curl
+            )
 
 
 def record(target: Target, case: Case, response: Response, checked: set[str]) -> None:

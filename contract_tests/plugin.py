@@ -43,12 +43,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the per-operation summary as Markdown (also to $GITHUB_STEP_SUMMARY)")  # fmt: skip
     group.addoption("--contract-app", dest="contract_app", metavar="MODULE:FACTORY",
                     help="in-process WSGI app factory to test instead of mock_server:create_app")  # fmt: skip
-    group.addoption("--contract-timeout", dest="contract_timeout", type=float, default=30.0, metavar="SECONDS",
-                    help="how long one request may take before the test fails (default 30)")  # fmt: skip
-    group.addoption("--contract-strict", dest="contract_strict", action="store_true",
-                    help="fail on advisories too (legal choices where the docs are silent, e.g. lenient input)")  # fmt: skip
-    group.addoption("--domain", dest="contract_domain", help="the clinic's domain, for a deployment with no room to "
-                    "learn it from; env VSEE_DOMAIN")  # fmt: skip
+    group.addoption(
+        "--contract-timeout",
+        dest="contract_timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long one request may take before the test fails (default 30)",
+    )
+    group.addoption(
+        "--contract-strict",
+        dest="contract_strict",
+        action="store_true",
+        help="fail on advisories too (legal choices where the docs are silent, e.g. lenient input)",
+    )
+    group.addoption(
+        "--domain",
+        dest="contract_domain",
+        help="the clinic's domain, for a deployment with no room to learn it from; env VSEE_DOMAIN",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,8 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             Path(settings.report_path).open("w", encoding="utf-8").close()
         except OSError as exc:
-            raise pytest.UsageError(f"--contract-report {settings.report_path}: cannot write there ({exc.strerror}); "
-                                    "pass a writable path") from None  # fmt: skip
+            raise pytest.UsageError(
+                f"--contract-report {settings.report_path}: cannot write there ({exc.strerror}); pass a writable path"
+            ) from None
 
 
 def _app_factory(factory: str | None, seed: int) -> Callable[[], Any]:

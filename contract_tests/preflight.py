@@ -43,8 +43,10 @@ def problem(target: Target) -> str | None:
     refused = refused and not rules.error_shape(response.status_code, body)
     if not (listed or refused):
         kind = response.headers.get("Content-Type", "no content type")
-        return (f"GET {url} answered {response.status_code} ({kind}), which is not the Rooms API's list: "
-                "--base-url must be the API's v3 base, e.g. https://api.vsee.me/api_v3")  # fmt: skip
+        return (
+            f"GET {url} answered {response.status_code} ({kind}), which is not the Rooms API's list: "
+            "--base-url must be the API's v3 base, e.g. https://api.vsee.me/api_v3"
+        )
     codes = (
         [r["code"] for r in body["data"] if isinstance(r, Mapping) and isinstance(r.get("code"), str)] if listed else []
     )
@@ -59,6 +61,8 @@ def problem(target: Target) -> str | None:
     except requests.RequestException as exc:
         return f"cannot reach {detail} ({type(exc).__name__}): pass --v4-base-url with the API's v4 base"
     if answer.status_code != 200 or not isinstance(_json(answer), Mapping):
-        return (f"GET {detail} answered {answer.status_code} for a room GET /rooms lists: pass --v4-base-url with the "
-                "API's v4 base")  # fmt: skip
+        return (
+            f"GET {detail} answered {answer.status_code} for a room GET /rooms lists: pass --v4-base-url with the "
+            "API's v4 base"
+        )
     return None

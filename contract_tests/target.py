@@ -227,11 +227,16 @@ class Target:
         try:
             reply = self.session.request(method, url, params=query, headers=headers, **kwargs)
         except requests.Timeout:
-            pytest.fail(f"{method} {url} gave no answer within {self.settings.timeout:g} s: raise --contract-timeout "
-                        "if the deployment is this slow", pytrace=False)  # fmt: skip
+            pytest.fail(
+                f"{method} {url} gave no answer within {self.settings.timeout:g} s: raise --contract-timeout "
+                "if the deployment is this slow",
+                pytrace=False,
+            )
         except requests.ConnectionError as exc:
-            pytest.fail(f"{method} {url} could not be sent ({type(exc).__name__}): is --base-url right and the "
-                        "deployment up?", pytrace=False)  # fmt: skip
+            pytest.fail(
+                f"{method} {url} could not be sent ({type(exc).__name__}): is --base-url right and the deployment up?",
+                pytrace=False,
+            )
         return reply.status_code, reply.headers.get("Content-Type"), reply.content
 
     def _record_writes(self, exchange: Exchange) -> None:

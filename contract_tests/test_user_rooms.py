@@ -28,8 +28,12 @@ def test_association_makes_the_user_a_provider_until_it_is_removed(target: Targe
     listing = target.call("listRoomProviders", path={"code": code})
     now = [str(p["id"]) for p in listing.data]
     dropped = [f"provider {p!r} dropped from the list by the association" for p in before if p not in now]
-    target.expect(rules.PROVIDER_FOLLOWS_ASSOCIATION,
-                  rules.provider_follows_association(listing.data, user, True) + dropped, added, listing)  # fmt: skip
+    target.expect(
+        rules.PROVIDER_FOLLOWS_ASSOCIATION,
+        rules.provider_follows_association(listing.data, user, True) + dropped,
+        added,
+        listing,
+    )
     detail = target.call("getRoomProvider", path={"code": code, "id": user})
     target.expect(rules.PROVIDER_FOLLOWS_ASSOCIATION,
                   [] if detail.status == 200 else [f"provider detail answered {detail.status}"], detail)  # fmt: skip
@@ -37,8 +41,9 @@ def test_association_makes_the_user_a_provider_until_it_is_removed(target: Targe
                           media_type=media_type)  # fmt: skip
     assert removed.status in (200, 204), f"removing the association failed\n  {removed.describe()}"
     after = target.call("listRoomProviders", path={"code": code})
-    target.expect(rules.PROVIDER_FOLLOWS_ASSOCIATION,
-                  rules.provider_follows_association(after.data, user, False), removed, after)  # fmt: skip
+    target.expect(
+        rules.PROVIDER_FOLLOWS_ASSOCIATION, rules.provider_follows_association(after.data, user, False), removed, after
+    )
 
 
 @rule_examples

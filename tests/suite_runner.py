@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,21 +52,9 @@ def wait_until_serving(url: str, process: subprocess.Popen[Any], seconds: float 
             time.sleep(0.05)
 
 
-@contextmanager
-def served(variant: str | None) -> Iterator[str]:
-    """A variant (or the correct mock) under waitress on 127.0.0.1, for the duration of the block."""
-    port = free_port()
-    factory = f"broken_mocks.{variant}()" if variant else "mock_server.create_app()"
-    code = f"import waitress, broken_mocks, mock_server; waitress.serve({factory}, host='127.0.0.1', port={port})"
-    process = subprocess.Popen([sys.executable, "-c", code], env=suite_env(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}/api_v3"
-        wait_until_serving(f"{base}/rooms", process)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def served(variant: str | None) -> AbstractContextManager[str]:
+    """A broken variant (or the correct mock) under waitress on 127.0.0.1, for the duration of the block."""
+    return served_app(f"broken_mocks.{variant}()" if variant else "mock_server.create_app()")
 
 
 def http_args(base: str) -> list[str]:

@@ -79,13 +79,16 @@ def test_missing_preconditions_are_skips_with_the_option_that_supplies_them() ->
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--base-url", "http://127.0.0.1:9/api_v3"], "cannot reach http://127.0.0.1:9/api_v3/rooms (ConnectionError): "
-         "is the deployment up and --base-url right?"),
+        (
+            ["--base-url", "http://127.0.0.1:9/api_v3"],
+            "cannot reach http://127.0.0.1:9/api_v3/rooms (ConnectionError): "
+            "is the deployment up and --base-url right?",
+        ),
         (["--base-url", "{root}"], "which is not the Rooms API's list: --base-url must be the API's v3 base"),
         (["--base-url", "{v3}", "--allow-writes"], "--allow-writes needs the clinic admin token: pass --api-token"),
         (["--base-url", "{v3}", "--v4-base-url", "{root}/api_v5"], "for a room GET /rooms lists: pass --v4-base-url"),
     ],
-)  # fmt: skip
+)
 def test_a_target_not_ready_stops_the_run_at_once_with_one_line_naming_the_fix(args: list[str], says: str) -> None:
     with served(None) as base:
         root = base.removesuffix("/api_v3")
@@ -100,8 +103,16 @@ def test_a_target_not_ready_stops_the_run_at_once_with_one_line_naming_the_fix(a
 
 def test_advisories_are_listed_in_terminal_report_and_junit_and_do_not_fail_the_run(tmp_path: Path) -> None:
     junit, report = tmp_path / "junit.xml", tmp_path / "report.md"
-    result = run_suite("--contract-app", "benign_variants:forms_only", "-k", "created_room or test_operation_conforms",
-                       "--junitxml", str(junit), "--contract-report", str(report))  # fmt: skip
+    result = run_suite(
+        "--contract-app",
+        "benign_variants:forms_only",
+        "-k",
+        "created_room or test_operation_conforms",
+        "--junitxml",
+        str(junit),
+        "--contract-report",
+        str(report),
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "advisory [json-bodies-refused] ×" in result.stdout
     assert "e.g. curl -X POST" in result.stdout and "Content-Type: application/json" in result.stdout

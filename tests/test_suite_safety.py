@@ -24,11 +24,21 @@ def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool) ->
     log = tmp_path / f"{name}.jsonl"
     if over_http:
         with served_app("recording.recording()", env={RECORDING_FILE: str(log)}) as base:
-            result = run_suite("--base-url", base, "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1],
-                               "--allow-writes", "--contract-seed", str(seed))  # fmt: skip
+            result = run_suite(
+                "--base-url",
+                base,
+                "--account-code",
+                ACCOUNT[0],
+                "--api-token",
+                ACCOUNT[1],
+                "--allow-writes",
+                "--contract-seed",
+                str(seed),
+            )
     else:
-        result = run_suite("--contract-app", "recording:recording", "--contract-seed", str(seed),
-                           env={RECORDING_FILE: str(log)})  # fmt: skip
+        result = run_suite(
+            "--contract-app", "recording:recording", "--contract-seed", str(seed), env={RECORDING_FILE: str(log)}
+        )
     assert result.returncode == 0, result.stdout[-3000:]
     return [BOUNDARY.sub("BOUNDARY", json.dumps(r)) for r in received(log)]
 
@@ -42,8 +52,9 @@ def _writes_sent(stdout: str) -> int:
 def test_a_read_only_run_delivers_no_write_and_never_the_admin_token(tmp_path: Path) -> None:
     log = tmp_path / "received.jsonl"
     with served_app("recording.recording()", env={RECORDING_FILE: str(log)}) as base:
-        result = run_suite("--base-url", base, "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1],
-                           "--contract-profile", "ci")  # fmt: skip
+        result = run_suite(
+            "--base-url", base, "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1], "--contract-profile", "ci"
+        )
     requests = received(log)
     assert result.returncode == 0, result.stdout[-3000:]
     assert len(requests) > 100, "the run sent too little to prove anything"
@@ -55,8 +66,18 @@ def test_a_read_only_run_delivers_no_write_and_never_the_admin_token(tmp_path: P
 def test_max_writes_is_a_hard_budget_and_the_summary_counts_what_arrived(tmp_path: Path) -> None:
     log = tmp_path / "received.jsonl"
     with served_app("recording.recording()", env={RECORDING_FILE: str(log)}) as base:
-        result = run_suite("--base-url", base, "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1],
-                           "--allow-writes", "--max-writes", "5", "-rs")  # fmt: skip
+        result = run_suite(
+            "--base-url",
+            base,
+            "--account-code",
+            ACCOUNT[0],
+            "--api-token",
+            ACCOUNT[1],
+            "--allow-writes",
+            "--max-writes",
+            "5",
+            "-rs",
+        )
     writes = [r for r in received(log) if r["method"] not in READS]
     assert result.returncode == 0, result.stdout[-3000:]
     assert 0 < len(writes) <= 5, writes
@@ -77,12 +98,26 @@ def test_the_same_seed_against_a_fresh_deployment_sends_the_same_requests(tmp_pa
 def test_every_room_a_live_run_leaves_behind_is_in_the_clinics_domain_prefixed_and_printable() -> None:
     with served(None) as base:
         before = {r["code"] for r in requests.get(f"{base}/rooms", timeout=10).json()["data"]}
-        result = run_suite("--base-url", base, "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1],
-                           "--allow-writes", "--contract-profile", "ci")  # fmt: skip
+        result = run_suite(
+            "--base-url",
+            base,
+            "--account-code",
+            ACCOUNT[0],
+            "--api-token",
+            ACCOUNT[1],
+            "--allow-writes",
+            "--contract-profile",
+            "ci",
+        )
         after = requests.get(f"{base}/rooms", timeout=10).json()["data"]
     assert result.returncode == 0, result.stdout[-3000:]
     made = [r for r in after if r["code"] not in before]
     assert len(made) > 20, "the run created too few rooms to prove anything"
-    junk = [r for r in made if r["domain"] != "vclinic.vsee.me" or not r["slug"].startswith("ct-")
-            or not (r["slug"] + r["name"]).isprintable()]  # fmt: skip
+    junk = [
+        r
+        for r in made
+        if r["domain"] != "vclinic.vsee.me"
+        or not r["slug"].startswith("ct-")
+        or not (r["slug"] + r["name"]).isprintable()
+    ]
     assert not junk, junk[:5]
