@@ -202,7 +202,9 @@ class Target:
             dict(body) if body is not None else None, curl_command(op.method, full_url, headers, media_type, body),
         )  # fmt: skip
         problems = self.contract.judge(operation_id, status, content_type, decoded, dict(path or {}), query, body)
-        self.ledger.saw(operation_id, status, {"response-schema", rules.ERROR_SHAPE})
+        if status >= 500:  # whatever the call was for (a rule, discovery, set-up): never used as an answer
+            problems.append(Violation(rules.NO_SERVER_ERROR, f"{op.method} {op.path} answered {status}"))
+        self.ledger.saw(operation_id, status, {"response-schema", rules.ERROR_SHAPE, rules.NO_SERVER_ERROR})
         self._record_writes(exchange)
         self.fail_on(problems, exchange)
         return exchange

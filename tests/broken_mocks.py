@@ -314,6 +314,12 @@ def leaky_errors() -> Flask:
     return app
 
 
+def flaky_503() -> Flask:
+    """One API call in five answers 503 (the mock's own --error-rate): transient server errors, to be reported as
+    `[no-5xx]` wherever they come (discovery and set-up included), never as a crash of the suite."""
+    return create_app({"strict": False, "seed": 7, "error_rate": 0.2})
+
+
 def empty_clinic() -> Flask:
     """A clinic with one user and no rooms: discovery finds nothing, so rules that need a room are skipped."""
     root = Path(tempfile.mkdtemp(prefix="empty-clinic-"))

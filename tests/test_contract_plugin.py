@@ -58,6 +58,13 @@ def test_a_failure_names_rule_request_curl_and_seed_and_the_report_lists_it(tmp_
     assert "| `queue-arithmetic` |" in markdown and "| `getRoomQueue` |" in markdown
 
 
+def test_transient_5xx_are_no_5xx_violations_wherever_they_come_never_a_crash_of_the_suite() -> None:
+    result = run_suite("--contract-app", "broken_mocks:flaky_503")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "[no-5xx]" in result.stdout and "answered 503" in result.stdout
+    assert "KeyError" not in result.stdout and "TypeError" not in result.stdout, result.stdout[-3000:]
+
+
 def test_an_unwritable_report_path_is_refused_before_anything_runs(tmp_path: Path) -> None:
     result = run_suite("--contract-report", str(tmp_path / "no" / "such" / "dir" / "report.md"))
     assert result.returncode == 4
