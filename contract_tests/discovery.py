@@ -90,6 +90,16 @@ def clinic_domain(target: Target) -> str:
     return target.domain
 
 
+def own_room(target: Target, code: str) -> str:
+    """`code` if this run created that room, else a room it created (creating one if none yet): a live
+    deployment's associations are made and removed only on the suite's own rooms."""
+    if code in target.ledger.created_rooms:
+        return code
+    if not target.ledger.created_rooms:
+        create_room(target)
+    return target.ledger.created_rooms[0]
+
+
 def other_user(target: Target, exclude: set[str]) -> str:
     """A user id to associate: --user-id, else a provider of some room who is not in `exclude`."""
     if target.settings.user_id:

@@ -31,10 +31,10 @@ from schemathesis.transport.requests import REQUESTS_TRANSPORT
 from vsee_contract import RESPONSE_SCHEMA, DEFAULT_SPEC_PATH
 
 from . import state
-from .discovery import clinic_domain, unique_part, unique_slug
+from .discovery import clinic_domain, own_room, unique_part, unique_slug
 from .target import JSON_MEDIA, JSON_REFUSED, Target
 
-TUNING = [
+TUNING: list[dict[str, Any]] = [
     {
         "include-operation-id": "createRoom",
         "checks": {
@@ -47,6 +47,13 @@ TUNING = [
             "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "429"]}
         },
     },
+]
+
+# Against a live deployment the writes are generated from valid data only: a lenient server would keep an invalid
+# room (a domain of 400, a control character in a name) forever, as rooms cannot be deleted through this API.
+LIVE_TUNING: list[dict[str, Any]] = [
+    {"include-operation-id": op, "generation": {"modes": ["positive"]}}
+    for op in ("createRoom", "addUserRoom", "removeUserRoom")
 ]
 
 
@@ -102,7 +109,8 @@ def load_schema(target: Target) -> Any:
         database="none",
     )
     schema.config.seed = current.seed
-    schema.config.operations.operations.extend(OperationConfig.from_dict(t) for t in TUNING)
+    tuning = TUNING if current.in_process else [*TUNING, *LIVE_TUNING]
+    schema.config.operations.operations.extend(OperationConfig.from_dict(t) for t in tuning)
     return schema
 
 
@@ -147,28 +155,36 @@ def token_headers(target: Target, case: Case) -> dict[str, str]:
 
 
 def prepare(target: Target, case: Case) -> None:
-    """Before a generated POST /rooms: make the new room's slug and code unique and recognisable.
+    """Before a generated write: keep what it may change recognisable, and on a live deployment the suite's own.
 
-    Unique per call, so replaying an example against a deployment that keeps state gets the same answer
-    (hypothesis' state machine fails as flaky otherwise), and prefixed, so people can find what the suite made.
-    Against a live deployment, where rooms cannot be deleted, a room that may be created also goes in the clinic's
-    own domain with a printable name: random domains and control characters are for in-process targets. Only
-    values of the right type are replaced ("" stays "", 7 stays 7), so a negative case stays negative.
+    A new room's slug and code are unique per call, so replaying an example against a deployment that keeps
+    state gets the same answer (hypothesis' state machine fails as flaky otherwise), and prefixed, so people can
+    find what the suite made. Against a live deployment (where the writes are generated from valid data only, see
+    `live_tuning`) a new room also goes in the clinic's own domain with a printable name, and associations are made
+    and removed only on rooms this run created: random domains, control characters and other people's rooms are
+    for in-process targets. In-process, only values of the right type are replaced ("" stays ""), so a negative
+    case stays negative.
     """
-    body = case.body
-    if case.operation.definition.raw.get("operationId") != "createRoom" or not isinstance(body, dict):
-        return
+    operation_id = case.operation.definition.raw.get("operationId")
+    body = case.body if isinstance(case.body, dict) else {}
     live = not target.settings.in_process
-    for key in ("slug", "code"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            tail = "" if live else f"-{unique_part().sub('', value)}"  # a re-sent case: re-prefixed
-            body[key] = f"{unique_slug()}{tail}"
-    domain, name = body.get("domain"), body.get("name")
-    if live and isinstance(domain, str) and domain:
-        body["domain"] = clinic_domain(target)
-    if live and isinstance(name, str) and name:
-        body["name"] = f"Contract test room {''.join(c for c in name if c.isprintable())[:40]}".strip()
+    if operation_id == "createRoom":
+        for key in ("slug", "code"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                tail = "" if live else f"-{unique_part().sub('', value)}"  # a re-sent case: re-prefixed
+                body[key] = f"{unique_slug()}{tail}"
+        domain, name = body.get("domain"), body.get("name")
+        if live and isinstance(domain, str) and domain:
+            body["domain"] = clinic_domain(target)
+        if live and isinstance(name, str) and name:
+            body["name"] = f"Contract test room {''.join(c for c in name if c.isprintable())[:40]}".strip()
+    elif live and operation_id == "addUserRoom" and "code" in body:
+        body["code"] = own_room(target, str(body["code"]))
+    elif live and operation_id == "removeUserRoom" and case.path_parameters:
+        case.path_parameters["room_code"] = own_room(target, str(case.path_parameters.get("room_code")))
+        if isinstance(body.get("code"), str):
+            body["code"] = case.path_parameters["room_code"]
 
 
 def judge(

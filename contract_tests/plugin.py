@@ -123,9 +123,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _preflight(items: list[pytest.Item]) -> None:
     """Against a live deployment, stop at once with one line when it is not ready to be tested."""
-    current = state.current_target()
-    if current is None or current.settings.in_process or not any(_is_suite_item(i) for i in items):
+    if state.settings().in_process or not any(_is_suite_item(i) for i in items):
         return
+    current = state.target(build_target)
     found = preflight.problem(current)
     if found is not None:
         pytest.exit(f"vsee-contract: {redact(found, current.settings.secrets)}", returncode=4)
@@ -179,10 +179,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     current = state.current_target()
     if current is None or current.settings.in_process:
         return
+    current.cleaning = True  # the budget kept these writes back
     for user, code in list(current.ledger.associations):
         try:
             current.call("removeUserRoom", path={"id": user, "room_code": code})
-        except (AssertionError, pytest.skip.Exception) as exc:
+        except (AssertionError, pytest.skip.Exception, pytest.fail.Exception) as exc:
             state.note(f"could not remove the association of user {user} with room {code}: {exc}")
 
 
@@ -192,10 +193,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     if current is None and not notes:
         return
     failed = state.failed_tests()
+    outcome = summary.Outcome(failed, len(terminalreporter.stats.get("skipped", [])), exitstatus)
     terminalreporter.section("VSee Rooms API contract")
-    for line in [*notes, *(summary.terminal_lines(current, failed, exitstatus) if current is not None else [])]:
+    for line in [*notes, *(summary.terminal_lines(current, outcome) if current is not None else [])]:
         terminalreporter.write_line(line)
-    text = summary.markdown(current, failed, notes, exitstatus) if current is not None else "\n".join(notes)
+    text = summary.markdown(current, outcome, notes) if current is not None else "\n".join(notes)
     text = redact(text, state.settings().secrets) + "\n"
     report_path = state.settings().report_path
     if report_path:

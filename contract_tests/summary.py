@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from .target import Target
 
@@ -17,21 +18,32 @@ def rules_named(text: str) -> list[str]:
     return list(dict.fromkeys(m for m in RULE.findall(text) if m != "redacted"))
 
 
-def verdict(failed: dict[str, list[str]], advisories: int, exit_status: int) -> str:
-    if failed:
-        broken = Counter(rule for rules in failed.values() for rule in rules)
+@dataclass(frozen=True)
+class Outcome:
+    """How the run ended: the failed tests with the rules they name, how many were skipped, pytest's exit status."""
+
+    failed: dict[str, list[str]]
+    skipped: int
+    exit_status: int
+
+
+def verdict(outcome: Outcome, advisories: int) -> str:
+    if outcome.failed:
+        broken = Counter(rule for rules in outcome.failed.values() for rule in rules)
         named = ", ".join(f"{rule}×{n}" for rule, n in broken.most_common()) or "no rule named"
-        return f"verdict: FAILED — {len(failed)} test(s) failed ({named})"
-    if exit_status != 0:
-        return f"verdict: NOT COMPLETED (pytest exit status {exit_status})"
-    return f"verdict: PASSED ({advisories} advisories)" if advisories else "verdict: PASSED"
+        return f"verdict: FAILED — {len(outcome.failed)} test(s) failed ({named})"
+    if outcome.exit_status != 0:
+        return f"verdict: NOT COMPLETED (pytest exit status {outcome.exit_status})"
+    notes = [f"{outcome.skipped} skipped: see the reasons"] * bool(outcome.skipped)
+    notes += [f"{advisories} advisories"] * bool(advisories)
+    return f"verdict: PASSED ({'; '.join(notes)})" if notes else "verdict: PASSED"
 
 
 def _statuses(target: Target, op_id: str) -> str:
     return ", ".join(f"{s}×{n}" for s, n in sorted(target.ledger.statuses[op_id].items()))
 
 
-def terminal_lines(target: Target, failed: dict[str, list[str]], exit_status: int) -> list[str]:
+def terminal_lines(target: Target, outcome: Outcome) -> list[str]:
     ledger, settings = target.ledger, target.settings
     where = "in-process mock" if settings.in_process else settings.base_url
     lines = [f"target: {where}; profile: {settings.profile.name}; seed: {settings.seed}"]
@@ -39,7 +51,7 @@ def terminal_lines(target: Target, failed: dict[str, list[str]], exit_status: in
         lines.append(
             f"  {op_id:<18} statuses {_statuses(target, op_id)}; rules {', '.join(sorted(ledger.rules[op_id]))}"
         )
-    lines += [f"  FAILED {nodeid} [{', '.join(rules) or 'no rule named'}]" for nodeid, rules in failed.items()]
+    lines += [f"  FAILED {test} [{', '.join(rules) or 'no rule named'}]" for test, rules in outcome.failed.items()]
     lines += target.advisories.lines()
     lines.append(f"requests sent: {target.traffic.sent}; writes sent: {target.traffic.writes}")
     lines.append(target.traffic.summary())
@@ -51,27 +63,28 @@ def terminal_lines(target: Target, failed: dict[str, list[str]], exit_status: in
             else ""
         )
         lines.append(f"rooms created ({len(rooms)}): {', '.join(rooms[:TERMINAL_ROOMS])}{more}")
-    lines.append(verdict(failed, sum(a.count for a in target.advisories.by_rule.values()), exit_status))
+    lines.append(verdict(outcome, sum(a.count for a in target.advisories.by_rule.values())))
     return lines
 
 
-def markdown(target: Target, failed: dict[str, list[str]], notes: list[str], exit_status: int) -> str:
+def markdown(target: Target, outcome: Outcome, notes: list[str]) -> str:
     ledger, settings = target.ledger, target.settings
     advisories = sorted(target.advisories.by_rule.values(), key=lambda a: a.rule)
     rows = [
         "## VSee Rooms API contract",
         "",
-        f"**{verdict(failed, sum(a.count for a in advisories), exit_status)}**",
+        f"**{verdict(outcome, sum(a.count for a in advisories))}**",
         "",
         f"- target: {'in-process mock' if settings.in_process else settings.base_url}, "
         f"profile `{settings.profile.name}`, seed `{settings.seed}`",
         *[f"- {line}" for line in notes],
         f"- requests sent: {target.traffic.sent}; writes sent: {target.traffic.writes}; {target.traffic.summary()}",
     ]
+    failed = outcome.failed
     if failed:
         rows += ["", "| failed test | rules |", "|---|---|"]
         rows += [f"| `{nodeid}` | {', '.join(f'`{r}`' for r in rules) or '—'} |" for nodeid, rules in failed.items()]
-    broken = Counter(rule for rules in failed.values() for rule in rules) + ledger.failures
+    broken = ledger.failures + Counter(r for rules in failed.values() for r in rules if r not in ledger.failures)
     if broken:
         rows += ["", "| violation (rule) | count |", "|---|---|"]
         rows += [f"| `{rule}` | {n} |" for rule, n in broken.most_common()]

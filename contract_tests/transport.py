@@ -3,7 +3,7 @@
 Over HTTP that is a `requests` adapter mounted on the session that the suite's own calls and schemathesis (its
 generated cases and the checks that re-send them) share; in-process it is a WSGI wrapper around the app. Both ask
 one gate before each attempt (read-only mode, the write budget, counting) and both wait out a `429` with
-`Retry-After` and send the same request again, a bounded number of times: a throttled request was not processed
+`Retry-After` (or backs off when it has none) and send the same request again, a bounded number of times: a throttled request was not processed
 (RFC 6585), so sending it again cannot create anything twice.
 """
 
@@ -55,9 +55,12 @@ def retry_after(value: str | None) -> float | None:
 
 
 def _wait(traffic: Traffic, header: str | None, attempt: int, sleep: Callable[[float], None]) -> bool:
-    """Whether to send again after a 429 (and wait first): bounded in attempts and in seconds."""
+    """Whether to send again after a 429 (and wait first): as long as `Retry-After` says, or 1, 2, 4, ... s when
+    it says nothing usable; bounded in attempts and in seconds."""
     seconds = retry_after(header)
-    if attempt >= MAX_RETRIES or seconds is None or seconds > MAX_WAIT:
+    if seconds is None:
+        seconds = float(2**attempt)
+    if attempt >= MAX_RETRIES or seconds > MAX_WAIT:
         return False
     traffic.retries += 1
     traffic.waited += seconds

@@ -58,7 +58,19 @@ def served(variant: str | None) -> AbstractContextManager[str]:
 
 
 def http_args(base: str) -> list[str]:
-    return ["--base-url", base, "--allow-writes", "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1]]
+    """A live run with writes, as a tester would start it: the account, its token and a test user (826), without
+    which the rules that change a user's default room are skipped on a live deployment."""
+    return [
+        "--base-url",
+        base,
+        "--allow-writes",
+        "--account-code",
+        ACCOUNT[0],
+        "--api-token",
+        ACCOUNT[1],
+        "--user-id",
+        "826",
+    ]
 
 
 @contextmanager

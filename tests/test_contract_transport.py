@@ -86,12 +86,19 @@ def test_a_429_with_retry_after_is_waited_out_and_sent_again_with_the_same_body(
     assert traffic.summary() == "429 retries: 2 (waited 3.0 s)"
 
 
-@pytest.mark.parametrize("headers", [{}, {"Retry-After": "3600"}, {"Retry-After": "whenever"}])
-def test_a_429_without_a_usable_retry_after_is_answered_as_it_is(headers: dict[str, str]) -> None:
-    with scripted_server([(429, headers)]) as (url, seen):
+def test_a_429_with_too_long_a_retry_after_is_answered_as_it_is() -> None:
+    with scripted_server([(429, {"Retry-After": "3600"})]) as (url, seen):
         session, traffic, slept = _session()
         assert session.get(url).status_code == 429
     assert len(seen) == 1 and traffic.retries == 0 and slept == []
+
+
+@pytest.mark.parametrize("headers", [{}, {"Retry-After": "whenever"}])
+def test_a_429_without_a_usable_retry_after_is_retried_with_backoff(headers: dict[str, str]) -> None:
+    with scripted_server([(429, headers), (429, headers), (429, headers), (200, {})]) as (url, seen):
+        session, traffic, slept = _session()
+        assert session.get(url).status_code == 200
+    assert len(seen) == 4 and slept == [1.0, 2.0, 4.0] and traffic.retries == 3
 
 
 def test_retries_are_bounded() -> None:

@@ -93,5 +93,5 @@ def test_suite_passes_on_benign_variant(runs: dict[tuple[str, int], Run], name: 
     assert run.returncode == 0, run.why()
     assert " passed" in run.stdout and not FAILED.search(run.stdout), run.why()
     assert entry.api_token not in run.stdout + run.stderr, f"{name} seed {seed}: the token leaked into the output"
-    missing = [text for text in entry.expect if text not in run.stdout]
+    missing = [pattern for pattern in entry.expect if not re.search(pattern, run.stdout)]
     assert not missing, f"the output does not show {missing}\n{run.why()}"
