@@ -80,15 +80,23 @@ def served_app(factory_expression: str, env: dict[str, str] | None = None) -> It
     `factory_expression` is evaluated in the server process after importing the module it starts with, e.g.
     `benign_variants.VARIANTS['slow']()`; `env` adds to the server's environment (knobs of the app).
     """
-    port = free_port()
     module = factory_expression.split(".", 1)[0].split("(", 1)[0]
-    code = f"import waitress, {module}; waitress.serve({factory_expression}, host='127.0.0.1', port={port})"
+    # The server binds port 0 itself and says which port it got: no other run can take it in between.
+    code = (
+        f"import waitress, {module}\n"
+        f"server = waitress.create_server({factory_expression}, host='127.0.0.1', port=0)\n"
+        "print(server.effective_port, flush=True)\n"
+        "server.run()"
+    )
     process = subprocess.Popen(
         [sys.executable, "-c", code],
         env={**suite_env(), **(env or {})},
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
+    assert process.stdout is not None
+    port = process.stdout.readline().strip()
     try:
         base = f"http://127.0.0.1:{port}/api_v3"
         wait_until_serving(f"{base}/rooms", process)
@@ -96,3 +104,4 @@ def served_app(factory_expression: str, env: dict[str, str] | None = None) -> It
     finally:
         process.terminate()
         process.wait(timeout=10)
+        process.stdout.close()
