@@ -34,8 +34,11 @@ def verdict(outcome: Outcome, advisories: int) -> str:
         return f"verdict: FAILED — {len(outcome.failed)} test(s) failed ({named})"
     if outcome.exit_status != 0:
         return f"verdict: NOT COMPLETED (pytest exit status {outcome.exit_status})"
-    notes = [f"{outcome.skipped} skipped: see the reasons"] * bool(outcome.skipped)
-    notes += [f"{advisories} advisories"] * bool(advisories)
+    notes = []
+    if outcome.skipped:
+        notes.append(f"{outcome.skipped} skipped: see the reasons")
+    if advisories:
+        notes.append(f"{advisories} advisories")
     return f"verdict: PASSED ({'; '.join(notes)})" if notes else "verdict: PASSED"
 
 

@@ -23,6 +23,8 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_RETRIES = 5  # 429s in a row for one request before its 429 is judged like any other answer
 MAX_WAIT = 30.0  # seconds: a longer Retry-After is not waited for
 
+Gate = Callable[[str], None]  # called with the method before each attempt; raises to stop the request
+
 
 @dataclass
 class Traffic:
@@ -36,8 +38,12 @@ class Traffic:
     def summary(self) -> str:
         return f"429 retries: {self.retries} (waited {self.waited:.1f} s)"
 
-
-Gate = Callable[[str], None]  # called with the method before each attempt; raises to stop the request
+    def admit(self, gate: Gate, method: str) -> None:
+        """One attempt: through the gate (which may refuse it by raising), then counted."""
+        gate(method)
+        self.sent += 1
+        if method.upper() not in READ_METHODS:
+            self.writes += 1
 
 
 def retry_after(value: str | None) -> float | None:
@@ -80,7 +86,7 @@ class GuardedAdapter(HTTPAdapter):
         kwargs["timeout"] = self.timeout if timeout is None else min(float(timeout), self.timeout)  # type: ignore[arg-type]
         attempt = 0
         while True:
-            self._through_gate(str(request.method))
+            self.traffic.admit(self.gate, str(request.method))
             response = super().send(request, **kwargs)
             if response.status_code != 429 or not _wait(
                 self.traffic, response.headers.get("Retry-After"), attempt, self.sleep
@@ -88,12 +94,6 @@ class GuardedAdapter(HTTPAdapter):
                 return response
             response.close()
             attempt += 1
-
-    def _through_gate(self, method: str) -> None:
-        self.gate(method)
-        self.traffic.sent += 1
-        if method.upper() not in READ_METHODS:
-            self.traffic.writes += 1
 
 
 def guarded_wsgi(app: Any, gate: Gate, traffic: Traffic, sleep: Callable[[float], None] = time.sleep) -> Any:
@@ -110,9 +110,7 @@ def guarded_wsgi(app: Any, gate: Gate, traffic: Traffic, sleep: Callable[[float]
 
         attempt = 0
         while True:
-            gate(method)
-            traffic.sent += 1
-            traffic.writes += method not in READ_METHODS
+            traffic.admit(gate, method)
             environ["wsgi.input"] = io.BytesIO(body)
             chunks = b"".join(app(environ, capture))
             retry_header = {k.lower(): v for k, v in answer["headers"]}.get("retry-after")

@@ -16,6 +16,7 @@ import requests
 
 TESTS = Path(__file__).resolve().parent
 ACCOUNT = ("vclinic", "83ec6843c3af534c551ab609d869dd82")
+ACCOUNT_ARGS = ("--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1])
 
 
 def suite_env() -> dict[str, str]:
@@ -60,17 +61,7 @@ def served(variant: str | None) -> AbstractContextManager[str]:
 def http_args(base: str) -> list[str]:
     """A live run with writes, as a tester would start it: the account, its token and a test user (826), without
     which the rules that change a user's default room are skipped on a live deployment."""
-    return [
-        "--base-url",
-        base,
-        "--allow-writes",
-        "--account-code",
-        ACCOUNT[0],
-        "--api-token",
-        ACCOUNT[1],
-        "--user-id",
-        "826",
-    ]
+    return ["--base-url", base, "--allow-writes", *ACCOUNT_ARGS, "--user-id", "826"]
 
 
 @contextmanager

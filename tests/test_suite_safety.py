@@ -6,35 +6,31 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
+from contract_tests.transport import READ_METHODS
 from recording import RECORDING_FILE, received
-from suite_runner import ACCOUNT, run_suite, served, served_app
+from suite_runner import ACCOUNT_ARGS, http_args, run_suite, served, served_app
 
-READS = {"GET", "HEAD", "OPTIONS"}
 # the random multipart boundaries of urllib3 and werkzeug: an encoding detail, not the request
 BOUNDARY = re.compile(r"[0-9a-f]{32}|WerkzeugFormPart_[0-9.]+")
+
+
+def _recorded_run(log: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The suite, with the account and its token (and `args`), against a fresh deployment that logs to `log`."""
+    with served_app("recording.recording()", env={RECORDING_FILE: str(log)}) as base:
+        return run_suite("--base-url", base, *ACCOUNT_ARGS, *args)
 
 
 def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool) -> list[str]:
     """What a fresh deployment received from one quick run with `seed`, one request a line."""
     log = tmp_path / f"{name}.jsonl"
     if over_http:
-        with served_app("recording.recording()", env={RECORDING_FILE: str(log)}) as base:
-            result = run_suite(
-                "--base-url",
-                base,
-                "--account-code",
-                ACCOUNT[0],
-                "--api-token",
-                ACCOUNT[1],
-                "--allow-writes",
-                "--contract-seed",
-                str(seed),
-            )
+        result = _recorded_run(log, "--allow-writes", "--contract-seed", str(seed))
     else:
         result = run_suite(
             "--contract-app", "recording:recording", "--contract-seed", str(seed), env={RECORDING_FILE: str(log)}
@@ -51,34 +47,19 @@ def _writes_sent(stdout: str) -> int:
 
 def test_a_read_only_run_delivers_no_write_and_never_the_admin_token(tmp_path: Path) -> None:
     log = tmp_path / "received.jsonl"
-    with served_app("recording.recording()", env={RECORDING_FILE: str(log)}) as base:
-        result = run_suite(
-            "--base-url", base, "--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1], "--contract-profile", "ci"
-        )
+    result = _recorded_run(log, "--contract-profile", "ci")
     requests = received(log)
     assert result.returncode == 0, result.stdout[-3000:]
     assert len(requests) > 100, "the run sent too little to prove anything"
-    assert {r["method"] for r in requests} <= READS, sorted({r["method"] for r in requests} - READS)
+    assert {r["method"] for r in requests} <= READ_METHODS, sorted({r["method"] for r in requests} - READ_METHODS)
     assert not [r for r in requests if r["token"]], "a read-only run sent the admin token"
     assert _writes_sent(result.stdout) == 0
 
 
 def test_max_writes_is_a_hard_budget_and_the_summary_counts_what_arrived(tmp_path: Path) -> None:
     log = tmp_path / "received.jsonl"
-    with served_app("recording.recording()", env={RECORDING_FILE: str(log)}) as base:
-        result = run_suite(
-            "--base-url",
-            base,
-            "--account-code",
-            ACCOUNT[0],
-            "--api-token",
-            ACCOUNT[1],
-            "--allow-writes",
-            "--max-writes",
-            "5",
-            "-rs",
-        )
-    writes = [r for r in received(log) if r["method"] not in READS]
+    result = _recorded_run(log, "--allow-writes", "--max-writes", "5", "-rs")
+    writes = [r for r in received(log) if r["method"] not in READ_METHODS]
     assert result.returncode == 0, result.stdout[-3000:]
     assert 0 < len(writes) <= 5, writes
     assert _writes_sent(result.stdout) == len(writes)
@@ -98,17 +79,7 @@ def test_the_same_seed_against_a_fresh_deployment_sends_the_same_requests(tmp_pa
 def test_every_room_a_live_run_leaves_behind_is_in_the_clinics_domain_prefixed_and_printable() -> None:
     with served(None) as base:
         before = {r["code"] for r in requests.get(f"{base}/rooms", timeout=10).json()["data"]}
-        result = run_suite(
-            "--base-url",
-            base,
-            "--account-code",
-            ACCOUNT[0],
-            "--api-token",
-            ACCOUNT[1],
-            "--allow-writes",
-            "--contract-profile",
-            "ci",
-        )
+        result = run_suite(*http_args(base), "--contract-profile", "ci")
         after = requests.get(f"{base}/rooms", timeout=10).json()["data"]
     assert result.returncode == 0, result.stdout[-3000:]
     made = [r for r in after if r["code"] not in before]
