@@ -65,21 +65,6 @@ def list_all_rooms(target: Target) -> list[dict[str, Any]]:
     return list(data)
 
 
-def room_codes(target: Target, limit: int | None = None) -> list[str]:
-    """Rooms to read: discovered, else --room-code, else (an empty clinic, writes allowed) one the suite creates."""
-    codes = [r["code"] for r in list_all_rooms(target)]
-    if not codes and target.settings.room_code:
-        codes = [target.settings.room_code]
-    if not codes and target.settings.writes_enabled and target.settings.domain:
-        codes = [create_room(target).data["code"]]
-    if not codes:
-        pytest.skip(
-            "no room discovered through GET /rooms; pass --room-code (or --domain with writes allowed, and "
-            "the suite creates one)"
-        )
-    return codes[: limit or target.settings.profile.sample_rooms]
-
-
 def clinic_domain(target: Target) -> str:
     """The domain new rooms go in: --domain, else the one the clinic's existing rooms use (learnt once)."""
     if target.domain is None:
@@ -98,17 +83,6 @@ def own_room(target: Target, code: str) -> str:
     if not target.ledger.created_rooms:
         create_room(target)
     return target.ledger.created_rooms[0]
-
-
-def other_user(target: Target, exclude: set[str]) -> str:
-    """A user id to associate: --user-id, else a provider of some room who is not in `exclude`."""
-    if target.settings.user_id:
-        return target.settings.user_id
-    for code in room_codes(target, limit=50):
-        for provider in target.call("listRoomProviders", path={"code": code}).data:
-            if str(provider["id"]) not in exclude:
-                return str(provider["id"])
-    pytest.skip("no user discovered through GET /rooms/{code}/providers; pass --user-id")
 
 
 def create_room(target: Target, media_type: str = JSON_MEDIA, **fields: Any) -> Exchange:

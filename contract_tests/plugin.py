@@ -58,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail on advisories too (legal choices where the docs are silent, e.g. lenient input)",
     )
     group.addoption(
+        "--contract-require-all",
+        dest="contract_require_all",
+        action="store_true",
+        help="fail the run when a rule could not be checked (no room, no provider, writes not allowed, ...)",
+    )
+    group.addoption(
         "--domain",
         dest="contract_domain",
         help="the clinic's domain, for a deployment with no room to learn it from; env VSEE_DOMAIN",
@@ -175,10 +181,18 @@ def _scrub_report(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Undo the associations the run made on a live deployment (rooms cannot be deleted: they are listed)."""
+    """Undo the associations the run made on a live deployment (rooms cannot be deleted: they are listed). With
+    --contract-require-all a run that left a rule unchecked fails, so a gate cannot go green on part of the suite."""
     current = state.current_target()
-    if current is None or current.settings.in_process:
+    if current is None:
         return
+    if not current.settings.in_process:
+        _clean_up(current)
+    if current.settings.require_all and summary.unchecked_rules(current) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _clean_up(current: Target) -> None:
     current.cleaning = True  # the budget kept these writes back
     for user, code in list(current.ledger.associations):
         try:
@@ -193,7 +207,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     if current is None and not notes:
         return
     failed = state.failed_tests()
-    outcome = summary.Outcome(failed, len(terminalreporter.stats.get("skipped", [])), exitstatus)
+    unchecked = len(summary.unchecked_rules(current)) if current is not None and current.settings.require_all else 0
+    outcome = summary.Outcome(failed, len(terminalreporter.stats.get("skipped", [])), exitstatus, unchecked)
     terminalreporter.section("VSee Rooms API contract")
     for line in [*notes, *(summary.terminal_lines(current, outcome) if current is not None else [])]:
         terminalreporter.write_line(line)

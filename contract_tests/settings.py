@@ -21,12 +21,15 @@ class Profile:
     stateful_steps: int
     behaviour_examples: int  # hypothesis examples per behaviour rule
     sample_rooms: int  # how many discovered rooms a read rule looks at
+    model_examples: int  # step sequences of the model-based layer
+    model_steps: int  # steps per sequence
+    shrink: bool  # shrink a failing step sequence of the in-process model layer (costs many more runs)
 
 
 PROFILES = {
-    "quick": Profile("quick", 5, ("examples", "fuzzing"), 3, 4, 3, 3),
-    "ci": Profile("ci", 15, ("examples", "coverage", "fuzzing"), 10, 6, 8, 6),
-    "thorough": Profile("thorough", 100, ("examples", "coverage", "fuzzing"), 50, 10, 40, 50),
+    "quick": Profile("quick", 5, ("examples", "fuzzing"), 3, 4, 3, 3, 3, 12, False),
+    "ci": Profile("ci", 15, ("examples", "coverage", "fuzzing"), 10, 6, 8, 6, 10, 20, True),
+    "thorough": Profile("thorough", 100, ("examples", "coverage", "fuzzing"), 50, 10, 40, 50, 60, 40, True),
 }
 
 
@@ -49,6 +52,7 @@ class SuiteSettings:
     timeout: float = 30.0  # seconds per request, each attempt
     strict: bool = False  # advisories fail the run too
     domain: str | None = None  # the clinic's domain, when no room shows it
+    require_all: bool = False  # a rule left unchecked fails the run
 
     @property
     def in_process(self) -> bool:
@@ -90,4 +94,5 @@ def from_options(option: Any) -> SuiteSettings:
         timeout=option.contract_timeout,
         strict=bool(option.contract_strict),
         domain=option.contract_domain or env.get("VSEE_DOMAIN") or None,
+        require_all=bool(option.contract_require_all),
     )

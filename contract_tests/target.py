@@ -7,6 +7,7 @@ suite's own and schemathesis', leaves through `transport` (gate, counting, 429 r
 
 from __future__ import annotations
 
+import copy
 import json
 import shlex
 from collections import Counter, defaultdict
@@ -71,6 +72,11 @@ class Ledger:
     failures: Counter[str] = field(default_factory=Counter)
     created_rooms: list[str] = field(default_factory=list)
     associations: list[tuple[str, str]] = field(default_factory=list)
+    unchecked: dict[str, str] = field(default_factory=dict)  # rule -> why the run could not check it
+
+    def cannot_check(self, rules: Iterable[str], reason: str) -> None:
+        for rule in rules:
+            self.unchecked.setdefault(rule, reason)
 
     def saw(self, operation_id: str, status: int, checked: Iterable[str]) -> None:
         self.statuses[operation_id][status] += 1
@@ -123,6 +129,16 @@ class Target:
     def fresh_app(self) -> Any:
         """A new copy of the in-process app (same factory, fresh state, behind the gate), or None for a live target."""
         return None if self._factory is None else guarded_wsgi(self._factory(), self.gate, self.traffic)
+
+    def fresh(self) -> Target:
+        """This target on a fresh copy of the in-process app, sharing the ledger, traffic and advisories (so a
+        sequence of steps can start from a known state); a live deployment is itself."""
+        if self._factory is None:
+            return self
+        twin = copy.copy(self)
+        twin.app = self.fresh_app()
+        twin._client = Client(twin.app)
+        return twin
 
     @property
     def v3_base(self) -> str:
@@ -210,7 +226,10 @@ class Target:
         problems = self.contract.judge(operation_id, status, content_type, decoded, dict(path or {}), query, body)
         if status >= 500:  # whatever the call was for (a rule, discovery, set-up): never used as an answer
             problems.append(Violation(rules.NO_SERVER_ERROR, f"{op.method} {op.path} answered {status}"))
-        self.ledger.saw(operation_id, status, {"response-schema", rules.ERROR_SHAPE, rules.NO_SERVER_ERROR})
+        judged = {"response-schema", rules.ERROR_SHAPE, rules.NO_SERVER_ERROR}
+        self.ledger.saw(
+            operation_id, status, judged.union(self.contract.rules_for(operation_id)) if status < 300 else judged
+        )
         self._record_writes(exchange)
         self.fail_on(problems, exchange)
         return exchange

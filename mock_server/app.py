@@ -21,6 +21,7 @@ from .console import console_blueprint
 from .errors import error_body
 from .fast_reads import FastReads
 from .fixtures import FixtureError, load_fixtures
+from .handlers import HANDLERS, Handler
 from .journal import PROBLEM_KEY, Journal, log_call
 from .routing import Router, json_response
 from .scenarios import SCENARIOS
@@ -80,8 +81,12 @@ def _config(config: MockConfig | Mapping[str, Any] | None) -> MockConfig:
     return replace(MockConfig(), **dict(config))
 
 
-def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
-    """Build the mock: loads and validates the spec and fixtures (FixtureError on a bad one), then wires routes."""
+def create_app(
+    config: MockConfig | Mapping[str, Any] | None = None, handlers: Mapping[str, Handler] | None = None
+) -> Flask:
+    """Build the mock: loads and validates the spec and fixtures (FixtureError on a bad one), then wires routes.
+
+    `handlers` replace the mock's own, per operation id, in this app only (e.g. a deliberately broken variant)."""
     cfg = _config(config)
     if cfg.scenario not in SCENARIOS:
         raise FixtureError(f"unknown scenario {cfg.scenario!r}; known: {', '.join(SCENARIOS)}")
@@ -97,7 +102,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False  # no 308 redirects: an odd path is a JSON 404, never an undeclared 3xx
     app.extensions["vsee_mock"] = runtime
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    Router(contract, store, cfg.strict).register(app)
+    Router(contract, store, cfg.strict, {**HANDLERS, **(handlers or {})}).register(app)
     _add_admin_routes(app, runtime)
     app.register_blueprint(console_blueprint(contract.spec))
     _add_faults_and_log(app, runtime)

@@ -17,6 +17,7 @@ from .fixtures import provider_detail, provider_list_item
 from .store import NEW_ROOM_QUEUE, AccountState
 
 Reply = tuple[int, Any]
+Handler = Callable[["Call"], Reply]
 SUMMARY_FIELDS = ("slug", "name", "domain", "code", "created", "modified")
 
 
@@ -187,7 +188,7 @@ def remove_user_room(call: Call) -> Reply:
     return 200, {}
 
 
-HANDLERS: dict[str, Callable[[Call], Reply]] = {
+HANDLERS: dict[str, Handler] = {
     "listRooms": list_rooms,
     "createRoom": create_room,
     "getRoom": get_room,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, request
@@ -15,7 +15,7 @@ from flask import Flask, Response, request
 from vsee_contract import Contract, Operation, RequestInvalid
 
 from .errors import ApiError, error_body
-from .handlers import HANDLERS, Call, Reply
+from .handlers import HANDLERS, Call, Handler, Reply
 from .journal import PROBLEM_KEY
 from .prefer import Preference, preferred_reply, read_preference, with_status
 from .store import AccountState, Store
@@ -90,10 +90,13 @@ def _token_user(operation: Operation, account: AccountState, header: str) -> str
 class Router:
     """Registers every operation of the contract on a Flask app and runs the call pipeline."""
 
-    def __init__(self, contract: Contract, store: Store, strict: bool) -> None:
+    def __init__(
+        self, contract: Contract, store: Store, strict: bool, handlers: Mapping[str, Handler] = HANDLERS
+    ) -> None:
         self.contract = contract
         self.store = store
         self.strict = strict
+        self.handlers = handlers
         self.token_header = contract.spec.security_header()
 
     def register(self, app: Flask) -> None:
@@ -160,7 +163,7 @@ class Router:
             except (ApiError, RequestInvalid) as exc:  # refused before the operation ran: the journal says why
                 request.environ[PROBLEM_KEY] = exc.message
                 raise
-            handler = HANDLERS.get(operation.operation_id)
+            handler = self.handlers.get(operation.operation_id)
             call = Call(account, parsed, token_user)
             if operation.method != "GET":
                 self.store.changed()

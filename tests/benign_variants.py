@@ -700,8 +700,9 @@ def empty_clinic() -> Flask:
 @benign(account=SOLO_CLINIC[:2])
 def single_provider() -> Flask:
     """A one-person clinic: its only user is the admin, who is the one provider of every room. The docs put no
-    lower bound on a clinic's staff; a room's `provider_ids` is just a list (facts §0.6, §4). The suite has no
-    second user to associate, so the rules that need one cannot be checked (a skip, never a failure)."""
+    lower bound on a clinic's staff; a room's `provider_ids` is just a list (facts §0.6, §4). The only user the
+    suite can associate is the admin, already a provider of every room it creates, so the association rules see
+    that user removed and added again."""
     data = clinic_data(SOLO_CLINIC)
     admin = data["account"]["admin_user_id"]
     rooms = [{**room, "provider_ids": [admin], "users": admin} for room in data["rooms"]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import io
 import json
 import tempfile
 from collections.abc import Callable, Iterable
@@ -17,21 +18,29 @@ from typing import Any
 
 import yaml
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
 from mock_server import create_app
+from mock_server.app import MockRuntime
 from mock_server.errors import ApiError
-from mock_server.fixtures import DEFAULT_FIXTURES
-from mock_server.handlers import HANDLERS, Call, Reply
-
-Handler = Callable[[Call], Reply]
-
+from mock_server.fixtures import DEFAULT_FIXTURES, provider_detail
+from mock_server.handlers import HANDLERS, Call, Handler, Reply
 
 Behaviour = Callable[[Handler, Call], Reply]
+Handlers = dict[str, Handler]
 
 
-def _app() -> Flask:
-    return create_app({"strict": False, "seed": 7})
+def _app(handlers: Handlers | None = None) -> Flask:
+    return create_app({"strict": False, "seed": 7}, handlers=handlers)
+
+
+def _patch(handlers: Handlers, operation_id: str, behaviour: Behaviour) -> None:
+    """Put `behaviour` round the operation's handler in `handlers` (the mock's own, or one patched already)."""
+    inner = handlers.get(operation_id, HANDLERS[operation_id])
+    handlers[operation_id] = lambda call: behaviour(inner, call)
 
 
 def _variant(operation_id: str) -> Callable[[Behaviour], Callable[[], Flask]]:
@@ -39,9 +48,9 @@ def _variant(operation_id: str) -> Callable[[Behaviour], Callable[[], Flask]]:
 
     def decorate(behaviour: Behaviour) -> Callable[[], Flask]:
         def factory() -> Flask:
-            inner = HANDLERS[operation_id]
-            HANDLERS[operation_id] = lambda call: behaviour(inner, call)
-            return _app()
+            handlers: Handlers = {}
+            _patch(handlers, operation_id, behaviour)
+            return _app(handlers)
 
         factory.__name__, factory.__doc__ = behaviour.__name__, behaviour.__doc__
         return factory
@@ -246,6 +255,218 @@ def crash_on_search(inner: Handler, call: Call) -> Reply:
     return inner(call)
 
 
+# ---------------------------------------------------------------- faults only a cross-side check sees
+
+
+def _created_rooms(handlers: Handlers) -> set[tuple[str, str]]:
+    """Patch POST /rooms to note (account, code) of every room it creates from now on; return that (live) set."""
+    created: set[tuple[str, str]] = set()
+
+    def note(inner: Handler, call: Call) -> Reply:
+        status, body = inner(call)
+        if status == 200:
+            created.add((call.account.code, body["data"]["code"]))
+        return status, body
+
+    _patch(handlers, "createRoom", note)
+    return created
+
+
+def _path_user(call: Call) -> str:
+    """The user a /users/{id}/... call is about (`-` is the token's user)."""
+    user_id: str = call.request.path["id"]
+    return (call.token_user or "") if user_id == "-" else user_id
+
+
+def v4_misses_new_rooms() -> Flask:
+    """GET /api_v4/rooms/{code} answers 404 for rooms created during the run (created-room-readable-and-listed)."""
+    handlers: Handlers = {}
+    created = _created_rooms(handlers)
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        code = call.request.path["code"]
+        if request.path.startswith("/api_v4/") and (call.account.code, code) in created:
+            raise ApiError(404, f"Room '{code}' not found.")
+        return inner(call)
+
+    _patch(handlers, "getRoom", behaviour)
+    return _app(handlers)
+
+
+def list_shows_slug_as_name() -> Flask:
+    """GET /rooms shows the slug as the name of rooms created during the run (list-agrees-with-detail)."""
+    handlers: Handlers = {}
+    created = _created_rooms(handlers)
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        status, body = inner(call)
+        if status == 200:
+            items = [
+                {**r, "name": r["slug"]} if (call.account.code, r.get("code")) in created and "slug" in r else r
+                for r in body["data"]
+            ]
+            body = {**body, "data": items}
+        return status, body
+
+    _patch(handlers, "listRooms", behaviour)
+    return _app(handlers)
+
+
+def provider_detail_outlives_removal() -> Flask:
+    """GET /rooms/{code}/providers/{id} still finds a provider removed from the room (association-makes-provider)."""
+    handlers: Handlers = {}
+    removed: set[tuple[str, str, str]] = set()
+
+    def remove(inner: Handler, call: Call) -> Reply:
+        room = call.account.rooms.get(call.request.path["room_code"])
+        before = list(room["provider_ids"]) if room else []
+        status, body = inner(call)
+        if room is not None and status == 200:
+            removed.update((call.account.code, room["code"], p) for p in before if p not in room["provider_ids"])
+        return status, body
+
+    def get(inner: Handler, call: Call) -> Reply:
+        code, provider_id = call.request.path["code"], call.request.path["id"]
+        try:
+            return inner(call)
+        except ApiError as exc:
+            known = code in call.account.rooms and provider_id in call.account.users
+            if exc.status != 404 or not known or (call.account.code, code, provider_id) not in removed:
+                raise
+            return 200, {"data": provider_detail(call.account.users[provider_id])}
+
+    _patch(handlers, "removeUserRoom", remove)
+    _patch(handlers, "getRoomProvider", get)
+    return _app(handlers)
+
+
+def user_rooms_only_latest() -> Flask:
+    """POST /users/{id}/rooms omits the user's earlier associations of the run (association-listed-for-user)."""
+    handlers: Handlers = {}
+    associated: set[tuple[str, str, str]] = set()
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        status, body = inner(call)
+        if status != 200:
+            return status, body
+        user, code = (call.account.code, _path_user(call)), (call.request.body or {})["code"]
+        earlier = {c for a, u, c in associated if (a, u) == user and c != code}
+        associated.add((*user, code))
+        return status, {**body, "data": [r for r in body["data"] if r["code"] not in earlier]}
+
+    _patch(handlers, "addUserRoom", behaviour)
+    return _app(handlers)
+
+
+def pages_miss_new_rooms() -> Flask:
+    """Paged GET /rooms (with `limit`) never shows rooms created during the run (pages-partition-list)."""
+    handlers: Handlers = {}
+    created = _created_rooms(handlers)
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        if "limit" not in call.request.query:
+            return inner(call)
+        account = copy.copy(call.account)  # the same state, but the rooms dict as it was at start
+        account.rooms = {c: r for c, r in call.account.rooms.items() if (account.code, c) not in created}
+        return inner(Call(account, call.request, call.token_user))
+
+    _patch(handlers, "listRooms", behaviour)
+    return _app(handlers)
+
+
+def form_slugs_not_unique() -> Flask:
+    """A slug taken by a room created from a form can be created again (duplicate-slug-refused)."""
+    handlers: Handlers = {}
+    from_form: set[tuple[str, str]] = set()
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        body = call.request.body or {}
+        twins = [
+            r
+            for r in call.account.rooms.values()
+            if (call.account.code, r["code"]) in from_form
+            and (r["domain"], r["slug"]) == (body.get("domain"), body.get("slug"))
+        ]
+        for twin in twins:
+            twin["slug"] += "\u200b"  # hide it from the uniqueness check, as duplicate_slug_accepted does
+        try:
+            status, reply = inner(call)
+        finally:
+            for twin in twins:
+                twin["slug"] = twin["slug"].rstrip("\u200b")
+        if status == 200 and call.request.media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            from_form.add((call.account.code, reply["data"]["code"]))
+        return status, reply
+
+    _patch(handlers, "createRoom", behaviour)
+    return _app(handlers)
+
+
+def refused_association_applied() -> Flask:
+    """POST /users/{id}/rooms refused for its token still makes the association (refused-write-changes-nothing)."""
+    app = _app()
+    runtime: MockRuntime = app.extensions["vsee_mock"]
+    header = runtime.contract.spec.security_header()
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            endpoint, args = app.url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            return inner(environ, start_response)
+        headers = EnvironHeaders(environ)
+        account = runtime.store.account(headers.get("X-AccountCode", "").strip())
+        if environ["REQUEST_METHOD"] != "POST" or not endpoint.startswith("addUserRoom@") or account is None:
+            return inner(environ, start_response)
+        if headers.get(header) == account.admin_token:  # a call the mock accepts: nothing to break
+            return inner(environ, start_response)
+        raw = Request(environ).get_data()  # read once, so the refused call and the replay both see the body
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ.update({"wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))})
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"] = status
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        body = b"".join(inner(environ, capture))
+        if captured.get("status", "")[:3] in ("401", "403"):
+            token_key = "HTTP_" + header.upper().replace("-", "_")
+            replay = {**environ, token_key: account.admin_token, "wsgi.input": io.BytesIO(raw)}
+            with app.request_context(replay):  # the view alone: no journal entry, no log line, answer dropped
+                try:
+                    app.view_functions[endpoint](**args)
+                except HTTPException:
+                    pass
+        return [body]
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+def removal_forgets_other_rooms() -> Flask:
+    """Removing one association also drops the user from the run's other rooms (association-makes-provider)."""
+    handlers: Handlers = {}
+    created = _created_rooms(handlers)
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        status, body = inner(call)
+        if status != 200:
+            return status, body
+        account, user_id, code = call.account, _path_user(call), call.request.path["room_code"]
+        for room in account.rooms.values():
+            if room["code"] != code and (account.code, room["code"]) in created and user_id in room["provider_ids"]:
+                modified = room["modified"]  # silently: the room does not even look modified
+                account.set_providers(room, [p for p in room["provider_ids"] if p != user_id])
+                room["modified"] = modified
+                if account.defaults.get(user_id) == room["code"]:
+                    del account.defaults[user_id]
+        return status, body
+
+    _patch(handlers, "removeUserRoom", behaviour)
+    return _app(handlers)
+
+
 # ---------------------------------------------------------------- schema promises
 
 
@@ -340,5 +561,7 @@ VARIANTS: dict[str, Callable[[], Flask]] = {
         token_not_checked, reads_need_token, crash_on_search, queue_status_201, list_item_without_code,
         provider_id_as_number,
         queue_as_text, error_without_message,
+        v4_misses_new_rooms, list_shows_slug_as_name, provider_detail_outlives_removal, user_rooms_only_latest,
+        pages_miss_new_rooms, form_slugs_not_unique, refused_association_applied, removal_forgets_other_rooms,
     )
 }  # fmt: skip

@@ -23,38 +23,41 @@ def test_without_allow_writes_writes_are_deselected_and_said_so() -> None:
 def test_environment_variables_stand_in_for_the_options() -> None:
     with served(None) as base:
         env = {"VSEE_BASE_URL": base, "VSEE_ACCOUNT_CODE": ACCOUNT[0], "VSEE_API_TOKEN": ACCOUNT[1]}
-        result = run_suite("--allow-writes", "-k", "wrong_token or public_reads", env=env)
+        result = run_suite("--allow-writes", "-k", "model_based", env=env)
     assert result.returncode == 0, result.stdout[-3000:]
     assert f"target: {base}" in result.stdout
-    assert "2 passed" in result.stdout
+    assert "1 passed" in result.stdout and "writes sent: 0" not in result.stdout
 
 
 def test_the_token_reaches_no_output_report_or_junit_even_when_the_server_echoes_it(tmp_path: Path) -> None:
     junit, report = tmp_path / "junit.xml", tmp_path / "report.md"
     with served("leaky_errors") as base:
         result = run_suite(*http_args(base), "--junitxml", str(junit), "--contract-report", str(report),
-                           "-k", "test_operation_conforms or unknown_room_codes")  # fmt: skip
+                           "-k", "test_operation_conforms or model_based")  # fmt: skip
     assert result.returncode == 1, result.stdout[-3000:]
     assert "(token [redacted])" in result.stdout, "the echoed token must show up redacted"
     for text in (result.stdout, result.stderr, junit.read_text(), report.read_text()):
         assert ACCOUNT[1] not in text
 
 
-def test_a_failure_names_rule_request_curl_and_seed_and_the_report_lists_it(tmp_path: Path) -> None:
+def test_a_failure_names_rule_request_curl_seed_and_steps_and_the_report_lists_it(tmp_path: Path) -> None:
     report = tmp_path / "report.md"
     report.write_text("an older run's report\n")
-    result = run_suite("--contract-app", "broken_mocks:queue_overflow", "-k", "queue_is or public_reads",
+    result = run_suite("--contract-app", "broken_mocks:queue_overflow", "-k", "model_based",
                        "--contract-report", str(report))  # fmt: skip
     assert result.returncode == 1
     out = result.stdout
     assert "[queue-arithmetic]" in out and "GET http://localhost/api_v3/rooms/" in out
     assert "reproduce: curl -X GET" in out and "rerun with --contract-seed 1" in out
-    assert "verdict: FAILED — 2 test(s) failed (queue-arithmetic×2)" in out
+    assert "steps that led here" in out and "1. observe_clinic()" in out and "tour: create a room" in out
+    assert "verdict: FAILED — 1 test(s) failed (queue-arithmetic×1)" in out
     markdown = report.read_text()
     assert "older run" not in markdown, "the report is overwritten, not appended to"
-    assert "**verdict: FAILED — 2 test(s) failed (queue-arithmetic×2)**" in markdown
-    assert "| `contract_tests/test_lists_and_queues.py::test_queue_is_" in markdown
-    assert "test_public_reads_need_no_token` | `queue-arithmetic` |" in markdown
+    assert "**verdict: FAILED — 1 test(s) failed (queue-arithmetic×1)**" in markdown
+    assert (
+        "| `contract_tests/test_model_based.py::test_the_deployment_behaves_as_the_model_predicts` | `queue-arithmetic` |"
+        in markdown
+    )
     assert "| `queue-arithmetic` |" in markdown and "| `getRoomQueue` |" in markdown
 
 
@@ -76,11 +79,29 @@ def test_an_unwritable_report_path_is_refused_before_anything_runs(tmp_path: Pat
     assert "Traceback" not in result.stdout + result.stderr and " passed" not in result.stdout
 
 
-def test_missing_preconditions_are_skips_with_the_option_that_supplies_them() -> None:
-    result = run_suite("--contract-app", "broken_mocks:empty_clinic", "-rs", "-k", "queue_is or get_room_returns")
+def test_the_summary_says_which_documented_responses_were_observed_and_which_rules_were_not_checked() -> None:
+    result = run_suite("--contract-app", "broken_mocks:empty_clinic", "-k", "model_based")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "2 skipped" in result.stdout
-    assert "pass --room-code" in result.stdout
+    out = result.stdout
+    assert "GET /rooms 200 (The rooms, as summaries): observed ×" in out
+    assert (
+        "POST /rooms 400 (Documented: the slug already exists in the domain): never observed (no room to learn the "
+        "clinic's domain from: pass --domain)" in out
+    )
+    assert "duplicate-slug-refused: no room to learn the clinic's domain from: pass --domain" in out
+    assert "verdict: PASSED" in out
+
+
+def test_with_contract_require_all_a_rule_left_unchecked_fails_the_run(tmp_path: Path) -> None:
+    report = tmp_path / "report.md"
+    args = ("--contract-app", "broken_mocks:empty_clinic", "-k", "model_based", "--contract-require-all")
+    result = run_suite(*args, "--contract-report", str(report))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "1 passed" in result.stdout
+    assert "rule(s) could not be checked (--contract-require-all)" in result.stdout
+    assert "| `association-makes-provider` | no room to learn the clinic's domain from: pass --domain |" in (
+        report.read_text()
+    )
 
 
 @pytest.mark.parametrize(
@@ -114,7 +135,7 @@ def test_advisories_are_listed_in_terminal_report_and_junit_and_do_not_fail_the_
         "--contract-app",
         "benign_variants:forms_only",
         "-k",
-        "created_room or test_operation_conforms",
+        "model_based or test_operation_conforms",
         "--junitxml",
         str(junit),
         "--contract-report",
@@ -128,7 +149,7 @@ def test_advisories_are_listed_in_terminal_report_and_junit_and_do_not_fail_the_
 
 
 def test_with_contract_strict_an_advisory_fails_the_test_that_saw_it() -> None:
-    result = run_suite("--contract-app", "benign_variants:forms_only", "-k", "created_room", "--contract-strict")
+    result = run_suite("--contract-app", "benign_variants:forms_only", "-k", "model_based", "--contract-strict")
     assert result.returncode == 1, result.stdout[-3000:]
     assert "[json-bodies-refused]" in result.stdout and "failing because of --contract-strict" in result.stdout
     assert "1 failed" in result.stdout

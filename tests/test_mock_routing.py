@@ -305,3 +305,14 @@ def test_huge_valid_query_string_never_5xx(client: FlaskClient, path: str) -> No
         assert_error(resp)
     else:
         assert "data" in resp.get_json()
+
+
+def test_handlers_passed_to_create_app_replace_the_mocks_own_in_that_app_only() -> None:
+    """The seam broken variants are built with: no global is patched, so another app keeps the real handler."""
+    replaced = {"getRoomQueue": lambda call: (200, {"data": {"length": 0}})}
+    mine = create_app({"seed": 1, "strict": False}, handlers=replaced).test_client()
+    other = create_app({"seed": 1}).test_client()
+    headers = {"X-AccountCode": "vclinic"}
+    assert mine.get("/api_v3/rooms/ceproom1/queue", headers=headers).get_json() == {"data": {"length": 0}}
+    assert set(other.get("/api_v3/rooms/ceproom1/queue", headers=headers).get_json()["data"]) >= {"length", "capacity"}
+    assert HANDLERS["getRoomQueue"].__module__ == "mock_server.handlers"

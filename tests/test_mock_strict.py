@@ -128,24 +128,19 @@ def _recording(handler: Handler, replies: list[tuple[int, Any]]) -> Handler:
     return recorded
 
 
-def _call_broken(
-    monkeypatch: pytest.MonkeyPatch, case: BrokenCase, strict: bool
-) -> tuple[TestResponse, list[tuple[int, Any]]]:
-    """Swap the case's broken handler in before create_app, make its call, and return the response and the
-    handler's replies."""
+def _call_broken(case: BrokenCase, strict: bool) -> tuple[TestResponse, list[tuple[int, Any]]]:
+    """Build the mock with the case's broken handler, make its call, and return the response and the handler's
+    replies."""
     operation_id, broken, method, url, kwargs, _ = case
     replies: list[tuple[int, Any]] = []
-    monkeypatch.setitem(handlers.HANDLERS, operation_id, _recording(broken, replies))
-    client = create_app({"strict": strict}).test_client()
+    client = create_app({"strict": strict}, handlers={operation_id: _recording(broken, replies)}).test_client()
     return client.open(url, method=method, **copy.deepcopy(kwargs)), replies
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=IDS)
-def test_strict_mode_turns_a_broken_answer_into_a_500_naming_the_rule(
-    monkeypatch: pytest.MonkeyPatch, case: BrokenCase
-) -> None:
-    """The handler is swapped before create_app; strict mode must catch what it answers."""
-    resp, replies = _call_broken(monkeypatch, case, strict=True)
+def test_strict_mode_turns_a_broken_answer_into_a_500_naming_the_rule(case: BrokenCase) -> None:
+    """The broken handler is given to create_app; strict mode must catch what it answers."""
+    resp, replies = _call_broken(case, strict=True)
     rule = case[-1]
     assert len(replies) == 1, "the broken handler ran"
     assert resp.status_code == 500, (resp.status_code, resp.get_json())
@@ -155,19 +150,19 @@ def test_strict_mode_turns_a_broken_answer_into_a_500_naming_the_rule(
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=IDS)
-def test_without_strict_the_broken_answer_goes_out_unchanged(monkeypatch: pytest.MonkeyPatch, case: BrokenCase) -> None:
+def test_without_strict_the_broken_answer_goes_out_unchanged(case: BrokenCase) -> None:
     """strict=False is a pass-through: same status, same body as the handler returned."""
-    resp, replies = _call_broken(monkeypatch, case, strict=False)
+    resp, replies = _call_broken(case, strict=False)
     assert len(replies) == 1
     status, body = replies[0]
     assert resp.status_code == status
     assert resp.get_json() == body
 
 
-def test_strict_is_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_strict_is_on_by_default() -> None:
     """`create_app()` without options must protect frontends: strict is the default."""
-    monkeypatch.setitem(handlers.HANDLERS, "getRoomQueue", queue_breaking_arithmetic)
-    resp = create_app().test_client().get("/api_v3/rooms/ceproom1/queue")
+    app = create_app(handlers={"getRoomQueue": queue_breaking_arithmetic})
+    resp = app.test_client().get("/api_v3/rooms/ceproom1/queue")
     assert resp.status_code == 500
     assert "[queue-arithmetic]" in resp.get_json()["message"]
 

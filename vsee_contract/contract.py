@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,59 @@ class Violation:
 
     def __str__(self) -> str:
         return f"[{self.rule}] {self.message}"
+
+
+@dataclass(frozen=True)
+class ExchangeRule:
+    """A rule one successful answer can show: `check(data, path, query, sent)` returns its problems."""
+
+    name: str
+    check: Callable[[Any, Mapping[str, str], Mapping[str, Any], Mapping[str, Any]], list[str]]
+
+
+def _when(kind: type, check: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    """Judge only a `data` of the expected kind (the schema reports any other)."""
+    return lambda data, *args: check(data, *args) if isinstance(data, kind) else []
+
+
+# Per operation, like schemathesis' check registry: which single-exchange rules judge its successful answers.
+EXCHANGE_RULES: dict[str, tuple[ExchangeRule, ...]] = {
+    "getRoom": (
+        ExchangeRule(
+            rules.ROOM_IS_REQUESTED, _when(Mapping, lambda d, path, q, s: rules.room_is_requested(d, path["code"]))
+        ),
+    ),
+    "getRoomProvider": (
+        ExchangeRule(
+            rules.PROVIDER_IS_REQUESTED,
+            _when(Mapping, lambda d, path, q, s: rules.provider_is_requested(d, path["id"])),
+        ),
+    ),
+    "getRoomQueue": (
+        ExchangeRule(rules.QUEUE_ARITHMETIC, _when(Mapping, lambda d, p, q, s: rules.queue_arithmetic(d))),
+    ),
+    "listRooms": (
+        ExchangeRule(
+            rules.PAGE_WITHIN_LIMIT,
+            _when(
+                list,
+                lambda d, p, q, s: rules.page_within_limit(d, q["limit"]) if isinstance(q.get("limit"), int) else [],
+            ),
+        ),
+    ),
+    "createRoom": (
+        ExchangeRule(
+            rules.CREATED_ROOM_ECHOES_INPUT,
+            _when(Mapping, lambda d, p, q, sent: rules.created_room_echoes_input(d, sent)),
+        ),
+    ),
+    "addUserRoom": (
+        ExchangeRule(
+            rules.ASSOCIATION_LISTED,
+            _when(list, lambda d, p, q, sent: rules.association_listed(d, sent["code"]) if "code" in sent else []),
+        ),
+    ),
+}
 
 
 class Contract:
@@ -58,17 +111,11 @@ class Contract:
         if status >= 300 or found or not isinstance(body, Mapping):
             return found
         data = body.get("data")
-        checks: list[tuple[str, list[str]]] = []
-        if operation_id == "getRoom" and isinstance(data, Mapping):
-            checks.append((rules.ROOM_IS_REQUESTED, rules.room_is_requested(data, path_params["code"])))
-        elif operation_id == "getRoomProvider" and isinstance(data, Mapping):
-            checks.append((rules.PROVIDER_IS_REQUESTED, rules.provider_is_requested(data, path_params["id"])))
-        elif operation_id == "getRoomQueue" and isinstance(data, Mapping):
-            checks.append((rules.QUEUE_ARITHMETIC, rules.queue_arithmetic(data)))
-        elif operation_id == "listRooms" and isinstance(data, list) and isinstance(query.get("limit"), int):
-            checks.append((rules.PAGE_WITHIN_LIMIT, rules.page_within_limit(data, query["limit"])))
-        elif operation_id == "createRoom" and isinstance(data, Mapping) and sent:
-            checks.append((rules.CREATED_ROOM_ECHOES_INPUT, rules.created_room_echoes_input(data, sent)))
-        elif operation_id == "addUserRoom" and isinstance(data, list) and sent:
-            checks.append((rules.ASSOCIATION_LISTED, rules.association_listed(data, sent["code"])))
-        return found + [Violation(rule, p) for rule, problems in checks for p in problems]
+        for rule in EXCHANGE_RULES.get(operation_id, ()):
+            found += [Violation(rule.name, p) for p in rule.check(data, path_params, query, sent or {})]
+        return found
+
+    @staticmethod
+    def rules_for(operation_id: str) -> tuple[str, ...]:
+        """The rules one successful answer of this operation is judged by, beyond its schema."""
+        return tuple(rule.name for rule in EXCHANGE_RULES.get(operation_id, ()))

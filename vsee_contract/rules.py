@@ -30,6 +30,34 @@ WRITES_NEED_TOKEN = "writes-need-admin-token"
 REFUSED_WRITE_CHANGES_NOTHING = "refused-write-changes-nothing"
 PUBLIC_READS_OPEN = "public-reads-need-no-token"
 NO_SERVER_ERROR = "no-5xx"
+LIST_AGREES_WITH_DETAIL = "list-agrees-with-detail"
+VALID_WRITE_ACCEPTED = "valid-write-accepted"
+
+# Every rule a deployment is judged by (besides the response schema), for the coverage a CI gate can demand.
+CATALOGUE = (
+    ERROR_SHAPE,
+    QUEUE_ARITHMETIC,
+    ROOM_IS_REQUESTED,
+    PROVIDER_IS_REQUESTED,
+    CREATED_ROOM_ECHOES_INPUT,
+    CREATED_ROOM_READABLE,
+    EXISTING_CODE_REFUSED,
+    SLUG_UNIQUE_PER_DOMAIN,
+    DUPLICATE_SLUG_REFUSED,
+    ASSOCIATION_LISTED,
+    PROVIDER_FOLLOWS_ASSOCIATION,
+    DEFAULT_EXCLUSIVE,
+    PAGE_WITHIN_LIMIT,
+    PAGES_PARTITION_LIST,
+    PAGE_PAST_END_EMPTY,
+    UNKNOWN_IS_CLIENT_ERROR,
+    WRITES_NEED_TOKEN,
+    REFUSED_WRITE_CHANGES_NOTHING,
+    PUBLIC_READS_OPEN,
+    NO_SERVER_ERROR,
+    LIST_AGREES_WITH_DETAIL,
+    VALID_WRITE_ACCEPTED,
+)
 
 Problems = list[str]
 

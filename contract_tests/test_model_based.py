@@ -1,0 +1,440 @@
+"""Layer 3: a model of the documented semantics (`model.py`) drives the deployment through random sequences of all
+8 operations and, after every step, compares everything the API lets it see of what that step touched with what
+the model predicts: every list that should hold a room, the detail behind it on v3 and v4, every side of an
+association (the user's rooms, the room's providers, the provider detail), the default flag of each of the user's
+rooms, each page against the whole list.
+
+A mismatch fails naming its rule, the steps that led to it (each with the curl of its own request) and the seed;
+in-process the sequence is shrunk first, each example starting from a fresh app. Against a live deployment the
+steps run only on the suite's own rooms and, without --allow-writes, only the reads run (the write rules are then
+reported as not checked). Every rule of the old one-rule tests is checked here, once.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import string
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import hypothesis
+import pytest
+from hypothesis import HealthCheck, Phase, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
+
+from vsee_contract import rules
+
+from .discovery import MEDIA_TYPES, NAMES, unique_slug
+from .findings import ContractViolation
+from .model import Check, ClinicModel
+from .settings import Profile
+from .target import FORM_MEDIA, JSON_MEDIA, Auth, Exchange, Target
+
+UNKNOWN_CODES = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=4, max_size=16).map(
+    lambda s: f"zz-no-such-{s}"
+)
+UNKNOWN_IDS = st.integers(min_value=10**11, max_value=10**12).map(str)
+SEARCH_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_.", min_size=3, max_size=12)
+DEFAULTS = st.sampled_from([None, True, False])
+AUTHS: st.SearchStrategy[Auth] = st.sampled_from(["none", "wrong"])
+MAX_USERS = 3  # few users, so sequences often touch one user's rooms twice
+WRITE_RULES = (
+    rules.CREATED_ROOM_ECHOES_INPUT,
+    rules.CREATED_ROOM_READABLE,
+    rules.EXISTING_CODE_REFUSED,
+    rules.DUPLICATE_SLUG_REFUSED,
+    rules.SLUG_UNIQUE_PER_DOMAIN,
+    rules.LIST_AGREES_WITH_DETAIL,
+    rules.VALID_WRITE_ACCEPTED,
+    rules.WRITES_NEED_TOKEN,
+    rules.REFUSED_WRITE_CHANGES_NOTHING,
+)
+USER_RULES = (
+    rules.ASSOCIATION_LISTED,
+    rules.PROVIDER_FOLLOWS_ASSOCIATION,
+    rules.DEFAULT_EXCLUSIVE,
+    rules.PROVIDER_IS_REQUESTED,
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def step(method: F) -> F:
+    """Log the step and, when anything in it breaks the contract, say which steps led there.
+
+    In-process the violation goes to Hypothesis, which shrinks the sequence and replays it on a fresh app. A live
+    deployment keeps its state, so a replay would not see the same thing: there the first violation is kept and
+    the run stops at once (as a skip, which Hypothesis passes straight through); the test then raises it.
+    """
+
+    @functools.wraps(method)
+    def run(self: ClinicMachine, **kwargs: Any) -> Any:
+        self.begin(f"{method.__name__}({', '.join(f'{k}={v!r}' for k, v in kwargs.items() if k != 'data')})")
+        try:
+            return method(self, **kwargs)
+        except ContractViolation as exc:
+            failure = ContractViolation(f"{exc}\n{self.replay()}")
+            if self.live_failures is None:
+                raise failure from None
+            self.live_failures.append(failure)
+            raise pytest.skip.Exception("stopped at the first violation") from None
+
+    return run  # type: ignore[return-value]
+
+
+class ClinicMachine(RuleBasedStateMachine):
+    """One clinic, seen only through the API, against the model of what the docs promise."""
+
+    def __init__(self, target: Target, live_failures: list[ContractViolation] | None) -> None:
+        super().__init__()
+        self.target = target.fresh()
+        self.live_failures = live_failures
+        self.model = ClinicModel()
+        self.steps: list[list[str]] = []
+        self.users: list[str] = []
+        self.seen: list[str] = []  # rooms the run did not create: read, never written
+        self.baseline: dict[str, set[str]] = {}  # own room -> its providers right after creation
+        self.domain: str | None = self.target.domain
+        self.defaults_allowed = self.target.settings.in_process or bool(self.target.settings.user_id)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def begin(self, label: str) -> None:
+        self.steps.append([label])
+
+    def replay(self) -> str:
+        seed = self.target.settings.seed
+        lines = [f"steps that led here (rerun with --contract-seed {seed}; each with its own requests):"]
+        for n, (label, *curls) in enumerate(self.steps, 1):
+            lines.append(f"  {n}. {label}")
+            lines += [f"       {curl}" for curl in curls]
+        return "\n".join(lines)
+
+    def act(self, operation_id: str, **kwargs: Any) -> Exchange:
+        """The step's own request (its curl goes in the step log)."""
+        exchange = self.target.call(operation_id, **kwargs)
+        self.steps[-1].append(exchange.curl)
+        return exchange
+
+    def look(self, operation_id: str, **kwargs: Any) -> Exchange:
+        """An observation made to check the step."""
+        return self.target.call(operation_id, **kwargs)
+
+    def judge(self, checks: list[Check], *exchanges: Exchange) -> None:
+        for rule_name, problems in checks:
+            self.target.expect(rule_name, problems, *exchanges)
+
+    @property
+    def writable(self) -> bool:
+        return self.target.settings.writes_enabled and self.domain is not None
+
+    def pick_room(self, data: st.DataObject) -> str:
+        return data.draw(st.sampled_from(sorted(self.model.rooms)), label="room")
+
+    # ------------------------------------------------------------------ observations of what a step touched
+
+    def whole_list(self) -> list[str]:
+        listing = self.look("listRooms")
+        self.judge(self.model.check_list(listing.data), listing)
+        return [str(r["code"]) for r in listing.data]
+
+    def observe_room(self, code: str) -> None:
+        """Every view of one room: the detail on v3 and v4, its providers (and each known one's detail), its queue."""
+        for api in ("v3", "v4") if self.target.base("v4") is not None else ("v3",):
+            detail = self.look("getRoom", path={"code": code}, api=api)
+            self.judge(self.model.check_detail(code, detail.status, _data(detail)), detail)
+        providers = self.look("listRoomProviders", path={"code": code})
+        self.judge(self.model.check_providers(code, providers.status, _data(providers)), providers)
+        for user in sorted(self.model.providers.get(code, set()) | self.model.absent.get(code, set())):
+            one = self.look("getRoomProvider", path={"code": code, "id": user})
+            self.judge(self.model.check_provider(code, user, one.status, one.body), one)
+        queue = self.look("getRoomQueue", path={"code": code})
+        self.judge(self.model.check_queue(code, queue.status), queue)
+
+    def observe_user(self, user: str) -> None:
+        """The providers of every room of this run the user is, or was, associated with."""
+        for code in sorted(self.model.rooms):
+            if user in self.model.providers[code] | self.model.absent[code]:
+                providers = self.look("listRoomProviders", path={"code": code})
+                self.judge(self.model.check_providers(code, providers.status, _data(providers)), providers)
+
+    # ------------------------------------------------------------------ the start of every sequence
+
+    @initialize(data=st.data())
+    @step
+    def observe_clinic(self, data: st.DataObject) -> None:
+        """Learn the clinic through the API (its rooms, its domain, users to associate), then tour it."""
+        listing = self.look("listRooms")
+        listed = [str(r["code"]) for r in listing.data][: self.target.settings.profile.sample_rooms]
+        self.seen = listed or [code for code in (self.target.settings.room_code,) if code]
+        if self.domain is None and listing.data:
+            self.domain = self.target.domain = str(listing.data[0]["domain"])
+        self.users = self.discover_users()
+        ledger = self.target.ledger
+        if not self.target.settings.writes_enabled:
+            ledger.cannot_check((*WRITE_RULES, *USER_RULES), "writes are not allowed: pass --allow-writes")
+        elif self.domain is None:
+            ledger.cannot_check((*WRITE_RULES, *USER_RULES), "no room to learn the clinic's domain from: pass --domain")
+        if not self.users:
+            ledger.cannot_check(USER_RULES, "no provider discovered to associate: pass --user-id")
+        elif not self.defaults_allowed:
+            ledger.cannot_check([rules.DEFAULT_EXCLUSIVE], "it changes a user's default room: pass --user-id")
+        self.tour(data)
+
+    def discover_users(self) -> list[str]:
+        if self.target.settings.user_id:
+            return [self.target.settings.user_id]
+        found: list[str] = []
+        for code in self.seen:
+            providers = self.look("listRoomProviders", path={"code": code})
+            found += [str(p["id"]) for p in _data(providers) or [] if str(p["id"]) not in found]
+            if len(found) >= MAX_USERS:
+                break
+        return found[:MAX_USERS]
+
+    def tour(self, data: st.DataObject) -> None:
+        """Touch every kind of state once, in an order that lets each side see the others, so that even a short
+        run checks every rule; the random steps that follow interleave from there. The tour's choices (names,
+        encodings, flags, which room) are drawn, so a failure shrinks and each seed tours differently."""
+        if self.writable:
+            for media in (JSON_MEDIA, *FORM_MEDIA):  # one room in each encoding
+                self.begin(f"tour: create a room ({media})")
+                self._create(media, data.draw(NAMES, label="name"), data.draw(st.booleans(), label="with_code"))
+            codes = sorted(self.model.rooms)
+            self.begin("tour: the same slug again")
+            self._duplicate(self.pick_room(data), data.draw(MEDIA_TYPES, label="media"), "Slug twin")
+            self.begin("tour: an existing code again")
+            self._clash(self.pick_room(data), data.draw(MEDIA_TYPES, label="media"))
+            if self.users:  # preferably a user who is not already a provider of the new rooms (their creator is)
+                user = next((u for u in self.users if not any(u in self.baseline[c] for c in codes)), self.users[0])
+                for code, default in ((codes[0], True), (codes[1], data.draw(DEFAULTS, label="default"))):
+                    self.begin(f"tour: associate user {user} with room {code} (default={default})")
+                    self._associate(user, code, data.draw(MEDIA_TYPES, label="media"), default)
+                self.begin(f"tour: remove user {user} from room {codes[0]}")
+                self._remove(user, codes[0], data.draw(MEDIA_TYPES, label="media"))
+            for operation in ("add", "remove", "create"):
+                self.begin(f"tour: {operation} without a valid token")
+                self._without_token(data, operation, data.draw(AUTHS, label="auth"))
+            self.begin("tour: associations with an unknown user or room")
+            self._unknown_association(self.pick_room(data), data.draw(UNKNOWN_IDS), data.draw(UNKNOWN_CODES))
+        self.begin("tour: read an unknown room and provider")
+        self._read_unknown(data.draw(UNKNOWN_CODES, label="code"), data.draw(UNKNOWN_IDS, label="user"))
+        self.begin("tour: walk the pages")
+        self._walk(data.draw(st.integers(min_value=1, max_value=4), label="limit"))
+        self.begin("tour: search")
+        self.act("listRooms", query={"q": data.draw(SEARCH_TEXT, label="q")})
+
+    # ------------------------------------------------------------------ writes
+
+    def _create(self, media: str, name: str, with_code: bool) -> None:
+        slug = unique_slug()
+        code = {"code": slug.replace("-", "")} if with_code else {}
+        sent = {"domain": self.domain, "slug": slug, "name": name} | code
+        created = self.act("createRoom", body=sent, media_type=media)
+        self.judge(self.model.create(sent, created.status, created.body), created)
+        new = str(created.data["code"])
+        providers = self.look("listRoomProviders", path={"code": new})
+        self.baseline[new] = {str(p["id"]) for p in _data(providers) or []}
+        self.observe_room(new)
+        self.whole_list()
+
+    def _duplicate(self, code: str, media: str, name: str) -> None:
+        first = self.model.rooms[code]
+        sent = {"domain": first.domain, "slug": first.slug, "name": name}
+        refused = self.act("createRoom", body=sent, media_type=media)
+        self.judge(self.model.create(sent, refused.status, refused.body), refused)
+        self.observe_room(code)
+        self.whole_list()
+
+    def _clash(self, code: str, media: str) -> None:
+        first = self.model.rooms[code]
+        sent = {"domain": first.domain, "slug": unique_slug(), "name": "Code clash", "code": code}
+        refused = self.act("createRoom", body=sent, media_type=media)
+        self.judge(self.model.create(sent, refused.status, refused.body), refused)
+        self.observe_room(code)
+        self.whole_list()
+
+    def _associate(self, user: str, code: str, media: str, default: bool | None) -> None:
+        default = default if self.defaults_allowed else None
+        body: dict[str, Any] = {"code": code} | ({} if default is None else {"default": default})
+        added = self.act("addUserRoom", path={"id": user}, body=body, media_type=media)
+        self.judge(self.model.associate(user, code, default, added.status, added.body), added)
+        self.observe_room(code)
+        self.observe_user(user)
+
+    def _remove(self, user: str, code: str, media: str) -> None:
+        path = {"id": user, "room_code": code}
+        removed = self.act("removeUserRoom", path=path, body={"code": code}, media_type=media)
+        self.judge(self.model.remove(user, code, removed.status), removed)
+        self.observe_room(code)
+        self.observe_user(user)
+
+    def _without_token(self, data: st.DataObject, operation: str, auth: Auth) -> None:
+        """A write without the admin token (or with a wrong one) is refused, and changes nothing."""
+        code = self.pick_room(data)
+        if operation == "add" and self.users:
+            user = data.draw(st.sampled_from(self.users), label="user")
+            refused = self.act("addUserRoom", path={"id": user}, body={"code": code}, auth=auth)
+            if user not in self.baseline.get(code, set()):
+                self.model.unauthorised_association(user, code)
+        elif operation == "remove" and self.model.associations():
+            user, code = data.draw(st.sampled_from(self.model.associations()), label="association")
+            refused = self.act("removeUserRoom", path={"id": user, "room_code": code}, auth=auth)
+            self.model.unauthorised_removal(user, code)
+        else:
+            sent = {"domain": self.domain, "slug": unique_slug(), "name": "Must not exist"}
+            refused = self.act("createRoom", body=sent, auth=auth)
+            self.model.unauthorised_create(sent)
+        self.judge(self.model.refused_without_token(refused.status, refused.body), refused)
+        self.observe_room(code)
+        self.whole_list()
+
+    @precondition(lambda self: self.writable)
+    @rule(media=MEDIA_TYPES, name=NAMES, with_code=st.booleans())
+    @step
+    def create_room(self, media: str, name: str, with_code: bool) -> None:
+        self._create(media, name, with_code)
+
+    @precondition(lambda self: self.writable and self.model.rooms)
+    @rule(data=st.data(), media=MEDIA_TYPES, name=NAMES)
+    @step
+    def create_duplicate_slug(self, data: st.DataObject, media: str, name: str) -> None:
+        self._duplicate(self.pick_room(data), media, name)
+
+    @precondition(lambda self: self.writable and self.model.rooms)
+    @rule(data=st.data(), media=MEDIA_TYPES)
+    @step
+    def create_existing_code(self, data: st.DataObject, media: str) -> None:
+        self._clash(self.pick_room(data), media)
+
+    @precondition(lambda self: self.writable and self.model.rooms and self.users)
+    @rule(data=st.data(), media=MEDIA_TYPES, default=DEFAULTS)
+    @step
+    def associate(self, data: st.DataObject, media: str, default: bool | None) -> None:
+        user = data.draw(st.sampled_from(self.users), label="user")
+        self._associate(user, self.pick_room(data), media, default)
+
+    @precondition(lambda self: self.writable and self.model.associations())
+    @rule(data=st.data(), media=MEDIA_TYPES)
+    @step
+    def remove_association(self, data: st.DataObject, media: str) -> None:
+        user, code = data.draw(st.sampled_from(self.model.associations()), label="association")
+        self._remove(user, code, media)
+
+    @precondition(lambda self: self.writable and self.model.rooms)
+    @rule(data=st.data(), operation=st.sampled_from(["create", "add", "remove"]), auth=AUTHS)
+    @step
+    def write_without_token(self, data: st.DataObject, operation: str, auth: Auth) -> None:
+        self._without_token(data, operation, auth)
+
+    def _unknown_association(self, code: str, user: str, unknown: str) -> None:
+        added = self.act("addUserRoom", path={"id": user}, body={"code": code})
+        self.judge(self.model.check_unknown(added.status, added.body, f"unknown user {user}"), added)
+        removed = self.act("removeUserRoom", path={"id": user, "room_code": code})
+        self.judge(self.model.check_unknown(removed.status, removed.body, f"unknown user {user}"), removed)
+        if self.users:
+            wrong = self.act("addUserRoom", path={"id": self.users[0]}, body={"code": unknown})
+            self.judge(self.model.check_unknown(wrong.status, wrong.body, f"unknown room {unknown!r}"), wrong)
+        self.observe_room(code)
+
+    @precondition(lambda self: self.writable and self.model.rooms)
+    @rule(data=st.data(), user=UNKNOWN_IDS, unknown=UNKNOWN_CODES)
+    @step
+    def associate_unknown(self, data: st.DataObject, user: str, unknown: str) -> None:
+        self._unknown_association(self.pick_room(data), user, unknown)
+
+    # ------------------------------------------------------------------ reads
+
+    @precondition(lambda self: self.model.rooms or self.seen)
+    @rule(data=st.data())
+    @step
+    def read_room(self, data: st.DataObject) -> None:
+        code = data.draw(st.sampled_from(sorted(self.model.rooms) + self.seen), label="room")
+        self.steps[-1][0] += f" room {code!r}"
+        self.observe_room(code)
+
+    def _read_unknown(self, code: str, user: str) -> None:
+        calls = [("getRoom", "v3", {"code": code}), ("getRoomQueue", "v3", {"code": code})]
+        calls += [("listRoomProviders", "v3", {"code": code}), ("getRoomProvider", "v3", {"code": code, "id": user})]
+        if self.target.base("v4") is not None:
+            calls.append(("getRoom", "v4", {"code": code}))
+        known = sorted(self.model.rooms) + self.seen
+        if known:
+            calls.append(("getRoomProvider", "v3", {"code": known[0], "id": user}))
+        for operation_id, api, path in calls:
+            answer = self.act(operation_id, path=path, api=api)
+            self.judge(self.model.check_unknown(answer.status, answer.body, f"unknown {path}"), answer)
+
+    @rule(code=UNKNOWN_CODES, user=UNKNOWN_IDS)
+    @step
+    def read_unknown(self, code: str, user: str) -> None:
+        self._read_unknown(code, user)
+
+    @rule(
+        page=st.none() | st.integers(min_value=1, max_value=6), limit=st.none() | st.integers(min_value=1, max_value=10)
+    )
+    @step
+    def read_page(self, page: int | None, limit: int | None) -> None:
+        before = self.whole_list()
+        query = {k: v for k, v in (("page", page), ("limit", limit)) if v is not None}
+        answer = self.act("listRooms", query=query)
+        after = self.whole_list()
+        self.judge(self.model.check_page(answer.data, page, limit, before, after), answer)
+
+    def _walk(self, limit: int) -> None:
+        before = self.whole_list()
+        limit = min(100, max(limit, math.ceil(len(before) / 20)))  # at most ~20 pages on a big clinic
+        last = math.ceil(len(before) / limit) + 1  # one page past the end
+        walked = [self.act("listRooms", query={"limit": limit, "page": n}) for n in range(1, last + 1)]
+        after = self.whole_list()
+        pages = [[str(r["code"]) for r in page.data] for page in walked]
+        self.judge(self.model.check_walk(pages, limit, before, after), *walked[:3])
+
+    @rule(limit=st.integers(min_value=1, max_value=10))
+    @step
+    def walk_pages(self, limit: int) -> None:
+        self._walk(limit)
+
+    @rule(text=SEARCH_TEXT)
+    @step
+    def search(self, text: str) -> None:
+        """A search keyword (DataTable `q`): whatever it matches, it never breaks the server or the schema."""
+        self.act("listRooms", query={"q": text})
+
+
+def _data(exchange: Exchange) -> Any:
+    """The `data` of a 2xx answer, or None: the model judges the status itself."""
+    body = exchange.body
+    return body.get("data") if 200 <= exchange.status < 300 and isinstance(body, Mapping) else None
+
+
+def test_the_deployment_behaves_as_the_model_predicts(target: Target) -> None:
+    """Random step sequences (the profile's count and length, seeded by --contract-seed), each checked step by step."""
+    profile, in_process = target.settings.profile, target.settings.in_process
+    live_failures: list[ContractViolation] | None = None if in_process else []
+    machine = functools.partial(ClinicMachine, target, live_failures)
+    hypothesis.seed(target.settings.seed)(machine)  # the same seed replays the same step sequences
+    try:
+        _run(machine, profile, in_process)
+    except pytest.skip.Exception:
+        if live_failures:
+            raise live_failures[0] from None
+        raise
+
+
+def _run(machine: Callable[[], ClinicMachine], profile: Profile, in_process: bool) -> None:
+    run_state_machine_as_test(
+        machine,  # type: ignore[arg-type]
+        settings=settings(
+            max_examples=profile.model_examples,
+            stateful_step_count=profile.model_steps,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            # Shrinking costs many more runs (and writes): live, and in the quick profile, the first failure is
+            # reported as found. The explain phase (it traces every line) would multiply a failing run's time.
+            phases=(Phase.explicit, Phase.generate, Phase.shrink)
+            if in_process and profile.shrink
+            else (Phase.explicit, Phase.generate),
+        ),
+    )
