@@ -12,6 +12,7 @@ import requests
 
 from vsee_contract import rules
 
+from .discovery import unique_part
 from .target import Target
 
 
@@ -47,9 +48,14 @@ def problem(target: Target) -> str | None:
             f"GET {url} answered {response.status_code} ({kind}), which is not the Rooms API's list: "
             "--base-url must be the API's v3 base, e.g. https://api.vsee.me/api_v3"
         )
-    codes = (
-        [r["code"] for r in body["data"] if isinstance(r, Mapping) and isinstance(r.get("code"), str)] if listed else []
-    )
+    rooms = [r for r in body["data"] if isinstance(r, Mapping)] if listed else []
+    earlier = next((str(r["slug"]) for r in rooms if unique_part().match(str(r.get("slug", "")))), None)
+    if settings.allow_writes and earlier is not None:
+        return (
+            f"the deployment already has room {earlier!r} from a run with --contract-seed {settings.seed}, whose "
+            "slugs this run would create again: pass another --contract-seed (or none, for a random one)"
+        )
+    codes = [r["code"] for r in rooms if isinstance(r.get("code"), str)]
     if not codes:
         return None
     v4 = settings.v4_base()

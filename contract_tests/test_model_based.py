@@ -13,6 +13,7 @@ reported as not checked). Every rule of the old one-rule tests is checked here, 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, field
 import math
 import string
 from collections.abc import Callable, Mapping
@@ -38,6 +39,7 @@ UNKNOWN_IDS = st.integers(min_value=10**11, max_value=10**12).map(str)
 SEARCH_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_.", min_size=3, max_size=12)
 DEFAULTS = st.sampled_from([None, True, False])
 AUTHS: st.SearchStrategy[Auth] = st.sampled_from(["none", "wrong"])
+SHOWN_STEPS = 40  # a failure lists at most the last this many steps (a live run's history is the whole run)
 MAX_USERS = 3  # few users, so sequences often touch one user's rooms twice
 WRITE_RULES = (
     rules.CREATED_ROOM_ECHOES_INPUT,
@@ -74,27 +76,36 @@ def step(method: F) -> F:
             return method(self, **kwargs)
         except ContractViolation as exc:
             failure = ContractViolation(f"{exc}\n{self.replay()}")
-            if self.live_failures is None:
+            if self.known.failures is None:
                 raise failure from None
-            self.live_failures.append(failure)
+            self.known.failures.append(failure)
             raise pytest.skip.Exception("stopped at the first violation") from None
 
     return run  # type: ignore[return-value]
 
 
+@dataclass
+class Knowledge:
+    """What one step sequence knows of the clinic."""
+
+    domain: str | None
+    failures: list[ContractViolation] | None = None  # live: the first violation, raised after Hypothesis is done
+    model: ClinicModel = field(default_factory=ClinicModel)
+    steps: list[list[str]] = field(default_factory=list)  # each step's label and the curls of its own requests
+    users: list[str] = field(default_factory=list)  # users to associate
+    seen: list[str] = field(default_factory=list)  # rooms the run did not create: read, never written
+    baseline: dict[str, set[str]] = field(default_factory=dict)  # own room -> its providers right after creation
+
+
 class ClinicMachine(RuleBasedStateMachine):
     """One clinic, seen only through the API, against the model of what the docs promise."""
 
-    def __init__(self, target: Target, live_failures: list[ContractViolation] | None) -> None:
+    def __init__(self, target: Target, known: Knowledge) -> None:
         super().__init__()
         self.target = target.fresh()
-        self.live_failures = live_failures
-        self.model = ClinicModel()
-        self.steps: list[list[str]] = []
-        self.users: list[str] = []
-        self.seen: list[str] = []  # rooms the run did not create: read, never written
-        self.baseline: dict[str, set[str]] = {}  # own room -> its providers right after creation
-        self.domain: str | None = self.target.domain
+        self.known = known
+        self.model, self.steps, self.users, self.seen = known.model, known.steps, known.users, known.seen
+        self.baseline = known.baseline
         self.defaults_allowed = self.target.settings.in_process or bool(self.target.settings.user_id)
 
     # ------------------------------------------------------------------ plumbing
@@ -105,7 +116,11 @@ class ClinicMachine(RuleBasedStateMachine):
     def replay(self) -> str:
         seed = self.target.settings.seed
         lines = [f"steps that led here (rerun with --contract-seed {seed}; each with its own requests):"]
+        if len(self.steps) > SHOWN_STEPS:
+            lines.append(f"  ({len(self.steps) - SHOWN_STEPS} earlier steps not shown)")
         for n, (label, *curls) in enumerate(self.steps, 1):
+            if n <= len(self.steps) - SHOWN_STEPS:
+                continue
             lines.append(f"  {n}. {label}")
             lines += [f"       {curl}" for curl in curls]
         return "\n".join(lines)
@@ -126,7 +141,7 @@ class ClinicMachine(RuleBasedStateMachine):
 
     @property
     def writable(self) -> bool:
-        return self.target.settings.writes_enabled and self.domain is not None
+        return self.target.settings.writes_enabled and self.known.domain is not None
 
     def pick_room(self, data: st.DataObject) -> str:
         return data.draw(st.sampled_from(sorted(self.model.rooms)), label="room")
@@ -166,14 +181,14 @@ class ClinicMachine(RuleBasedStateMachine):
         """Learn the clinic through the API (its rooms, its domain, users to associate), then tour it."""
         listing = self.look("listRooms")
         listed = [str(r["code"]) for r in listing.data][: self.target.settings.profile.sample_rooms]
-        self.seen = listed or [code for code in (self.target.settings.room_code,) if code]
-        if self.domain is None and listing.data:
-            self.domain = self.target.domain = str(listing.data[0]["domain"])
-        self.users = self.discover_users()
+        self.seen[:] = listed or [code for code in (self.target.settings.room_code,) if code]
+        if self.known.domain is None and listing.data:
+            self.known.domain = self.target.domain = str(listing.data[0]["domain"])
+        self.users[:] = self.discover_users()
         ledger = self.target.ledger
         if not self.target.settings.writes_enabled:
             ledger.cannot_check((*WRITE_RULES, *USER_RULES), "writes are not allowed: pass --allow-writes")
-        elif self.domain is None:
+        elif self.known.domain is None:
             ledger.cannot_check((*WRITE_RULES, *USER_RULES), "no room to learn the clinic's domain from: pass --domain")
         if not self.users:
             ledger.cannot_check(USER_RULES, "no provider discovered to associate: pass --user-id")
@@ -201,10 +216,12 @@ class ClinicMachine(RuleBasedStateMachine):
                 self.begin(f"tour: create a room ({media})")
                 self._create(media, data.draw(NAMES, label="name"), data.draw(st.booleans(), label="with_code"))
             codes = sorted(self.model.rooms)
-            self.begin("tour: the same slug again")
-            self._duplicate(self.pick_room(data), data.draw(MEDIA_TYPES, label="media"), "Slug twin")
+            for code in codes:  # uniqueness must hold however the first room was created
+                self.begin(f"tour: the slug of room {code} again")
+                self._duplicate(code, data.draw(MEDIA_TYPES, label="media"), "Slug twin")
             self.begin("tour: an existing code again")
             self._clash(self.pick_room(data), data.draw(MEDIA_TYPES, label="media"))
+            refusals: list[tuple[str, str, str | None]] = [("create", codes[2], None)]
             if self.users:  # preferably a user who is not already a provider of the new rooms (their creator is)
                 user = next((u for u in self.users if not any(u in self.baseline[c] for c in codes)), self.users[0])
                 for code, default in ((codes[0], True), (codes[1], data.draw(DEFAULTS, label="default"))):
@@ -212,9 +229,10 @@ class ClinicMachine(RuleBasedStateMachine):
                     self._associate(user, code, data.draw(MEDIA_TYPES, label="media"), default)
                 self.begin(f"tour: remove user {user} from room {codes[0]}")
                 self._remove(user, codes[0], data.draw(MEDIA_TYPES, label="media"))
-            for operation in ("add", "remove", "create"):
+                refusals += [("add", codes[0], user), ("remove", codes[1], user)]  # the one just removed, the one left
+            for operation, code, who in refusals:
                 self.begin(f"tour: {operation} without a valid token")
-                self._without_token(data, operation, data.draw(AUTHS, label="auth"))
+                self._without_token(operation, data.draw(AUTHS, label="auth"), code, who)
             self.begin("tour: associations with an unknown user or room")
             self._unknown_association(self.pick_room(data), data.draw(UNKNOWN_IDS), data.draw(UNKNOWN_CODES))
         self.begin("tour: read an unknown room and provider")
@@ -229,7 +247,7 @@ class ClinicMachine(RuleBasedStateMachine):
     def _create(self, media: str, name: str, with_code: bool) -> None:
         slug = unique_slug()
         code = {"code": slug.replace("-", "")} if with_code else {}
-        sent = {"domain": self.domain, "slug": slug, "name": name} | code
+        sent = {"domain": self.known.domain, "slug": slug, "name": name} | code
         created = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, created.status, created.body), created)
         new = str(created.data["code"])
@@ -269,20 +287,18 @@ class ClinicMachine(RuleBasedStateMachine):
         self.observe_room(code)
         self.observe_user(user)
 
-    def _without_token(self, data: st.DataObject, operation: str, auth: Auth) -> None:
-        """A write without the admin token (or with a wrong one) is refused, and changes nothing."""
-        code = self.pick_room(data)
-        if operation == "add" and self.users:
-            user = data.draw(st.sampled_from(self.users), label="user")
+    def _without_token(self, operation: str, auth: Auth, code: str, user: str | None) -> None:
+        """A write without the admin token (or with a wrong one) is refused, and changes nothing: an association
+        of `user` with `code`, its removal, or a new room."""
+        if operation == "add" and user is not None:
             refused = self.act("addUserRoom", path={"id": user}, body={"code": code}, auth=auth)
             if user not in self.baseline.get(code, set()):
                 self.model.unauthorised_association(user, code)
-        elif operation == "remove" and self.model.associations():
-            user, code = data.draw(st.sampled_from(self.model.associations()), label="association")
+        elif operation == "remove" and user is not None:
             refused = self.act("removeUserRoom", path={"id": user, "room_code": code}, auth=auth)
             self.model.unauthorised_removal(user, code)
         else:
-            sent = {"domain": self.domain, "slug": unique_slug(), "name": "Must not exist"}
+            sent = {"domain": self.known.domain, "slug": unique_slug(), "name": "Must not exist"}
             refused = self.act("createRoom", body=sent, auth=auth)
             self.model.unauthorised_create(sent)
         self.judge(self.model.refused_without_token(refused.status, refused.body), refused)
@@ -325,7 +341,12 @@ class ClinicMachine(RuleBasedStateMachine):
     @rule(data=st.data(), operation=st.sampled_from(["create", "add", "remove"]), auth=AUTHS)
     @step
     def write_without_token(self, data: st.DataObject, operation: str, auth: Auth) -> None:
-        self._without_token(data, operation, auth)
+        code, user = self.pick_room(data), None
+        if operation == "add" and self.users:
+            user = data.draw(st.sampled_from(self.users), label="user")
+        elif operation == "remove" and self.model.associations():
+            user, code = data.draw(st.sampled_from(self.model.associations()), label="association")
+        self._without_token(operation, auth, code, user)
 
     def _unknown_association(self, code: str, user: str, unknown: str) -> None:
         added = self.act("addUserRoom", path={"id": user}, body={"code": code})
@@ -409,16 +430,23 @@ def _data(exchange: Exchange) -> Any:
 
 
 def test_the_deployment_behaves_as_the_model_predicts(target: Target) -> None:
-    """Random step sequences (the profile's count and length, seeded by --contract-seed), each checked step by step."""
+    """Random step sequences (the profile's count and length, seeded by --contract-seed), each checked step by step.
+
+    In-process each sequence starts from a fresh app. A live deployment keeps its state from one sequence to the
+    next, which Hypothesis cannot replay, so there the run is one sequence as long as all of them together (and
+    the tour, with its rooms, is made once)."""
     profile, in_process = target.settings.profile, target.settings.in_process
-    live_failures: list[ContractViolation] | None = None if in_process else []
-    machine = functools.partial(ClinicMachine, target, live_failures)
+    live = None if in_process else Knowledge(target.domain, failures=[])
+
+    def machine() -> ClinicMachine:
+        return ClinicMachine(target, live or Knowledge(target.domain))
+
     hypothesis.seed(target.settings.seed)(machine)  # the same seed replays the same step sequences
     try:
         _run(machine, profile, in_process)
     except pytest.skip.Exception:
-        if live_failures:
-            raise live_failures[0] from None
+        if live is not None and live.failures:
+            raise live.failures[0] from None
         raise
 
 
@@ -426,8 +454,8 @@ def _run(machine: Callable[[], ClinicMachine], profile: Profile, in_process: boo
     run_state_machine_as_test(
         machine,  # type: ignore[arg-type]
         settings=settings(
-            max_examples=profile.model_examples,
-            stateful_step_count=profile.model_steps,
+            max_examples=profile.model_examples if in_process else 1,
+            stateful_step_count=profile.model_steps if in_process else profile.model_steps * profile.model_examples,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),

@@ -129,6 +129,17 @@ def test_a_target_not_ready_stops_the_run_at_once_with_one_line_naming_the_fix(a
     assert "Traceback" not in result.stdout + result.stderr and "no tests ran" in result.stdout
 
 
+def test_a_seed_whose_rooms_the_deployment_already_has_stops_the_run_with_one_line() -> None:
+    """The same seed makes the same slugs: a second run would see its own rooms as duplicates, not a fault."""
+    with served(None) as base:
+        first = run_suite(*http_args(base), "-k", "model_based")
+        again = run_suite(*http_args(base), "-k", "model_based")
+        other = run_suite(*http_args(base), "-k", "model_based", "--contract-seed", "2")
+    assert first.returncode == 0 and other.returncode == 0, first.stdout[-2000:] + other.stdout[-2000:]
+    assert again.returncode == 4, again.stdout[-3000:]
+    assert "from a run with --contract-seed 1" in again.stdout and "pass another --contract-seed" in again.stdout
+
+
 def test_advisories_are_listed_in_terminal_report_and_junit_and_do_not_fail_the_run(tmp_path: Path) -> None:
     junit, report = tmp_path / "junit.xml", tmp_path / "report.md"
     result = run_suite(
