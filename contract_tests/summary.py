@@ -73,7 +73,7 @@ SHOWN_BY = {
 }
 
 
-def response_coverage(target: Target) -> list[str]:
+def response_coverage(target: Target) -> list[tuple[str, str]]:
     """Per operation, each documented response and how often it was observed (a 5XX only when it was)."""
     lines = []
     for op in target.contract.spec.operations.values():
@@ -86,11 +86,11 @@ def response_coverage(target: Target) -> list[str]:
             label = f"{op.method} {op.path} {key}" + (f" ({what})" if what else "")
             if not statuses:
                 why = target.ledger.unchecked.get(SHOWN_BY.get((op.operation_id, key), ""))
-                lines.append(f"{label}: never observed" + (f" ({why})" if why else ""))
+                lines.append((label, "never observed" + (f" ({why})" if why else "")))
             elif key.endswith("XX"):
-                lines.append(f"{label}: observed " + ", ".join(f"{s}×{n}" for s, n in sorted(statuses.items())))
+                lines.append((label, "observed " + ", ".join(f"{s}×{n}" for s, n in sorted(statuses.items()))))
             else:
-                lines.append(f"{label}: observed ×{sum(statuses.values())}")
+                lines.append((label, f"observed ×{sum(statuses.values())}"))
     return lines
 
 
@@ -103,7 +103,7 @@ def terminal_lines(target: Target, outcome: Outcome) -> list[str]:
             f"  {op_id:<18} statuses {_statuses(target, op_id)}; rules {', '.join(sorted(ledger.rules[op_id]))}"
         )
     lines.append("documented responses:")
-    lines += [f"  {line}" for line in response_coverage(target)]
+    lines += [f"  {label}: {seen}" for label, seen in response_coverage(target)]
     unchecked = unchecked_rules(target)
     lines += [f"rules not checked ({len(unchecked)}):"] if unchecked else ["every rule was checked"]
     lines += [f"  {rule}: {why}" for rule, why in unchecked.items()]
@@ -150,7 +150,7 @@ def markdown(target: Target, outcome: Outcome, notes: list[str]) -> str:
     for op_id in sorted(ledger.statuses):
         rows.append(f"| `{op_id}` | {_statuses(target, op_id)} | {', '.join(sorted(ledger.rules[op_id]))} |")
     rows += ["", "| documented response | observed |", "|---|---|"]
-    rows += [f"| {line.rsplit(': ', 1)[0]} | {line.rsplit(': ', 1)[1]} |" for line in response_coverage(target)]
+    rows += [f"| {label} | {seen} |" for label, seen in response_coverage(target)]
     unchecked = unchecked_rules(target)
     rows += ["", "| rule not checked | why |", "|---|---|"]
     rows += [f"| `{rule}` | {why} |" for rule, why in unchecked.items()] or ["| none | every rule was checked |"]

@@ -13,7 +13,6 @@ reported as not checked). Every rule of the old one-rule tests is checked here, 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 import math
 import string
 from collections.abc import Callable, Mapping
@@ -76,36 +75,27 @@ def step(method: F) -> F:
             return method(self, **kwargs)
         except ContractViolation as exc:
             failure = ContractViolation(f"{exc}\n{self.replay()}")
-            if self.known.failures is None:
+            if self.live_failures is None:
                 raise failure from None
-            self.known.failures.append(failure)
+            self.live_failures.append(failure)
             raise pytest.skip.Exception("stopped at the first violation") from None
 
     return run  # type: ignore[return-value]
 
 
-@dataclass
-class Knowledge:
-    """What one step sequence knows of the clinic."""
-
-    domain: str | None
-    failures: list[ContractViolation] | None = None  # live: the first violation, raised after Hypothesis is done
-    model: ClinicModel = field(default_factory=ClinicModel)
-    steps: list[list[str]] = field(default_factory=list)  # each step's label and the curls of its own requests
-    users: list[str] = field(default_factory=list)  # users to associate
-    seen: list[str] = field(default_factory=list)  # rooms the run did not create: read, never written
-    baseline: dict[str, set[str]] = field(default_factory=dict)  # own room -> its providers right after creation
-
-
 class ClinicMachine(RuleBasedStateMachine):
     """One clinic, seen only through the API, against the model of what the docs promise."""
 
-    def __init__(self, target: Target, known: Knowledge) -> None:
+    def __init__(self, target: Target, live_failures: list[ContractViolation] | None) -> None:
         super().__init__()
         self.target = target.fresh()
-        self.known = known
-        self.model, self.steps, self.users, self.seen = known.model, known.steps, known.users, known.seen
-        self.baseline = known.baseline
+        self.live_failures = live_failures  # live: where the first violation is kept, to raise after Hypothesis
+        self.model = ClinicModel()
+        self.steps: list[list[str]] = []  # each step's label and the curls of its own requests
+        self.users: list[str] = []  # users to associate
+        self.seen: list[str] = []  # rooms the run did not create: read, never written
+        self.baseline: dict[str, set[str]] = {}  # own room -> its providers right after creation
+        self.domain = self.target.domain
         self.defaults_allowed = self.target.settings.in_process or bool(self.target.settings.user_id)
 
     # ------------------------------------------------------------------ plumbing
@@ -141,7 +131,7 @@ class ClinicMachine(RuleBasedStateMachine):
 
     @property
     def writable(self) -> bool:
-        return self.target.settings.writes_enabled and self.known.domain is not None
+        return self.target.settings.writes_enabled and self.domain is not None
 
     def pick_room(self, data: st.DataObject) -> str:
         return data.draw(st.sampled_from(sorted(self.model.rooms)), label="room")
@@ -181,14 +171,14 @@ class ClinicMachine(RuleBasedStateMachine):
         """Learn the clinic through the API (its rooms, its domain, users to associate), then tour it."""
         listing = self.look("listRooms")
         listed = [str(r["code"]) for r in listing.data][: self.target.settings.profile.sample_rooms]
-        self.seen[:] = listed or [code for code in (self.target.settings.room_code,) if code]
-        if self.known.domain is None and listing.data:
-            self.known.domain = self.target.domain = str(listing.data[0]["domain"])
-        self.users[:] = self.discover_users()
+        self.seen = listed or [code for code in (self.target.settings.room_code,) if code]
+        if self.domain is None and listing.data:
+            self.domain = self.target.domain = str(listing.data[0]["domain"])
+        self.users = self.discover_users()
         ledger = self.target.ledger
         if not self.target.settings.writes_enabled:
             ledger.cannot_check((*WRITE_RULES, *USER_RULES), "writes are not allowed: pass --allow-writes")
-        elif self.known.domain is None:
+        elif self.domain is None:
             ledger.cannot_check((*WRITE_RULES, *USER_RULES), "no room to learn the clinic's domain from: pass --domain")
         if not self.users:
             ledger.cannot_check(USER_RULES, "no provider discovered to associate: pass --user-id")
@@ -247,7 +237,7 @@ class ClinicMachine(RuleBasedStateMachine):
     def _create(self, media: str, name: str, with_code: bool) -> None:
         slug = unique_slug()
         code = {"code": slug.replace("-", "")} if with_code else {}
-        sent = {"domain": self.known.domain, "slug": slug, "name": name} | code
+        sent = {"domain": self.domain, "slug": slug, "name": name} | code
         created = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, created.status, created.body), created)
         new = str(created.data["code"])
@@ -298,7 +288,7 @@ class ClinicMachine(RuleBasedStateMachine):
             refused = self.act("removeUserRoom", path={"id": user, "room_code": code}, auth=auth)
             self.model.unauthorised_removal(user, code)
         else:
-            sent = {"domain": self.known.domain, "slug": unique_slug(), "name": "Must not exist"}
+            sent = {"domain": self.domain, "slug": unique_slug(), "name": "Must not exist"}
             refused = self.act("createRoom", body=sent, auth=auth)
             self.model.unauthorised_create(sent)
         self.judge(self.model.refused_without_token(refused.status, refused.body), refused)
@@ -436,17 +426,14 @@ def test_the_deployment_behaves_as_the_model_predicts(target: Target) -> None:
     next, which Hypothesis cannot replay, so there the run is one sequence as long as all of them together (and
     the tour, with its rooms, is made once)."""
     profile, in_process = target.settings.profile, target.settings.in_process
-    live = None if in_process else Knowledge(target.domain, failures=[])
-
-    def machine() -> ClinicMachine:
-        return ClinicMachine(target, live or Knowledge(target.domain))
-
+    live_failures: list[ContractViolation] | None = None if in_process else []
+    machine = functools.partial(ClinicMachine, target, live_failures)
     hypothesis.seed(target.settings.seed)(machine)  # the same seed replays the same step sequences
     try:
         _run(machine, profile, in_process)
     except pytest.skip.Exception:
-        if live is not None and live.failures:
-            raise live.failures[0] from None
+        if live_failures:
+            raise live_failures[0] from None
         raise
 
 

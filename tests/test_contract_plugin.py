@@ -99,9 +99,9 @@ def test_with_contract_require_all_a_rule_left_unchecked_fails_the_run(tmp_path:
     assert result.returncode == 1, result.stdout[-3000:]
     assert "1 passed" in result.stdout
     assert "rule(s) could not be checked (--contract-require-all)" in result.stdout
-    assert "| `association-makes-provider` | no room to learn the clinic's domain from: pass --domain |" in (
-        report.read_text()
-    )
+    markdown = report.read_text()
+    assert "| `association-makes-provider` | no room to learn the clinic's domain from: pass --domain |" in markdown
+    assert "| POST /rooms 400 (Documented: the slug already exists in the domain) | never observed (no room" in markdown
 
 
 @pytest.mark.parametrize(
