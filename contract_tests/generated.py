@@ -148,10 +148,10 @@ def token_headers(target: Target, case: Case) -> dict[str, str]:
     dropped = (
         case.meta is not None
         and case.meta.is_negative_at(ParameterLocation.HEADER)
-        and "x-apitoken" not in {k.lower() for k in (case.headers or {})}
+        and target.token_header.lower() not in {k.lower() for k in (case.headers or {})}
     )
     wanted = operation.needs_token and case.method.upper() == operation.method
-    return {"X-ApiToken": token} if token and wanted and not dropped else {}
+    return {target.token_header: token} if token and wanted and not dropped else {}
 
 
 def prepare(target: Target, case: Case) -> None:

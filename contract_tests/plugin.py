@@ -100,10 +100,10 @@ def build_target() -> Target:
         return Target(settings, contract)
     factory = _app_factory(settings.app_factory, settings.seed)
     if settings.account_code is None:
-        from mock_server.fixtures import load_fixtures  # the fixture account is configuration, not mock state
+        from mock_server import default_credentials  # what the mock publishes; its fixtures stay its own
 
-        account = load_fixtures(None, contract.spec)[0]
-        settings = state.configure(replace(settings, account_code=account.code, api_token=account.admin_token))
+        code, token = default_credentials()
+        settings = state.configure(replace(settings, account_code=code, api_token=token))
     return Target(settings, contract, factory)
 
 

@@ -87,10 +87,13 @@ def _form_value(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def curl_command(method: str, url: str, headers: Mapping[str, str], media_type: str | None, body: Any) -> str:
+def curl_command(
+    method: str, url: str, headers: Mapping[str, str], media_type: str | None, body: Any, secret_header: str
+) -> str:
+    """The request as a curl command line, with the value of `secret_header` (the token) redacted."""
     parts = ["curl", "-X", method]
     for name, value in headers.items():
-        parts += ["-H", f"{name}: {REDACTED if name.lower() == 'x-apitoken' else value}"]
+        parts += ["-H", f"{name}: {REDACTED if name.lower() == secret_header.lower() else value}"]
     if isinstance(body, Mapping) and media_type == "multipart/form-data":
         for key, value in body.items():
             parts += ["--form", f"{key}={_form_value(value)}"]
@@ -107,6 +110,7 @@ class Target:
     def __init__(self, settings: SuiteSettings, contract: Contract, factory: Callable[[], Any] | None = None) -> None:
         self.settings = settings
         self.contract = contract
+        self.token_header = contract.spec.security_header()
         self._factory = factory
         self.ledger = Ledger()
         self.traffic = Traffic()
@@ -154,9 +158,9 @@ class Target:
     def headers(self, auth: Auth) -> dict[str, str]:
         headers = {"X-AccountCode": self.settings.account_code} if self.settings.account_code else {}
         if auth == "admin" and self.settings.api_token:
-            headers["X-ApiToken"] = self.settings.api_token
+            headers[self.token_header] = self.settings.api_token
         elif auth == "wrong":
-            headers["X-ApiToken"] = WRONG_TOKEN
+            headers[self.token_header] = WRONG_TOKEN
         return headers
 
     def gate(self, method: str) -> None:
@@ -211,7 +215,7 @@ class Target:
                 JSON_REFUSED,
                 f"{op.method} {op.path} answered 415 to an application/json body; the docs show only form bodies, "
                 f"so the suite sent {form_media} instead",
-                curl_command(op.method, full_url, headers, media_type, body),
+                curl_command(op.method, full_url, headers, media_type, body, self.token_header),
             )
             media_type = form_media
             status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)
@@ -219,10 +223,11 @@ class Target:
             decoded: Any = json.loads(raw) if raw else None
         except ValueError:
             decoded = raw.decode("utf-8", "replace")
+        curl = curl_command(op.method, full_url, headers, media_type, body, self.token_header)
+        sent = dict(body) if body is not None else None
         exchange = Exchange(
-            operation_id, op.method, full_url, dict(path or {}), status, content_type, decoded,
-            dict(body) if body is not None else None, curl_command(op.method, full_url, headers, media_type, body),
-        )  # fmt: skip
+            operation_id, op.method, full_url, dict(path or {}), status, content_type, decoded, sent, curl
+        )
         problems = self.contract.judge(operation_id, status, content_type, decoded, dict(path or {}), query, body)
         if status >= 500:  # whatever the call was for (a rule, discovery, set-up): never used as an answer
             problems.append(Violation(rules.NO_SERVER_ERROR, f"{op.method} {op.path} answered {status}"))

@@ -11,7 +11,7 @@ import yaml
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a fresh app in ~15 ms, not 130
 
-from vsee_contract import Spec, rules
+from vsee_contract import Spec, load_spec, rules
 
 from .scenarios import SCENARIOS, Scenario
 
@@ -152,6 +152,13 @@ def load_account(path: Path, spec: Spec, scenario: Scenario = SCENARIOS["default
         queues=data["queues"],
         defaults=data["defaults"],
     )
+
+
+def default_credentials() -> tuple[str, str]:
+    """The account code and admin token a client of the mock on its embedded fixtures sends by default (the first
+    account's): published, so that clients such as the contract suite need not read the fixtures themselves."""
+    account = load_fixtures(None, load_spec())[0]
+    return account.code, account.admin_token
 
 
 def load_fixtures(

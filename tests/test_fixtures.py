@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mock_server import default_credentials
 from mock_server.fixtures import DEFAULT_FIXTURES, FixtureError, load_fixtures
 from vsee_contract import load_spec
 
@@ -69,3 +70,8 @@ def test_unreadable_fixture_is_refused(tmp_path: Path) -> None:
     (root / "accounts" / "vclinic.yaml").write_text("rooms: [unclosed")
     with pytest.raises(FixtureError, match="vclinic.yaml: cannot read"):
         load_fixtures(root, SPEC)
+
+
+def test_the_mock_publishes_the_default_accounts_credentials() -> None:
+    """The suite's in-process default comes from here, so it never reads the mock's fixtures itself."""
+    assert default_credentials() == ("vclinic", "83ec6843c3af534c551ab609d869dd82")
