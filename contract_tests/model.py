@@ -1,6 +1,6 @@
 """A model of what the docs promise about one clinic's rooms, users and their associations.
 
-Pure Python, no HTTP. The state machine (`test_model.py`) tells the model each write it made and what came back,
+Pure Python, no HTTP. The state machine (`test_model_based.py`) tells the model each write it made and what came back,
 and shows it every observation it makes afterwards; the model answers with `Check`s: a rule and the problems it
 found (none when the rule holds). It predicts only what the docs fix. Where they leave a choice open (which 2xx or
 which 4xx, field spellings, the order of the list, what a default becomes after other calls) it accepts every
@@ -204,8 +204,9 @@ class ClinicModel:
         """One page of GET /rooms against the whole list read before and after it.
 
         Without `limit` the page is the whole list (a later page may be empty instead: the docs fix no default
-        page size, and the contract says only that no limit means the whole list). With it, page p holds the p-th `limit` items of the whole list
-        (in the deployment's own order, which the docs do not fix): as many as are left, and none past the end.
+        page size, and the contract says only that no limit means the whole list). With it, page p holds the p-th
+        `limit` items of the whole list (in the deployment's own order, which the docs do not fix): as many as are
+        left, and none past the end.
         When the whole list changed between the two reads (another client), only what both allow is judged.
         """
         codes = [c for c in (_code(item) for item in items) if c is not None]
@@ -217,11 +218,11 @@ class ClinicModel:
         problems += [f"page {number} (limit {limit}) repeats rooms: {repeated[:5]}"] if repeated else []
         if limit is None:  # the whole list; a later page of it is past its end, or the page is ignored
             missing = sorted(set(before) & set(after) - set(codes))
-            if missing and not (codes == [] and (page or 1) > 1):
+            if missing and not (codes == [] and number > 1):
                 problems.append(f"GET /rooms without limit (page {page}) leaves out {missing[:5]}")
             return [(rules.PAGES_PARTITION_LIST, problems)]
         checks = [(rules.PAGE_WITHIN_LIMIT, rules.page_within_limit(codes, limit))]
-        expected = max(0, min(limit, len(before) - ((page or 1) - 1) * limit))
+        expected = max(0, min(limit, len(before) - (number - 1) * limit))
         if stable and expected == 0:
             checks.append((rules.PAGE_PAST_END_EMPTY, rules.page_past_end_empty(codes)))
         elif stable and len(codes) != expected:

@@ -2,9 +2,9 @@
 
 Over HTTP that is a `requests` adapter mounted on the session that the suite's own calls and schemathesis (its
 generated cases and the checks that re-send them) share; in-process it is a WSGI wrapper around the app. Both ask
-one gate before each attempt (read-only mode, the write budget, counting) and both wait out a `429` with
-`Retry-After` (or backs off when it has none) and send the same request again, a bounded number of times: a throttled request was not processed
-(RFC 6585), so sending it again cannot create anything twice.
+one gate before each attempt (read-only mode, the write budget, counting) and both wait out a `429` as its
+`Retry-After` says (or back off when it has none) and send the same request again, a bounded number of times: a
+throttled request was not processed (RFC 6585), so sending it again cannot create anything twice.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def associated(model: ClinicModel, *codes: str) -> None:
         assert model.associate(USER, code, None, 200, answer) == [(rules.VALID_WRITE_ACCEPTED, []), *user_rooms()]
 
 
-# ---------------------------------------------------------------------------------------------------- create
+# ------------------------------------------------------------------------------------------------------------- create
 
 
 @pytest.mark.parametrize("status", [200, 201])
@@ -161,7 +161,7 @@ def test_create_of_a_new_room_answered_with_a_code_the_run_already_has_is_a_prob
     assert model.twin_of(DOMAIN, "fresh") is None
 
 
-# ---------------------------------------------------------------------------------------------------- refused_without_token
+# ---------------------------------------------------------------------------------------------- refused_without_token
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -190,7 +190,7 @@ def test_refused_without_token_needs_the_error_body(body: Any, found: list[str])
     assert ClinicModel().refused_without_token(401, body) == [(rules.WRITES_NEED_TOKEN, found)]
 
 
-# ---------------------------------------------------------------------------------------------------- associate
+# ---------------------------------------------------------------------------------------------------------- associate
 
 
 def test_associate_then_an_answer_lacking_an_earlier_room_is_a_problem() -> None:
@@ -281,7 +281,7 @@ def test_associate_without_default_true_still_allows_at_most_one_default(default
     ]
 
 
-# ---------------------------------------------------------------------------------------------------- remove
+# ------------------------------------------------------------------------------------------------------------- remove
 
 
 @pytest.mark.parametrize("status", [200, 204])
@@ -319,7 +319,7 @@ def test_reassociating_after_a_removal_expects_the_room_again() -> None:
     ]
 
 
-# ---------------------------------------------------------------------------------------------------- check_user_rooms
+# --------------------------------------------------------------------------------------------------- check_user_rooms
 
 
 def test_check_user_rooms_ignores_rooms_the_run_did_not_touch() -> None:
@@ -419,7 +419,7 @@ def test_check_user_rooms_after_a_valid_write_blames_the_association_again() -> 
     )
 
 
-# ---------------------------------------------------------------------------------------------------- check_detail
+# ------------------------------------------------------------------------------------------------------- check_detail
 
 
 def test_check_detail_of_an_own_room_with_what_was_sent_holds() -> None:
@@ -460,7 +460,7 @@ def test_check_detail_of_a_room_the_run_did_not_create_may_be_gone() -> None:
     assert clinic().check_detail("foreign", 404, None) == [(rules.PUBLIC_READS_OPEN, [])]
 
 
-# ---------------------------------------------------------------------------------------------------- check_list
+# --------------------------------------------------------------------------------------------------------- check_list
 
 
 def test_check_list_with_every_own_room_once_holds() -> None:
@@ -542,7 +542,7 @@ def test_check_list_judges_nothing_of_foreign_rooms_but_their_slugs() -> None:
     ]
 
 
-# ---------------------------------------------------------------------------------------------------- check_page
+# --------------------------------------------------------------------------------------------------------- check_page
 
 
 def page_of(*codes: str) -> list[dict[str, str]]:
@@ -661,7 +661,7 @@ def test_check_page_of_a_changing_list_still_judges_the_limit_and_membership() -
     ]
 
 
-# ---------------------------------------------------------------------------------------------------- check_walk
+# --------------------------------------------------------------------------------------------------------- check_walk
 
 
 def test_check_walk_of_disjoint_covering_pages_then_an_empty_one_holds() -> None:
@@ -847,7 +847,7 @@ def test_check_providers_of_a_room_the_run_did_not_create_judges_only_public_acc
     ]
 
 
-# ---------------------------------------------------------------------------------------------------- check_provider
+# ----------------------------------------------------------------------------------------------------- check_provider
 
 
 def test_check_provider_of_an_associated_user_must_be_200() -> None:
@@ -929,7 +929,7 @@ def test_check_provider_the_run_knows_nothing_of_is_not_judged() -> None:
     assert model.check_provider("foreign", USER, 404, error(code=404)) == []
 
 
-# ---------------------------------------------------------------------------------------------------- check_queue
+# -------------------------------------------------------------------------------------------------------- check_queue
 
 
 def test_check_queue_is_public() -> None:
@@ -941,7 +941,7 @@ def test_check_queue_is_public() -> None:
     ]
 
 
-# ---------------------------------------------------------------------------------------------------- check_unknown
+# ------------------------------------------------------------------------------------------------------ check_unknown
 
 
 @pytest.mark.parametrize("status", [400, 404])
