@@ -27,6 +27,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
+BEGIN, END = "<!-- bench/run.py: begin -->", "<!-- bench/run.py: end -->"  # its part of results.md
 PRISM_DIR = BENCH / ".prism"
 PRISM = PRISM_DIR / "node_modules" / ".bin" / "prism"
 ACCOUNT, TOKEN = "vclinic", "83ec6843c3af534c551ab609d869dd82"
@@ -119,8 +120,17 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def wrk(binary: str, url: str, connections: int, duration: int, script: Path | None = None) -> Load:
     """One bounded wrk run; its own CPU time comes from wait4's resource usage."""
-    command = [binary, f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency",
-               "-H", f"X-AccountCode: {ACCOUNT}", "-H", f"X-ApiToken: {TOKEN}"]  # fmt: skip
+    command = [
+        binary,
+        f"-t{min(2, connections)}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-H",
+        f"X-AccountCode: {ACCOUNT}",
+        "-H",
+        f"X-ApiToken: {TOKEN}",
+    ]
     if script:
         command += ["-s", str(script)]
     process = subprocess.Popen([*command, url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -146,8 +156,9 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
     """Wall time and exit code of a command run in a scratch folder (schemathesis leaves a cache behind)."""
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        result = subprocess.run(command, cwd=scratch, capture_output=True, env={**os.environ, **(env or {})},
-                                timeout=900)  # fmt: skip
+        result = subprocess.run(
+            command, cwd=scratch, capture_output=True, env={**os.environ, **(env or {})}, timeout=900
+        )
     return time.perf_counter() - began, result.returncode
 
 
@@ -165,16 +176,18 @@ def main() -> int:
 
     port = free_port()
     mock_base = f"http://127.0.0.1:{port}/api_v3"
-    mock, mock_start = start([sys.executable, "-m", "mock_server", "--port", str(port), "--quiet"],
-                             f"{mock_base}/rooms", headers)  # fmt: skip
+    mock, mock_start = start(
+        [sys.executable, "-m", "mock_server", "--port", str(port), "--quiet"], f"{mock_base}/rooms", headers
+    )
     results: dict[tuple[str, str, int], Load] = {}
     try:
         for name, path in READS.items():
             for c in CONNECTIONS:
                 results[("mock", name, c)] = wrk(wrk_bin, mock_base + path, c, args.duration)
         for c in CONNECTIONS:
-            results[("mock", MIX, c)] = wrk(wrk_bin, mock_base + READS["GET /rooms/{code}"], c, args.duration,
-                                            BENCH / "mix.lua")  # fmt: skip
+            results[("mock", MIX, c)] = wrk(
+                wrk_bin, mock_base + READS["GET /rooms/{code}"], c, args.duration, BENCH / "mix.lua"
+            )
         suite = [] if args.skip_suite else suite_times(mock_base)
     finally:
         mock_rss = peak_rss_mb(mock)
@@ -185,8 +198,11 @@ def main() -> int:
         port = free_port()
         prism_base = f"http://127.0.0.1:{port}"
         spec = str(ROOT / "openapi.yaml")
-        server, prism_start = start([str(prism), "mock", spec, "-p", str(port), "-h", "127.0.0.1", "-v", "error"],
-                                    f"{prism_base}/rooms", headers)  # fmt: skip
+        server, prism_start = start(
+            [str(prism), "mock", spec, "-p", str(port), "-h", "127.0.0.1", "-v", "error"],
+            f"{prism_base}/rooms",
+            headers,
+        )
         try:
             for name, path in READS.items():
                 for c in CONNECTIONS:
@@ -213,24 +229,53 @@ def main() -> int:
                 else "— | — | —"
             )
             errors = f" ({m.errors} non-2xx)" if m.errors and name != MIX else ""
-            rows.append(f"| {name} | {c} | {m.rps:,.0f}{errors} | {m.p50_ms:.2f} / {m.p99_ms:.2f} ms | "
-                        f"{prism_cols} | {m.generator_cpu:.2f} cores |")  # fmt: skip
+            rows.append(
+                f"| {name} | {c} | {m.rps:,.0f}{errors} | {m.p50_ms:.2f} / {m.p99_ms:.2f} ms | "
+                f"{prism_cols} | {m.generator_cpu:.2f} cores |"
+            )
     rows += ["", "| server | start to first 200 | peak RSS |", "|---|---|---|"]
     rows += [f"| {name} | {v['start']} | {v['rss']} |" for name, v in servers.items()]
     if suite:
         rows += ["", "| contract check | wall time | exit |", "|---|---|---|", *suite]
     table = "\n".join(rows)
     print(table)
-    (BENCH / "results.md").write_text(table + "\n")
+    write_between_markers(BENCH / "results.md", table)
     return 0
+
+
+def write_between_markers(path: Path, table: str) -> None:
+    """Replace only this script's part of the results file; the hand-kept sections around it stay."""
+    text = path.read_text(encoding="utf-8") if path.exists() else f"{BEGIN}\n{END}\n"
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    path.write_text(f"{head}{BEGIN}\n{table}\n{END}{tail}", encoding="utf-8")
 
 
 def suite_times(mock_base: str) -> list[str]:
     """The suite per profile, in-process and over HTTP, next to `schemathesis run` with comparable examples."""
-    pytest = [sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-q", "-p", "no:cacheprovider",
-              "--contract-seed", "7"]  # fmt: skip
-    http = ["--base-url", mock_base, "--allow-writes", "--account-code", ACCOUNT, "--api-token", TOKEN,
-            "--max-writes", "5000"]  # fmt: skip
+    pytest = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "contract_tests",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--contract-seed",
+        "7",
+    ]
+    http = [
+        "--base-url",
+        mock_base,
+        "--allow-writes",
+        "--account-code",
+        ACCOUNT,
+        "--api-token",
+        TOKEN,
+        "--max-writes",
+        "5000",
+    ]
     env = {"PYTHONDONTWRITEBYTECODE": ""}
     rows = []
     for profile in ("quick", "ci", "thorough"):
@@ -238,9 +283,25 @@ def suite_times(mock_base: str) -> list[str]:
         rows.append(f"| `pytest contract_tests --contract-profile {profile}` (in-process) | {seconds:.1f} s | {code} |")
         seconds, code = timed([*pytest, "--contract-profile", profile, *http], env)
         rows.append(f"| same, over HTTP against vsee-mock | {seconds:.1f} s | {code} |")
-    st = [sys.executable, "-m", "schemathesis.cli", "run", str(ROOT / "openapi.yaml"), "--url", mock_base,
-          "-H", f"X-AccountCode: {ACCOUNT}", "-H", f"X-ApiToken: {TOKEN}", "--seed", "7", "--max-examples", "15",
-          "--phases", "examples,coverage,fuzzing"]  # fmt: skip
+    st = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        str(ROOT / "openapi.yaml"),
+        "--url",
+        mock_base,
+        "-H",
+        f"X-AccountCode: {ACCOUNT}",
+        "-H",
+        f"X-ApiToken: {TOKEN}",
+        "--seed",
+        "7",
+        "--max-examples",
+        "15",
+        "--phases",
+        "examples,coverage,fuzzing",
+    ]
     seconds, code = timed(st)
     rows.append(f"| `schemathesis run` (examples, coverage, fuzzing; 15 examples) | {seconds:.1f} s | {code} |")
     return rows

@@ -6,17 +6,16 @@ A missing precondition is a skip with the reason and the option that supplies it
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import hypothesis
 import pytest
-from hypothesis import HealthCheck, Phase, strategies as st
+from hypothesis import HealthCheck, Phase
+from hypothesis import strategies as st
 
-from . import state
-from .settings import ROOM_PREFIX
+from .settings import ROOM_PREFIX, SuiteSettings
 from .target import FORM_MEDIA, JSON_MEDIA, Exchange, Target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,37 +25,40 @@ NAMES = st.text(
     min_size=1,
     max_size=40,
 ).filter(lambda s: s.strip() == s and s != "")
-_counter = itertools.count(1)
 
 
-def run_id() -> str:
+def run_id(seed: int) -> str:
     """Six hex digits from the seed: one seed replays the same slugs (so a run can be reproduced), another seed
     gives others (so runs against one deployment do not clash)."""
-    return hashlib.sha256(str(state.settings().seed).encode()).hexdigest()[:6]
+    return hashlib.sha256(str(seed).encode()).hexdigest()[:6]
 
 
-def unique_part() -> re.Pattern[str]:
+def unique_part(target: Target) -> re.Pattern[str]:
     """What `unique_slug` put in front of a value, to take it off again before a re-sent case is re-prefixed."""
-    return re.compile(rf"^{re.escape(ROOM_PREFIX)}{run_id()}-[0-9]+-?")
+    return re.compile(rf"^{re.escape(ROOM_PREFIX)}{run_id(target.settings.seed)}-[0-9]+-?")
 
 
-def rule_examples(test: F) -> F:
-    """Hypothesis settings from the active profile; `--contract-seed` makes the examples reproducible."""
-    current = state.settings()
-    test = hypothesis.settings(
-        max_examples=current.profile.behaviour_examples,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-        # Shrinking a failure costs many more writes; against a live deployment the first failure is reported.
-        phases=tuple(Phase) if current.in_process else (Phase.explicit, Phase.generate),
-    )(test)
-    return hypothesis.seed(current.seed)(test)
+def rule_examples(settings: SuiteSettings) -> Callable[[F], F]:
+    """Hypothesis settings from the run's profile, for a test built inside a test function (the settings are known
+    only once pytest is configured); `--contract-seed` makes the examples reproducible."""
+
+    def apply(test: F) -> F:
+        test = hypothesis.settings(
+            max_examples=settings.profile.behaviour_examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+            # Shrinking a failure costs many more writes; against a live deployment the first failure is reported.
+            phases=tuple(Phase) if settings.in_process else (Phase.explicit, Phase.generate),
+        )(test)
+        return hypothesis.seed(settings.seed)(test)
+
+    return apply
 
 
-def unique_slug(stem: str = "") -> str:
+def unique_slug(target: Target) -> str:
     """A slug no earlier call (in this or any run) produced, with the suite's recognisable prefix."""
-    return f"{ROOM_PREFIX}{run_id()}-{next(_counter)}{'-' + stem if stem else ''}"
+    return f"{ROOM_PREFIX}{run_id(target.settings.seed)}-{next(target.slug_numbers)}"
 
 
 def list_all_rooms(target: Target) -> list[dict[str, Any]]:
@@ -87,7 +89,7 @@ def own_room(target: Target, code: str) -> str:
 
 def create_room(target: Target, media_type: str = JSON_MEDIA, **fields: Any) -> Exchange:
     """POST /rooms with a fresh prefixed slug (unless given) in the clinic's domain; must succeed."""
-    body = {"domain": clinic_domain(target), "slug": unique_slug(), "name": "Contract test room", **fields}
+    body = {"domain": clinic_domain(target), "slug": unique_slug(target), "name": "Contract test room", **fields}
     exchange = target.call("createRoom", body=body, media_type=media_type)
     assert exchange.status in (200, 201), f"could not create a room to test with\n  {exchange.describe()}"
     return exchange

@@ -8,22 +8,14 @@ terminal summary, the Markdown report and the JUnit XML, and fails the test only
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-REDACTED = "[redacted]"
+from vsee_contract import redact
 
 
 class ContractViolation(AssertionError):
     """A deployment broke a named rule of the contract."""
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 @dataclass

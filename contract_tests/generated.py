@@ -6,7 +6,8 @@ Tuning, per operation, where the docs themselves allow a refusal of schema-valid
 - removeUserRoom: `positive_data_acceptance` also accepts 400: the body's `code` must equal `room_code`, which
   JSON Schema cannot say.
 - The auth probes of `ignored_auth` see the token because it is passed per call (never stored in a Case).
-- Without --allow-writes the coverage phase sends no undeclared methods (its DELETE/PUT/... probes are writes).
+- Without --allow-writes (a live target) the write operations are left out and the coverage phase sends no
+  undeclared methods (its DELETE/PUT/... probes are writes).
 
 Each failing check is then a violation or an advisory (`VERDICTS`, with the reason beside each).
 """
@@ -21,19 +22,20 @@ from urllib.parse import unquote
 import requests
 import schemathesis
 from schemathesis import Case, CheckContext, GenerationMode, Response
+from schemathesis.checks import CheckFunction, negative_data_rejection
 from schemathesis.config import OperationConfig
-from schemathesis.checks import negative_data_rejection
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
-from vsee_contract import RESPONSE_SCHEMA, DEFAULT_SPEC_PATH
+from vsee_contract import DEFAULT_SPEC_PATH, RESPONSE_SCHEMA
 
-from . import state
 from .discovery import clinic_domain, own_room, unique_part, unique_slug
 from .target import JSON_MEDIA, JSON_REFUSED, Target
 
+ContractCase = Case[Any]  # a generated case, of any operation of the contract
 TUNING: list[dict[str, Any]] = [
     {
         "include-operation-id": "createRoom",
@@ -85,11 +87,22 @@ VERDICTS: dict[str, Verdict] = {
     ),
 }
 ADVISORY_CHECKS = [negative_data_rejection, positive_data_acceptance, unsupported_method]
-WRITE_IDS = {"createRoom", "addUserRoom", "removeUserRoom"}
 
 
-def load_schema(target: Target) -> Any:
-    """The contract as a schemathesis schema aimed at `target`, with the active profile's settings."""
+def left_out(target: Target) -> list[str]:
+    """The operations no generated test may call: the writes, when writes are not allowed (a live target without
+    --allow-writes)."""
+    if target.settings.writes_enabled:
+        return []
+    return [op.operation_id for op in target.contract.spec.operations.values() if op.is_write]
+
+
+def load_schema(target: Target) -> BaseSchema:
+    """The contract as a schemathesis schema aimed at `target`, with the run's profile and seed.
+
+    Operations are left out through the schema's own configuration (`enabled: false`), which every schema derived
+    from it keeps: the lazy schema of `schemathesis.pytest.from_fixture` replaces filters set with `exclude()`.
+    """
     current = target.settings
     schema = schemathesis.openapi.from_path(str(DEFAULT_SPEC_PATH))
     if target.app is not None:
@@ -109,8 +122,9 @@ def load_schema(target: Target) -> Any:
         database="none",
     )
     schema.config.seed = current.seed
-    tuning = TUNING if current.in_process else [*TUNING, *LIVE_TUNING]
-    schema.config.operations.operations.extend(OperationConfig.from_dict(t) for t in tuning)
+    live = [] if current.in_process else LIVE_TUNING
+    disabled = [{"include-operation-id": op, "enabled": False} for op in left_out(target)]
+    schema.config.operations.operations.extend(OperationConfig.from_dict(t) for t in [*TUNING, *live, *disabled])
     return schema
 
 
@@ -122,20 +136,20 @@ class GuardedTransport:
     def __init__(self, session: requests.Session) -> None:
         self.guarded = session
 
-    def send(self, case: Case, *, session: requests.Session | None = None, **kwargs: Any) -> Response:
+    def send(self, case: ContractCase, *, session: requests.Session | None = None, **kwargs: Any) -> Response:
         return REQUESTS_TRANSPORT.send(case, session=session or self.guarded, **kwargs)
 
     def __getattr__(self, name: str) -> Any:  # serializers and the rest: schemathesis' own transport
         return getattr(REQUESTS_TRANSPORT, name)
 
 
-def _send_through(schema: Any, session: requests.Session) -> None:
+def _send_through(schema: BaseSchema, session: requests.Session) -> None:
     """Give `schema` (and the schemas it derives) the guarded transport: one way out for every request."""
     transport = GuardedTransport(session)
     schema.__class__ = type("GuardedSchema", (type(schema),), {"transport": property(lambda _: transport)})
 
 
-def token_headers(target: Target, case: Case) -> dict[str, str]:
+def token_headers(target: Target, case: ContractCase) -> dict[str, str]:
     """The admin token, passed per call so no Case (and no failure repr) ever holds it.
 
     Only the operations that need it get it, and only with their own method: a probe of an undeclared method
@@ -154,7 +168,7 @@ def token_headers(target: Target, case: Case) -> dict[str, str]:
     return {target.token_header: token} if token and wanted and not dropped else {}
 
 
-def prepare(target: Target, case: Case) -> None:
+def prepare(target: Target, case: ContractCase) -> None:
     """Before a generated write: keep what it may change recognisable, and on a live deployment the suite's own.
 
     A new room's slug and code are unique per call, so replaying an example against a deployment that keeps
@@ -172,8 +186,8 @@ def prepare(target: Target, case: Case) -> None:
         for key in ("slug", "code"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                tail = "" if live else f"-{unique_part().sub('', value)}"  # a re-sent case: re-prefixed
-                body[key] = f"{unique_slug()}{tail}"
+                tail = "" if live else f"-{unique_part(target).sub('', value)}"  # a re-sent case: re-prefixed
+                body[key] = f"{unique_slug(target)}{tail}"
         domain, name = body.get("domain"), body.get("name")
         if live and isinstance(domain, str) and domain:
             body["domain"] = clinic_domain(target)
@@ -189,7 +203,7 @@ def prepare(target: Target, case: Case) -> None:
 
 def judge(
     target: Target,
-    case: Case,
+    case: ContractCase,
     response: Response,
     headers: dict[str, str],
     transport: Mapping[str, Any] | None = None,
@@ -198,11 +212,13 @@ def judge(
     """Fail on violations; list advisories (or fail on them too with --contract-strict).
 
     `transport` is how the request was sent (checks that send again must do the same); `validate` goes on to
-    schemathesis' `validate_response` (the stateful layer's recorder and extra checks).
+    schemathesis' `validate_response` (the stateful layer's recorder and extra checks). The contract's own rules
+    run beside schemathesis' checks as a check built for `target`.
     """
+    extra = [*(validate.pop("additional_checks", None) or []), contract_rules(target)]
     common: dict[str, Any] = {"headers": headers, "transport_kwargs": dict(transport or {}) or None, **validate}
     try:
-        case.validate_response(response, excluded_checks=ADVISORY_CHECKS, **common)
+        case.validate_response(response, excluded_checks=ADVISORY_CHECKS, additional_checks=extra, **common)
     except FailureGroup as group:  # named by check, like the suite's own rules, so reports can count them
         names = list(dict.fromkeys(f.checks[0] for f in group.exceptions if f.checks))
         target.ledger.failures.update(names)
@@ -212,7 +228,7 @@ def judge(
         raise FailureGroup(list(group.exceptions), f"{tags} {group.message}") from None
     for check in ADVISORY_CHECKS:
         try:
-            case.validate_response(response, checks=[check], **{**common, "additional_checks": None})
+            case.validate_response(response, checks=[check], **common)
         except FailureGroup as group:
             verdict = VERDICTS[check.__name__]
             rule, reason = verdict.rule, verdict.reason
@@ -226,42 +242,42 @@ def judge(
             )
 
 
-def record(target: Target, case: Case, response: Response, checked: set[str]) -> None:
-    """Ledger entry for a generated call; rooms and associations it made are remembered for the summary/cleanup."""
+def record(target: Target, case: ContractCase, response: Response, checked: set[str]) -> None:
+    """Ledger entry for a generated call, with the rooms and associations it made or undid."""
     operation_id = case.operation.definition.raw.get("operationId")
     target.ledger.saw(operation_id, response.status_code, checked)
-    if not 200 <= response.status_code < 300:
-        return
-    if operation_id == "createRoom":
-        try:
-            target.ledger.created_rooms.append(str(response.json()["data"]["code"]))
-        except (ValueError, KeyError, TypeError):
-            pass  # the schema checks report a malformed body
-    elif operation_id == "addUserRoom" and isinstance(case.body, dict) and isinstance(case.body.get("code"), str):
-        target.ledger.associations.append((str((case.path_parameters or {})["id"]), str(case.body["code"])))
-
-
-@schemathesis.check
-def vsee_contract_rules(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """The documented rules one exchange can show (error shape, queue arithmetic, the room/provider asked for)."""
-    current = state.current_target()
-    if current is None:
-        return True
-    try:
-        body = response.json() if response.content else None
-    except ValueError:
-        body = None
-    path = {k: unquote(str(v)) for k, v in (case.path_parameters or {}).items()}  # some arrive percent-encoded
-    query: Mapping[str, Any] = case.query or {}
     sent = case.body if isinstance(case.body, dict) else None
-    operation_id = case.operation.definition.raw.get("operationId")
-    content_type = response.headers.get("content-type", [None])[0]
-    problems = [
-        v
-        for v in current.contract.judge(operation_id, response.status_code, content_type, body, path, query, sent)
-        if v.rule != RESPONSE_SCHEMA  # schemathesis' own checks report schema problems
-    ]
-    for violation in problems:
-        current.ledger.failures[violation.rule] += 1
-    assert not problems, "; ".join(str(v) for v in problems)
-    return None
+    target.ledger.wrote(operation_id, response.status_code, _json(response), case.path_parameters or {}, sent)
+
+
+def _json(response: Response) -> Any:
+    """The decoded body, or None when there is none or it is not JSON (the schema checks report that)."""
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
+
+
+def contract_rules(target: Target) -> CheckFunction:
+    """A schemathesis check of the documented rules one exchange can show (error shape, queue arithmetic, the
+    room/provider asked for), judged by `target`'s contract and counted in its ledger: built per target and passed
+    to each validation, so no check reads run state from a global registry."""
+
+    def vsee_contract_rules(ctx: CheckContext, response: Response, case: ContractCase) -> bool | None:
+        path = {k: unquote(str(v)) for k, v in (case.path_parameters or {}).items()}  # some arrive percent-encoded
+        query: Mapping[str, Any] = case.query or {}
+        sent = case.body if isinstance(case.body, dict) else None
+        operation_id = case.operation.definition.raw.get("operationId")
+        content_type = response.headers.get("content-type", [None])[0]
+        status, body = response.status_code, _json(response)
+        problems = [
+            v
+            for v in target.contract.judge(operation_id, status, content_type, body, path, query, sent)
+            if v.rule != RESPONSE_SCHEMA  # schemathesis' own checks report schema problems
+        ]
+        for violation in problems:
+            target.ledger.failures[violation.rule] += 1
+        assert not problems, "; ".join(str(v) for v in problems)
+        return None
+
+    return vsee_contract_rules

@@ -5,19 +5,20 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from schemathesis.schemas import BaseSchema
 
-from vsee_contract import Contract
+from vsee_contract import Contract, redact
 
 from . import preflight, state, summary
-from .findings import redact
+from .generated import left_out, load_schema
+from .settings import PROFILES, SuiteSettings, from_options
 from .summary import rules_named
-from .settings import PROFILES, from_options
 from .target import Target
 
 WRITE_MARK = "contract_writes"
@@ -25,24 +26,50 @@ WRITE_MARK = "contract_writes"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("vsee-contract", "VSee Rooms API contract suite")
-    group.addoption("--base-url", dest="contract_base_url", help="v3 base URL of the deployment "
-                    "(e.g. https://api.vsee.me/api_v3); env VSEE_BASE_URL. Without it: the mock, in-process.")  # fmt: skip
+    group.addoption(
+        "--base-url",
+        dest="contract_base_url",
+        help="v3 base URL of the deployment "
+        "(e.g. https://api.vsee.me/api_v3); env VSEE_BASE_URL. Without it: the mock, in-process.",
+    )
     group.addoption("--v4-base-url", dest="contract_v4_base_url", help="v4 base (default: --base-url with api_v4)")
     group.addoption("--account-code", dest="contract_account_code", help="X-AccountCode; env VSEE_ACCOUNT_CODE")
     group.addoption("--api-token", dest="contract_api_token", help="clinic admin X-ApiToken; env VSEE_API_TOKEN")
-    group.addoption("--allow-writes", dest="contract_allow_writes", action="store_true",
-                    help="run write operations against --base-url (always on in-process)")  # fmt: skip
-    group.addoption("--max-writes", dest="contract_max_writes", type=int, default=1000,
-                    help="most write requests sent to a live deployment (default 1000)")  # fmt: skip
+    group.addoption(
+        "--allow-writes",
+        dest="contract_allow_writes",
+        action="store_true",
+        help="run write operations against --base-url (always on in-process)",
+    )
+    group.addoption(
+        "--max-writes",
+        dest="contract_max_writes",
+        type=int,
+        default=1000,
+        help="most write requests sent to a live deployment (default 1000)",
+    )
     group.addoption("--room-code", dest="contract_room_code", help="a room to read when discovery finds none")
     group.addoption("--user-id", dest="contract_user_id", help="a user to associate when discovery finds none")
-    group.addoption("--contract-profile", dest="contract_profile", choices=sorted(PROFILES), default="ci",
-                    help="example counts and bounds (default: ci)")  # fmt: skip
+    group.addoption(
+        "--contract-profile",
+        dest="contract_profile",
+        choices=sorted(PROFILES),
+        default="ci",
+        help="example counts and bounds (default: ci)",
+    )
     group.addoption("--contract-seed", dest="contract_seed", type=int, help="seed that reproduces a run")
-    group.addoption("--contract-report", dest="contract_report", metavar="PATH",
-                    help="write the per-operation summary as Markdown (also to $GITHUB_STEP_SUMMARY)")  # fmt: skip
-    group.addoption("--contract-app", dest="contract_app", metavar="MODULE:FACTORY",
-                    help="in-process WSGI app factory to test instead of mock_server:create_app")  # fmt: skip
+    group.addoption(
+        "--contract-report",
+        dest="contract_report",
+        metavar="PATH",
+        help="write the per-operation summary as Markdown (also to $GITHUB_STEP_SUMMARY)",
+    )
+    group.addoption(
+        "--contract-app",
+        dest="contract_app",
+        metavar="MODULE:FACTORY",
+        help="in-process WSGI app factory to test instead of mock_server:create_app",
+    )
     group.addoption(
         "--contract-timeout",
         dest="contract_timeout",
@@ -72,7 +99,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{WRITE_MARK}: sends write requests (needs --allow-writes on a live target)")
-    settings = state.configure(from_options(config.option))
+    settings = state.start(config, from_options(config.option)).options
     if settings.report_path:  # found now, not after the whole run: the report is overwritten at the end
         try:
             Path(settings.report_path).open("w", encoding="utf-8").close()
@@ -92,9 +119,8 @@ def _app_factory(factory: str | None, seed: int) -> Callable[[], Any]:
     return getattr(importlib.import_module(module_name), attr or "create_app")  # type: ignore[no-any-return]
 
 
-def build_target() -> Target:
-    """The session's target: the in-process app (with its fixture account) or the --base-url deployment."""
-    settings = state.settings()
+def build_target(settings: SuiteSettings) -> Target:
+    """A target for `settings`: the in-process app (with its fixture account) or the --base-url deployment."""
     contract = Contract.load()
     if not settings.in_process:
         return Target(settings, contract)
@@ -103,35 +129,51 @@ def build_target() -> Target:
         from mock_server import default_credentials  # what the mock publishes; its fixtures stay its own
 
         code, token = default_credentials()
-        settings = state.configure(replace(settings, account_code=code, api_token=token))
+        settings = replace(settings, account_code=code, api_token=token)
     return Target(settings, contract, factory)
 
 
+def session_target(config: pytest.Config) -> Target:
+    """The run's one target, built on first need: by the preflight before any test against a live deployment,
+    else by the first test that asks for it."""
+    run = state.of(config)
+    if run.target is None:
+        run.target = build_target(run.options)
+    return run.target
+
+
 @pytest.fixture(scope="session")
-def target() -> Target:
-    return state.target(build_target)
+def target(pytestconfig: pytest.Config) -> Target:
+    return session_target(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def contract_schema(pytestconfig: pytest.Config, target: Target) -> BaseSchema:
+    """The contract as a schemathesis schema aimed at the target (`schemathesis.pytest.from_fixture`). Without
+    --allow-writes against a live deployment it has no write operation; the summary counts them as deselected."""
+    state.of(pytestconfig).writes_not_run += len(left_out(target))
+    return load_schema(target)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    _preflight(items)
-    if state.settings().writes_enabled:
+    """The preflight, then write safety: without --allow-writes on a live target the tests marked as writes are
+    deselected (the generated tests lose their write operations in `contract_schema`)."""
+    _preflight(config, items)
+    run = state.of(config)
+    if run.settings.writes_enabled:
         return
-    labels = {f"[{op.method} {op.path}]" for op in Contract.load().spec.operations.values() if op.method != "GET"}
-    for item in items:  # schemathesis' generated items: one per operation, named after it
-        if any(item.name.endswith(label) for label in labels):
-            item.add_marker(WRITE_MARK)
     writes = [item for item in items if item.get_closest_marker(WRITE_MARK)]
     if writes:
         config.hook.pytest_deselected(items=writes)
         items[:] = [item for item in items if not item.get_closest_marker(WRITE_MARK)]
-        state.note(f"{len(writes)} write tests deselected: pass --allow-writes to run them against --base-url")
+        run.writes_not_run += len(writes)
 
 
-def _preflight(items: list[pytest.Item]) -> None:
+def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Against a live deployment, stop at once with one line when it is not ready to be tested."""
-    if state.settings().in_process or not any(_is_suite_item(i) for i in items):
+    if state.of(config).settings.in_process or not any(_is_suite_item(i) for i in items):
         return
-    current = state.target(build_target)
+    current = session_target(config)
     found = preflight.problem(current)
     if found is not None:
         pytest.exit(f"vsee-contract: {redact(found, current.settings.secrets)}", returncode=4)
@@ -142,9 +184,10 @@ def _is_suite_item(item: pytest.Item) -> bool:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Any:
-    """Advisories found while `item` runs are attached to it (JUnit `<property name="advisory">`)."""
-    current = state.current_target()
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Advisories found while `item` runs are attached to it (JUnit `<property name="advisory">`). Its fixtures are
+    set up by now, so the target exists if the test uses it."""
+    current = state.of(item.config).target
     if current is not None:
         current.advisories.current_item = item
     try:
@@ -154,23 +197,30 @@ def pytest_runtest_protocol(item: pytest.Item) -> Any:
             current.advisories.current_item = None
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Defence in depth: whatever a failure prints (a server may echo the token), it is redacted before the
-    terminal, JUnit or any other reporter sees the report. Failed tests are remembered with the rules they name."""
-    _scrub_report(report)
+    terminal, JUnit or any other reporter sees the report (a subtest's report, one per generated operation, too).
+    Failed tests are remembered with the rules they name."""
+    report = yield
+    run = state.of(item.config)
+    _scrub_report(report, run.settings.secrets)
     if report.failed:
-        state.failed(report.nodeid, rules_named(str(report.longrepr)))
+        run.failed[report.nodeid] = rules_named(str(report.longrepr))
+    return report
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_exception_interact(node: Any, call: Any, report: pytest.TestReport) -> None:
-    """schemathesis rewrites a failure's text here, after logreport: redact again, last."""
-    _scrub_report(report)
+def pytest_exception_interact(
+    node: pytest.Item | pytest.Collector, call: Any, report: pytest.TestReport | pytest.CollectReport
+) -> None:
+    """schemathesis rewrites a failure's text here, after the report was made: redact again, last."""
+    _scrub_report(report, state.of(node.config).settings.secrets)
 
 
-def _scrub_report(report: pytest.TestReport) -> None:
-    secrets = state.settings().secrets
+def _scrub_report(report: pytest.TestReport | pytest.CollectReport, secrets: tuple[str, ...]) -> None:
     if not secrets:
         return
     if report.longrepr is not None:
@@ -183,40 +233,42 @@ def _scrub_report(report: pytest.TestReport) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Undo the associations the run made on a live deployment (rooms cannot be deleted: they are listed). With
     --contract-require-all a run that left a rule unchecked fails, so a gate cannot go green on part of the suite."""
-    current = state.current_target()
+    run = state.of(session.config)
+    current = run.target
     if current is None:
         return
     if not current.settings.in_process:
-        _clean_up(current)
+        _clean_up(run, current)
     if current.settings.require_all and summary.unchecked_rules(current) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def _clean_up(current: Target) -> None:
+def _clean_up(run: state.Run, current: Target) -> None:
     current.cleaning = True  # the budget kept these writes back
     for user, code in list(current.ledger.associations):
         try:
             current.call("removeUserRoom", path={"id": user, "room_code": code})
         except (AssertionError, pytest.skip.Exception, pytest.fail.Exception) as exc:
-            state.note(f"could not remove the association of user {user} with room {code}: {exc}")
+            run.notes.append(f"could not remove the association of user {user} with room {code}: {exc}")
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
-    current = state.current_target()
-    notes = state.notes()
-    if current is None and not notes:
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The summary, in the terminal and as Markdown (--contract-report, $GITHUB_STEP_SUMMARY), redacted."""
+    run = state.of(config)
+    notes = run.summary_notes()
+    if run.target is None and not notes:
         return
-    failed = state.failed_tests()
-    unchecked = len(summary.unchecked_rules(current)) if current is not None and current.settings.require_all else 0
-    outcome = summary.Outcome(failed, len(terminalreporter.stats.get("skipped", [])), exitstatus, unchecked)
+    lines, text = notes, "\n".join(notes)
+    if run.target is not None:
+        skipped = len(terminalreporter.stats.get("skipped", []))
+        report = summary.build(run.target, dict(run.failed), notes, skipped, exitstatus)
+        lines, text = report.terminal_lines(), report.markdown()
     terminalreporter.section("VSee Rooms API contract")
-    for line in [*notes, *(summary.terminal_lines(current, outcome) if current is not None else [])]:
+    for line in lines:
         terminalreporter.write_line(line)
-    text = summary.markdown(current, outcome, notes) if current is not None else "\n".join(notes)
-    text = redact(text, state.settings().secrets) + "\n"
-    report_path = state.settings().report_path
-    if report_path:
-        Path(report_path).write_text(text, encoding="utf-8")
+    text = redact(text, run.settings.secrets) + "\n"
+    if run.settings.report_path:
+        Path(run.settings.report_path).write_text(text, encoding="utf-8")
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub's convention: each step appends its summary
         with Path(os.environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as fh:
             fh.write(text)

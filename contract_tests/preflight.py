@@ -49,7 +49,7 @@ def problem(target: Target) -> str | None:
             "--base-url must be the API's v3 base, e.g. https://api.vsee.me/api_v3"
         )
     rooms = [r for r in body["data"] if isinstance(r, Mapping)] if listed else []
-    earlier = next((str(r["slug"]) for r in rooms if unique_part().match(str(r.get("slug", "")))), None)
+    earlier = next((str(r["slug"]) for r in rooms if unique_part(target).match(str(r.get("slug", "")))), None)
     if settings.allow_writes and earlier is not None:
         return (
             f"the deployment already has room {earlier!r} from a run with --contract-seed {settings.seed}, whose "
@@ -58,7 +58,7 @@ def problem(target: Target) -> str | None:
     codes = [r["code"] for r in rooms if isinstance(r.get("code"), str)]
     if not codes:
         return None
-    v4 = settings.v4_base()
+    v4 = target.base("v4")
     if v4 is None:
         return "cannot derive the api_v4 base from --base-url (it does not end in api_v3): pass --v4-base-url"
     detail = f"{v4}/rooms/{codes[0]}"

@@ -38,7 +38,7 @@ class SuiteSettings:
     """Everything the suite needs to know about its target; the token is kept out of repr."""
 
     base_url: str | None
-    v4_base_url: str | None
+    v4_base_url: str | None  # the override; `Target.base("v4")` derives it when not given
     account_code: str | None
     api_token: str | None = field(repr=False)
     allow_writes: bool
@@ -66,21 +66,15 @@ class SuiteSettings:
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.api_token,) if s)
 
-    def v4_base(self) -> str | None:
-        """The v4 base: the override, else the v3 base with its last segment api_v3 -> api_v4."""
-        if self.v4_base_url:
-            return self.v4_base_url.rstrip("/")
-        base = (self.base_url or "/api_v3").rstrip("/")
-        return base[: -len("api_v3")] + "api_v4" if base.endswith("api_v3") else None
-
 
 def from_options(option: Any) -> SuiteSettings:
     """Build settings from pytest's parsed options, falling back to VSEE_* environment variables."""
     env = os.environ
     base = option.contract_base_url or env.get("VSEE_BASE_URL") or None
+    v4_base = option.contract_v4_base_url or env.get("VSEE_V4_BASE_URL") or None
     return SuiteSettings(
         base_url=base.rstrip("/") if base else None,
-        v4_base_url=option.contract_v4_base_url or env.get("VSEE_V4_BASE_URL") or None,
+        v4_base_url=v4_base.rstrip("/") if v4_base else None,
         account_code=option.contract_account_code or env.get("VSEE_ACCOUNT_CODE") or None,
         api_token=option.contract_api_token or env.get("VSEE_API_TOKEN") or None,
         allow_writes=bool(option.contract_allow_writes),

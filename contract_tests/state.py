@@ -1,56 +1,52 @@
-"""Run-wide state of the suite: its settings, its one target, notes and failed tests for the summary."""
+"""The run's state, kept on pytest's config (`config.stash`), never in module globals: its settings, its one target,
+and what the summary reports beside the target's ledger. Hooks reach it through the config they are given."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import pytest
 
 from .settings import SuiteSettings
 
 if TYPE_CHECKING:
     from .target import Target
 
-_settings: SuiteSettings | None = None
-_target: Target | None = None
-_notes: list[str] = []
-_failed: dict[str, list[str]] = {}  # failed test -> the rules its failure names
+
+@dataclass
+class Run:
+    """One pytest session of the suite."""
+
+    options: SuiteSettings  # as given on the command line and in the environment
+    target: Target | None = None  # built on first need (the preflight, else the `target` fixture)
+    notes: list[str] = field(default_factory=list)
+    failed: dict[str, list[str]] = field(default_factory=dict)  # failed test -> the rules its failure names
+    writes_not_run: int = 0  # write tests deselected, and write operations left out of the generated tests
+
+    @property
+    def settings(self) -> SuiteSettings:
+        """The target's settings once it exists (in-process they carry the mock's account and token), else the
+        options: what redaction and the summary must use."""
+        return self.target.settings if self.target is not None else self.options
+
+    def summary_notes(self) -> list[str]:
+        """The notes for the summary, the one about write tests not run first."""
+        deselected = f"{self.writes_not_run} write tests deselected: pass --allow-writes to run them against --base-url"
+        return [deselected, *self.notes] if self.writes_not_run else list(self.notes)
 
 
-def configure(settings: SuiteSettings) -> SuiteSettings:
-    global _settings
-    _settings = settings
-    return settings
+RUN = pytest.StashKey[Run]()
 
 
-def settings() -> SuiteSettings:
-    if _settings is None:
+def start(config: pytest.Config, options: SuiteSettings) -> Run:
+    config.stash[RUN] = Run(options)
+    return config.stash[RUN]
+
+
+def of(config: pytest.Config) -> Run:
+    """The run `config` belongs to; only the vsee_contract plugin's `pytest_configure` starts one."""
+    run = config.stash.get(RUN, None)
+    if run is None:
         raise RuntimeError("the vsee_contract pytest plugin is not loaded")
-    return _settings
-
-
-def target(build: Callable[[], Target]) -> Target:
-    """The one target of this run, built on first use (collection may need it before any fixture runs)."""
-    global _target
-    if _target is None:
-        _target = build()
-    return _target
-
-
-def current_target() -> Target | None:
-    return _target
-
-
-def note(line: str) -> None:
-    _notes.append(line)
-
-
-def notes() -> list[str]:
-    return list(_notes)
-
-
-def failed(nodeid: str, rules: list[str]) -> None:
-    _failed[nodeid] = rules
-
-
-def failed_tests() -> dict[str, list[str]]:
-    return dict(_failed)
+    return run

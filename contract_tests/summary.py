@@ -7,8 +7,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from vsee_contract import RESPONSE_SCHEMA, rules
+from vsee_contract import REDACTED, RESPONSE_SCHEMA, rules
 
+from .findings import Advisories
 from .target import Target
 
 RULE = re.compile(r"\[([a-z][a-z0-9_-]+)\]")
@@ -17,34 +18,7 @@ TERMINAL_ROOMS = 50  # the terminal lists this many created rooms; the Markdown 
 
 def rules_named(text: str) -> list[str]:
     """The rules a failure's text names (`[rule]`), in order, once each."""
-    return list(dict.fromkeys(m for m in RULE.findall(text) if m != "redacted"))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How the run ended: the failed tests with the rules they name, how many were skipped, pytest's exit status."""
-
-    failed: dict[str, list[str]]
-    skipped: int
-    exit_status: int
-    unchecked: int = 0  # rules not checked, when --contract-require-all makes that a failure
-
-
-def verdict(outcome: Outcome, advisories: int) -> str:
-    if outcome.failed:
-        broken = Counter(rule for named in outcome.failed.values() for rule in named)
-        named = ", ".join(f"{rule}×{n}" for rule, n in broken.most_common()) or "no rule named"
-        return f"verdict: FAILED — {len(outcome.failed)} test(s) failed ({named})"
-    if outcome.unchecked:
-        return f"verdict: FAILED — {outcome.unchecked} rule(s) could not be checked (--contract-require-all)"
-    if outcome.exit_status != 0:
-        return f"verdict: NOT COMPLETED (pytest exit status {outcome.exit_status})"
-    notes = []
-    if outcome.skipped:
-        notes.append(f"{outcome.skipped} skipped: see the reasons")
-    if advisories:
-        notes.append(f"{advisories} advisories")
-    return f"verdict: PASSED ({'; '.join(notes)})" if notes else "verdict: PASSED"
+    return list(dict.fromkeys(m for m in RULE.findall(text) if f"[{m}]" != REDACTED))
 
 
 def _statuses(target: Target, op_id: str) -> str:
@@ -94,66 +68,113 @@ def response_coverage(target: Target) -> list[tuple[str, str]]:
     return lines
 
 
-def terminal_lines(target: Target, outcome: Outcome) -> list[str]:
-    ledger, settings = target.ledger, target.settings
-    where = "in-process mock" if settings.in_process else settings.base_url
-    lines = [f"target: {where}; profile: {settings.profile.name}; seed: {settings.seed}"]
-    for op_id in sorted(ledger.statuses):
-        lines.append(
-            f"  {op_id:<18} statuses {_statuses(target, op_id)}; rules {', '.join(sorted(ledger.rules[op_id]))}"
-        )
-    lines.append("documented responses:")
-    lines += [f"  {label}: {seen}" for label, seen in response_coverage(target)]
-    unchecked = unchecked_rules(target)
-    lines += [f"rules not checked ({len(unchecked)}):"] if unchecked else ["every rule was checked"]
-    lines += [f"  {rule}: {why}" for rule, why in unchecked.items()]
-    lines += [f"  FAILED {test} [{', '.join(named) or 'no rule named'}]" for test, named in outcome.failed.items()]
-    lines += target.advisories.lines()
-    lines.append(f"requests sent: {target.traffic.sent}; writes sent: {target.traffic.writes}")
-    lines.append(target.traffic.summary())
-    rooms = ledger.created_rooms
-    if rooms:
-        more = (
-            f", and {len(rooms) - TERMINAL_ROOMS} more (all in --contract-report)"
-            if len(rooms) > TERMINAL_ROOMS
-            else ""
-        )
-        lines.append(f"rooms created ({len(rooms)}): {', '.join(rooms[:TERMINAL_ROOMS])}{more}")
-    lines.append(verdict(outcome, sum(a.count for a in target.advisories.by_rule.values())))
-    return lines
-
-
-def markdown(target: Target, outcome: Outcome, notes: list[str]) -> str:
-    ledger, settings = target.ledger, target.settings
-    advisories = sorted(target.advisories.by_rule.values(), key=lambda a: a.rule)
-    rows = [
-        "## VSee Rooms API contract",
-        "",
-        f"**{verdict(outcome, sum(a.count for a in advisories))}**",
-        "",
-        f"- target: {'in-process mock' if settings.in_process else settings.base_url}, "
-        f"profile `{settings.profile.name}`, seed `{settings.seed}`",
-        *[f"- {line}" for line in notes],
-        f"- requests sent: {target.traffic.sent}; writes sent: {target.traffic.writes}; {target.traffic.summary()}",
-    ]
-    failed = outcome.failed
+def verdict(failed: dict[str, list[str]], unchecked: int, skipped: int, exit_status: int, advisories: int) -> str:
+    """One line: FAILED naming the broken rules (or the rules not checked under --contract-require-all), NOT
+    COMPLETED, or PASSED with what deserves a look."""
     if failed:
-        rows += ["", "| failed test | rules |", "|---|---|"]
-        rows += [f"| `{nodeid}` | {', '.join(f'`{r}`' for r in named) or '—'} |" for nodeid, named in failed.items()]
-    broken = ledger.failures + Counter(r for named in failed.values() for r in named if r not in ledger.failures)
-    if broken:
-        rows += ["", "| violation (rule) | count |", "|---|---|"]
-        rows += [f"| `{rule}` | {n} |" for rule, n in broken.most_common()]
-    rows += ["", "| advisory | count | first example |", "|---|---|---|"]
-    rows += [f"| `{a.rule}` | {a.count} | {a.message}<br>`{a.curl}` |" for a in advisories] or ["| none | 0 | |"]
-    rows += ["", "| operation | statuses seen | rules checked |", "|---|---|---|"]
-    for op_id in sorted(ledger.statuses):
-        rows.append(f"| `{op_id}` | {_statuses(target, op_id)} | {', '.join(sorted(ledger.rules[op_id]))} |")
-    rows += ["", "| documented response | observed |", "|---|---|"]
-    rows += [f"| {label} | {seen} |" for label, seen in response_coverage(target)]
+        broken = Counter(rule for named in failed.values() for rule in named)
+        named = ", ".join(f"{rule}×{n}" for rule, n in broken.most_common()) or "no rule named"
+        return f"verdict: FAILED — {len(failed)} test(s) failed ({named})"
+    if unchecked:
+        return f"verdict: FAILED — {unchecked} rule(s) could not be checked (--contract-require-all)"
+    if exit_status != 0:
+        return f"verdict: NOT COMPLETED (pytest exit status {exit_status})"
+    notes = []
+    if skipped:
+        notes.append(f"{skipped} skipped: see the reasons")
+    if advisories:
+        notes.append(f"{advisories} advisories")
+    return f"verdict: PASSED ({'; '.join(notes)})" if notes else "verdict: PASSED"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything the end of a run reports, worked out once by `build`; the terminal and the Markdown report only
+    render it, each in its own form."""
+
+    target: str  # "in-process mock" or the base URL
+    profile: str
+    seed: int
+    notes: list[str]
+    failed: dict[str, list[str]]  # failed test -> the rules it names
+    violations: list[tuple[str, int]]  # rule -> how often it was broken, most often first
+    advisories: Advisories
+    operations: list[tuple[str, str, str]]  # operation, statuses seen, rules checked
+    responses: list[tuple[str, str]]  # documented response, what was observed
+    unchecked: dict[str, str]  # rule not checked -> why
+    traffic: str
+    retries: str
+    rooms: list[str]
+    verdict: str
+
+    def terminal_lines(self) -> list[str]:
+        lines = [*self.notes, f"target: {self.target}; profile: {self.profile}; seed: {self.seed}"]
+        lines += [f"  {op_id:<18} statuses {seen}; rules {checked}" for op_id, seen, checked in self.operations]
+        lines.append("documented responses:")
+        lines += [f"  {label}: {seen}" for label, seen in self.responses]
+        lines += [f"rules not checked ({len(self.unchecked)}):"] if self.unchecked else ["every rule was checked"]
+        lines += [f"  {rule}: {why}" for rule, why in self.unchecked.items()]
+        lines += [f"  FAILED {test} [{', '.join(named) or 'no rule named'}]" for test, named in self.failed.items()]
+        lines += self.advisories.lines()
+        lines += [self.traffic, self.retries]
+        if self.rooms:
+            more = len(self.rooms) - TERMINAL_ROOMS
+            tail = f", and {more} more (all in --contract-report)" if more > 0 else ""
+            lines.append(f"rooms created ({len(self.rooms)}): {', '.join(self.rooms[:TERMINAL_ROOMS])}{tail}")
+        lines.append(self.verdict)
+        return lines
+
+    def markdown(self) -> str:
+        rows = [
+            "## VSee Rooms API contract",
+            "",
+            f"**{self.verdict}**",
+            "",
+            f"- target: {self.target}, profile `{self.profile}`, seed `{self.seed}`",
+            *[f"- {line}" for line in self.notes],
+            f"- {self.traffic}; {self.retries}",
+        ]
+        if self.failed:
+            rows += ["", "| failed test | rules |", "|---|---|"]
+            for test, named in self.failed.items():
+                rows.append(f"| `{test}` | {', '.join(f'`{r}`' for r in named) or '—'} |")
+        if self.violations:
+            rows += ["", "| violation (rule) | count |", "|---|---|"]
+            rows += [f"| `{rule}` | {n} |" for rule, n in self.violations]
+        advisories = sorted(self.advisories.by_rule.values(), key=lambda a: a.rule)
+        rows += ["", "| advisory | count | first example |", "|---|---|---|"]
+        rows += [f"| `{a.rule}` | {a.count} | {a.message}<br>`{a.curl}` |" for a in advisories] or ["| none | 0 | |"]
+        rows += ["", "| operation | statuses seen | rules checked |", "|---|---|---|"]
+        rows += [f"| `{op_id}` | {seen} | {checked} |" for op_id, seen, checked in self.operations]
+        rows += ["", "| documented response | observed |", "|---|---|"]
+        rows += [f"| {label} | {seen} |" for label, seen in self.responses]
+        rows += ["", "| rule not checked | why |", "|---|---|"]
+        unchecked = [f"| `{rule}` | {why} |" for rule, why in self.unchecked.items()]
+        rows += unchecked or ["| none | every rule was checked |"]
+        if self.rooms:
+            rows += ["", f"Rooms created ({len(self.rooms)}): {', '.join(self.rooms)}"]
+        return "\n".join(rows)
+
+
+def build(target: Target, failed: dict[str, list[str]], notes: list[str], skipped: int, exit_status: int) -> Summary:
+    """The run's summary from its target's ledger, traffic and advisories, the failed tests and pytest's outcome."""
+    ledger, settings = target.ledger, target.settings
     unchecked = unchecked_rules(target)
-    rows += ["", "| rule not checked | why |", "|---|---|"]
-    rows += [f"| `{rule}` | {why} |" for rule, why in unchecked.items()] or ["| none | every rule was checked |"]
-    if ledger.created_rooms:
-        rows += ["", f"Rooms created ({len(ledger.created_rooms)}): {', '.join(ledger.created_rooms)}"]
-    return "\n".join(rows)
+    named = Counter(rule for rules_of_test in failed.values() for rule in rules_of_test if rule not in ledger.failures)
+    advisories = sum(a.count for a in target.advisories.by_rule.values())
+    return Summary(
+        target="in-process mock" if settings.in_process else str(settings.base_url),
+        profile=settings.profile.name,
+        seed=settings.seed,
+        notes=notes,
+        failed=failed,
+        violations=(ledger.failures + named).most_common(),
+        advisories=target.advisories,
+        operations=[(op, _statuses(target, op), ", ".join(sorted(ledger.rules[op]))) for op in sorted(ledger.statuses)],
+        responses=response_coverage(target),
+        unchecked=unchecked,
+        traffic=f"requests sent: {target.traffic.sent}; writes sent: {target.traffic.writes}",
+        retries=target.traffic.summary(),
+        rooms=list(ledger.created_rooms),
+        verdict=verdict(failed, len(unchecked) if settings.require_all else 0, skipped, exit_status, advisories),
+    )

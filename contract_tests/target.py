@@ -8,8 +8,8 @@ suite's own and schemathesis', leaves through `transport` (gate, counting, 429 r
 from __future__ import annotations
 
 import copy
+import itertools
 import json
-import shlex
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,11 +20,11 @@ import pytest
 import requests
 from werkzeug.test import Client
 
-from vsee_contract import Contract, Violation, rules
+from vsee_contract import READ_METHODS, Contract, Violation, curl_command, form_value, redact, rules, v4_base
 
-from .findings import REDACTED, Advisories, ContractViolation, redact
+from .findings import Advisories, ContractViolation
 from .settings import SuiteSettings
-from .transport import READ_METHODS, GuardedAdapter, Traffic, guarded_wsgi
+from .transport import GuardedAdapter, Traffic, guarded_wsgi
 
 Auth = Literal["admin", "none", "wrong"]
 WRONG_TOKEN = "0" * 32
@@ -82,26 +82,21 @@ class Ledger:
         self.statuses[operation_id][status] += 1
         self.rules[operation_id].update(checked)
 
-
-def _form_value(value: Any) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-
-def curl_command(
-    method: str, url: str, headers: Mapping[str, str], media_type: str | None, body: Any, secret_header: str
-) -> str:
-    """The request as a curl command line, with the value of `secret_header` (the token) redacted."""
-    parts = ["curl", "-X", method]
-    for name, value in headers.items():
-        parts += ["-H", f"{name}: {REDACTED if name.lower() == secret_header.lower() else value}"]
-    if isinstance(body, Mapping) and media_type == "multipart/form-data":
-        for key, value in body.items():
-            parts += ["--form", f"{key}={_form_value(value)}"]
-    elif isinstance(body, Mapping) and media_type == "application/x-www-form-urlencoded":
-        parts += ["--data", urlencode({k: _form_value(v) for k, v in body.items()})]
-    elif body is not None:
-        parts += ["-H", f"Content-Type: {media_type}", "--data-raw", json.dumps(body)]
-    return " ".join(shlex.quote(p) for p in [*parts, url])
+    def wrote(
+        self, operation_id: str, status: int, body: Any, path: Mapping[str, Any], sent: Mapping[str, Any] | None
+    ) -> None:
+        """After any call, the suite's own or a generated one: remember the rooms a write created (for the summary)
+        and the associations it made or undid (the clean-up at the end undoes what is left)."""
+        if not 200 <= status < 300:
+            return
+        data = body.get("data") if isinstance(body, Mapping) else None
+        if operation_id == "createRoom" and isinstance(data, Mapping) and "code" in data:
+            self.created_rooms.append(str(data["code"]))
+        elif operation_id == "addUserRoom" and sent is not None and isinstance(sent.get("code"), str):
+            self.associations.append((str(path["id"]), sent["code"]))
+        elif operation_id == "removeUserRoom":
+            pair = (str(path["id"]), str(path["room_code"]))
+            self.associations = [a for a in self.associations if a != pair]
 
 
 class Target:
@@ -118,6 +113,7 @@ class Target:
         self.json_refused = False  # set once the deployment answered 415 to a JSON body: forms from then on
         self.domain = settings.domain  # the clinic's domain: --domain, or learnt from its rooms on first need
         self.cleaning = False  # set while the associations the run made are undone at its end
+        self.slug_numbers = itertools.count(1)  # run-wide (twins share it), so no two new slugs are the same
         self.app = self.fresh_app()
         self._client = Client(self.app) if self.app is not None else None
         self.session: requests.Session | None = None
@@ -149,11 +145,13 @@ class Target:
         return self.settings.base_url or "http://localhost/api_v3"
 
     def base(self, api: str) -> str | None:
+        """The v3 base, or the v4 one: --v4-base-url on a live target, else derived from the v3 base (None when it
+        cannot be)."""
         if api == "v3":
             return self.v3_base
-        if self.settings.in_process:
-            return "http://localhost/api_v4"
-        return self.settings.v4_base()
+        if self.settings.v4_base_url and not self.settings.in_process:
+            return self.settings.v4_base_url
+        return v4_base(self.v3_base)
 
     def headers(self, auth: Auth) -> dict[str, str]:
         headers = {"X-AccountCode": self.settings.account_code} if self.settings.account_code else {}
@@ -202,7 +200,7 @@ class Target:
         for name, value in (path or {}).items():
             route = route.replace("{" + name + "}", quote(str(value), safe=""))
         url = base.rstrip("/") + route
-        query = {k: _form_value(v) for k, v in (query or {}).items()}
+        query = {k: form_value(v) for k, v in (query or {}).items()}
         headers = self.headers(auth if op.needs_token else ("none" if auth == "admin" else auth))
         full_url = f"{url}?{urlencode(query)}" if query else url
         form_media = next((m for m in op.media_types if m in FORM_MEDIA), None)
@@ -215,7 +213,7 @@ class Target:
                 JSON_REFUSED,
                 f"{op.method} {op.path} answered 415 to an application/json body; the docs show only form bodies, "
                 f"so the suite sent {form_media} instead",
-                curl_command(op.method, full_url, headers, media_type, body, self.token_header),
+                self.curl(op.method, full_url, headers, body, media_type),
             )
             media_type = form_media
             status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)
@@ -223,7 +221,7 @@ class Target:
             decoded: Any = json.loads(raw) if raw else None
         except ValueError:
             decoded = raw.decode("utf-8", "replace")
-        curl = curl_command(op.method, full_url, headers, media_type, body, self.token_header)
+        curl = self.curl(op.method, full_url, headers, body, media_type)
         sent = dict(body) if body is not None else None
         exchange = Exchange(
             operation_id, op.method, full_url, dict(path or {}), status, content_type, decoded, sent, curl
@@ -235,9 +233,13 @@ class Target:
         self.ledger.saw(
             operation_id, status, judged.union(self.contract.rules_for(operation_id)) if status < 300 else judged
         )
-        self._record_writes(exchange)
+        self.ledger.wrote(operation_id, status, decoded, exchange.path, sent)
         self.fail_on(problems, exchange)
         return exchange
+
+    def curl(self, method: str, url: str, headers: Mapping[str, str], body: Any, media_type: str) -> str:
+        """A request as a curl command line, the token redacted."""
+        return curl_command(method, url, headers, body, media_type, (self.token_header,))
 
     def _send(
         self, method: str, url: str, query: dict[str, str], headers: dict[str, str], media: str, body: Any
@@ -246,15 +248,15 @@ class Target:
         if body is not None and media == JSON_MEDIA:
             kwargs["json"] = body
         elif body is not None and media == "application/x-www-form-urlencoded":
-            kwargs["data"] = {k: _form_value(v) for k, v in body.items()}
+            kwargs["data"] = {k: form_value(v) for k, v in body.items()}
         if self._client is not None:
             if body is not None and media == "multipart/form-data":
-                kwargs.update(data={k: _form_value(v) for k, v in body.items()}, content_type=media)
+                kwargs.update(data={k: form_value(v) for k, v in body.items()}, content_type=media)
             path = url.removeprefix("http://localhost")
             response = self._client.open(path, method=method, query_string=query, headers=headers, **kwargs)
             return response.status_code, response.headers.get("Content-Type"), response.get_data()
         if body is not None and media == "multipart/form-data":
-            kwargs["files"] = {k: (None, _form_value(v)) for k, v in body.items()}
+            kwargs["files"] = {k: (None, form_value(v)) for k, v in body.items()}
         assert self.session is not None
         try:
             reply = self.session.request(method, url, params=query, headers=headers, **kwargs)
@@ -270,19 +272,6 @@ class Target:
                 pytrace=False,
             )
         return reply.status_code, reply.headers.get("Content-Type"), reply.content
-
-    def _record_writes(self, exchange: Exchange) -> None:
-        """Remember what the run created, so it can list the rooms and undo the associations at the end."""
-        if exchange.status >= 300 or (exchange.body is not None and not isinstance(exchange.body, Mapping)):
-            return
-        data = (exchange.body or {}).get("data")
-        if exchange.operation_id == "createRoom" and isinstance(data, Mapping):
-            self.ledger.created_rooms.append(str(data.get("code")))
-        elif exchange.operation_id == "addUserRoom" and exchange.sent:
-            self.ledger.associations.append((exchange.path["id"], str(exchange.sent.get("code"))))
-        elif exchange.operation_id == "removeUserRoom":
-            pair = (exchange.path["id"], exchange.path["room_code"])
-            self.ledger.associations = [a for a in self.ledger.associations if a != pair]
 
     def expect(self, rule: str, problems: list[str], *exchanges: Exchange) -> None:
         """Fail, naming `rule`, when a behavioural rule found problems in these exchanges."""

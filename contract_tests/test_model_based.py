@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 
 import hypothesis
 import pytest
-from hypothesis import HealthCheck, Phase, settings, strategies as st
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from vsee_contract import rules
@@ -235,7 +236,7 @@ class ClinicMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ writes
 
     def _create(self, media: str, name: str, with_code: bool) -> None:
-        slug = unique_slug()
+        slug = unique_slug(self.target)
         code = {"code": slug.replace("-", "")} if with_code else {}
         sent = {"domain": self.domain, "slug": slug, "name": name} | code
         created = self.act("createRoom", body=sent, media_type=media)
@@ -256,7 +257,7 @@ class ClinicMachine(RuleBasedStateMachine):
 
     def _clash(self, code: str, media: str) -> None:
         first = self.model.rooms[code]
-        sent = {"domain": first.domain, "slug": unique_slug(), "name": "Code clash", "code": code}
+        sent = {"domain": first.domain, "slug": unique_slug(self.target), "name": "Code clash", "code": code}
         refused = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, refused.status, refused.body), refused)
         self.observe_room(code)
@@ -288,7 +289,7 @@ class ClinicMachine(RuleBasedStateMachine):
             refused = self.act("removeUserRoom", path={"id": user, "room_code": code}, auth=auth)
             self.model.unauthorised_removal(user, code)
         else:
-            sent = {"domain": self.domain, "slug": unique_slug(), "name": "Must not exist"}
+            sent = {"domain": self.domain, "slug": unique_slug(self.target), "name": "Must not exist"}
             refused = self.act("createRoom", body=sent, auth=auth)
             self.model.unauthorised_create(sent)
         self.judge(self.model.refused_without_token(refused.status, refused.body), refused)

@@ -19,7 +19,8 @@ from typing import Any
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from vsee_contract import READ_METHODS
+
 MAX_RETRIES = 5  # 429s in a row for one request before its 429 is judged like any other answer
 MAX_WAIT = 30.0  # seconds: a longer Retry-After is not waited for
 
@@ -83,7 +84,7 @@ class GuardedAdapter(HTTPAdapter):
 
     def send(self, request: PreparedRequest, **kwargs: Any) -> Response:  # type: ignore[override]
         timeout = kwargs.get("timeout")
-        kwargs["timeout"] = self.timeout if timeout is None else min(float(timeout), self.timeout)  # type: ignore[arg-type]
+        kwargs["timeout"] = self.timeout if timeout is None else min(float(timeout), self.timeout)
         attempt = 0
         while True:
             self.traffic.admit(self.gate, str(request.method))

@@ -1,9 +1,7 @@
-"""The app factory: contract + fixtures + state + routes + the conveniences frontend developers expect."""
+"""The app factory: contract + fixtures + state + the pipeline with the mock's ending + developer conveniences."""
 
 from __future__ import annotations
 
-import functools
-import logging
 import random
 import time
 from collections.abc import Mapping
@@ -11,27 +9,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request
-from flask_cors import CORS
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, request
 
 from vsee_contract import Contract
+from vsee_http import ADMIN_PREFIX, Journal, Pipeline, api_prefixes, base_app, error_body, finish, json_response
 
-from .console import console_blueprint
-from .errors import error_body
 from .fast_reads import FastReads
 from .fixtures import FixtureError, load_fixtures
 from .handlers import HANDLERS, Handler
-from .journal import PROBLEM_KEY, Journal, log_call
-from .routing import Router, json_response
+from .mocking import MockEnding
 from .scenarios import SCENARIOS
 from .store import Store
 
-log = logging.getLogger("vsee_mock")
-ADMIN_PREFIX = "/__mock__"
-MAX_BODY_BYTES = 1024 * 1024
-MAX_QUERY_BYTES = 64 * 1024
-CORS_HEADERS = ["X-AccountCode", "X-ApiToken", "X-ApiKey", "Prefer", "Content-Type"]
+RUNTIME_KEY = "vsee_mock"
 
 
 @dataclass(frozen=True)
@@ -51,7 +41,7 @@ class MockConfig:
 
 @dataclass
 class MockRuntime:
-    """What the app keeps between requests, reachable as `app.extensions["vsee_mock"]`."""
+    """What the app keeps between requests; `runtime(app)` reaches it."""
 
     config: MockConfig
     contract: Contract
@@ -60,17 +50,21 @@ class MockRuntime:
     journal: Journal
     scenario: str = "default"
 
-    @functools.cached_property
-    def api_prefixes(self) -> tuple[str, ...]:
-        """`/api_v3/`, `/api_v4/`: where the API is; faults, latency and the journal apply there only."""
-        ops = self.contract.spec.operations.values()
-        return tuple(sorted({base + "/" for op in ops for base in op.local_base_paths()}))
+    def reset(self, scenario: str | None = None) -> None:
+        """Back to the fixtures of `scenario` (validated first; unknown names raise KeyError), or of the current one."""
+        if scenario is not None and scenario != self.scenario:
+            self.store.load(load_fixtures(self.config.fixtures_dir, self.contract.spec, SCENARIOS[scenario]))
+            self.scenario = scenario
+        else:
+            self.store.reset()
 
-    def switch_scenario(self, name: str) -> None:
-        """Load the fixtures in scenario `name` (validated first) and reset to them; unknown names raise KeyError."""
-        fixtures = load_fixtures(self.config.fixtures_dir, self.contract.spec, SCENARIOS[name])
-        self.store.load(fixtures)
-        self.scenario = name
+
+def runtime(app: Flask) -> MockRuntime:
+    """The running mock behind an app made by `create_app` (TypeError for any other app)."""
+    found = app.extensions.get(RUNTIME_KEY)
+    if not isinstance(found, MockRuntime):
+        raise TypeError(f"{app!r} was not made by mock_server.create_app")
+    return found
 
 
 def _config(config: MockConfig | Mapping[str, Any] | None) -> MockConfig:
@@ -94,45 +88,34 @@ def create_app(
     fixtures = load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[cfg.scenario])
     state_file = Path(cfg.state_file) if cfg.state_file else None
     store = Store(fixtures, seed=cfg.seed, state_file=state_file)
-    runtime = MockRuntime(cfg, contract, store, random.Random(cfg.seed), Journal(), cfg.scenario)
+    journal = Journal(contract.spec.security_header())
+    state = MockRuntime(cfg, contract, store, random.Random(cfg.seed), journal, cfg.scenario)
 
-    app = Flask("mock_server")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.url_map.strict_slashes = False
-    app.url_map.merge_slashes = False  # no 308 redirects: an odd path is a JSON 404, never an undeclared 3xx
-    app.extensions["vsee_mock"] = runtime
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    Router(contract, store, cfg.strict, {**HANDLERS, **(handlers or {})}).register(app)
-    _add_admin_routes(app, runtime)
-    app.register_blueprint(console_blueprint(contract.spec))
-    _add_faults_and_log(app, runtime)
-    _add_error_handlers(app)
+    app = base_app("mock_server", contract, journal)
+    app.extensions[RUNTIME_KEY] = state
+    ending = MockEnding(contract, store, cfg.strict, {**HANDLERS, **(handlers or {})})
+    Pipeline(contract, ending).register(app)
+    _add_admin_routes(app, state)
+    _add_faults(app, state)
     if not cfg.latency and not cfg.error_rate:  # replays would skip the injected delay or fault
-        app.wsgi_app = FastReads(app.wsgi_app, store, runtime.journal, runtime.api_prefixes)  # type: ignore[method-assign]
-    CORS(
-        app,
-        origins=list(cfg.cors_origins),
-        allow_headers=CORS_HEADERS,
-        expose_headers=["Preference-Applied"],
-        max_age=600,
-    )
-    return app
+        app.wsgi_app = FastReads(app.wsgi_app, store, journal, api_prefixes(contract))  # type: ignore[method-assign]
+    return finish(app, contract, cfg.cors_origins, ["Preference-Applied"])
 
 
-def _add_admin_routes(app: Flask, runtime: MockRuntime) -> None:
+def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
     @app.post(f"{ADMIN_PREFIX}/reset")
     def reset() -> Response:
-        runtime.store.reset()
+        state.reset()
         return json_response(200, {"data": {"reset": True}})
 
     @app.get(f"{ADMIN_PREFIX}/state")
-    def state() -> Response:
-        return json_response(200, {"data": runtime.store.snapshot()})
+    def snapshot() -> Response:
+        return json_response(200, {"data": state.store.snapshot()})
 
     @app.get(f"{ADMIN_PREFIX}/scenario")
     def scenario() -> Response:
         available = [{"name": s.name, "description": s.description} for s in SCENARIOS.values()]
-        return json_response(200, {"data": {"current": runtime.scenario, "available": available}})
+        return json_response(200, {"data": {"current": state.scenario, "available": available}})
 
     @app.post(f"{ADMIN_PREFIX}/scenario")
     def switch_scenario() -> Response:
@@ -141,63 +124,22 @@ def _add_admin_routes(app: Flask, runtime: MockRuntime) -> None:
         name = body.get("name") if isinstance(body, dict) else request.args.get("name")
         if name not in SCENARIOS:
             return json_response(404, error_body(404, f"Unknown scenario {name!r}; known: {', '.join(SCENARIOS)}"))
-        runtime.switch_scenario(name)
+        state.reset(name)
         return scenario()
 
-    @app.get(f"{ADMIN_PREFIX}/requests")
-    def requests_made() -> Response:
-        """The journal, newest first, filtered by ?method=, ?path= (substring) and ?status=."""
-        status = request.args.get("status")
-        if status is not None and not status.isdigit():
-            return json_response(400, error_body(400, "query parameter 'status': must be an HTTP status"))
-        entries = runtime.journal.entries(
-            request.args.get("method"), request.args.get("path"), int(status) if status else None
-        )
-        return json_response(200, {"data": entries})
 
-    @app.delete(f"{ADMIN_PREFIX}/requests")
-    def clear_requests() -> Response:
-        runtime.journal.clear()
-        return json_response(200, {"data": {"cleared": True}})
-
-
-def _add_faults_and_log(app: Flask, runtime: MockRuntime) -> None:
-    cfg = runtime.config
+def _add_faults(app: Flask, state: MockRuntime) -> None:
+    """--latency and --error-rate, on API calls only (after the pipeline's own checks)."""
+    cfg = state.config
+    prefixes = api_prefixes(state.contract)
 
     @app.before_request
     def inject() -> Response | None:
-        g.started = time.perf_counter()
-        if request.method == "OPTIONS" or not request.path.startswith(runtime.api_prefixes):
+        if request.method == "OPTIONS" or not request.path.startswith(prefixes):
             return None
-        if len(request.query_string) > MAX_QUERY_BYTES:
-            return json_response(414, error_body(414, f"Query string longer than {MAX_QUERY_BYTES} bytes."))
         if cfg.latency:
             low, high = cfg.latency
-            time.sleep(low if low == high else runtime.faults.uniform(low, high))
-        if cfg.error_rate and runtime.faults.random() < cfg.error_rate:
+            time.sleep(low if low == high else state.faults.uniform(low, high))
+        if cfg.error_rate and state.faults.random() < cfg.error_rate:
             return json_response(503, error_body(503, "Injected fault (--error-rate): service unavailable."))
         return None
-
-    @app.after_request
-    def log_line(response: Response) -> Response:
-        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        if request.method != "OPTIONS" and request.path.startswith(runtime.api_prefixes):
-            runtime.journal.record(request.environ, response.status_code, elapsed, request.environ.get(PROBLEM_KEY))
-        log_call(request.environ, response.status_code, elapsed)
-        return response
-
-
-def _add_error_handlers(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        message = exc.description or exc.name
-        if status == 404:
-            message = f"No such endpoint: {request.method} {request.path}"
-        keep = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
-        return json_response(status, error_body(status, message), keep)
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception) -> Response:
-        log.exception("unexpected error in the mock")
-        return json_response(500, error_body(500, f"Internal mock error: {type(exc).__name__}"))

@@ -10,9 +10,10 @@ from typing import Any
 
 import waitress
 
-from .app import MockConfig, create_app
+from vsee_proxy import ProxyConfig, create_proxy_app, proxy_runtime
+
+from .app import MockConfig, create_app, runtime
 from .fixtures import FixtureError
-from .proxy import ProxyConfig, create_proxy_app
 from .reloader import HotReloader
 from .scenarios import SCENARIOS
 
@@ -60,10 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable; default: any)"
     )
-    parser.add_argument("--state-file", metavar="PATH",
-                        help="keep the state in this file: every acknowledged write survives a restart or kill -9")  # fmt: skip
-    parser.add_argument("--scenario", default="default", choices=sorted(SCENARIOS),
-                        help="fixture variation to start in (default: default)")  # fmt: skip
+    parser.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="keep the state in this file: every acknowledged write survives a restart or kill -9",
+    )
+    parser.add_argument(
+        "--scenario",
+        default="default",
+        choices=sorted(SCENARIOS),
+        help="fixture variation to start in (default: default)",
+    )
     parser.add_argument(
         "--watch",
         action=argparse.BooleanOptionalAction,
@@ -81,6 +89,7 @@ def build_proxy_parser() -> argparse.ArgumentParser:
         description="Forward to a real deployment and judge every exchange against the contract.",
     )
     parser.add_argument("--upstream", required=True, help="v3 base URL, e.g. https://api.vsee.me/api_v3")
+    parser.add_argument("--upstream-v4", metavar="URL", help="v4 base URL (default: --upstream with api_v4)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4020, help="port (default: 4020)")
     parser.add_argument("--violations", metavar="FILE", help="append each violation as a JSON line (tokens redacted)")
@@ -94,20 +103,29 @@ def build_proxy_parser() -> argparse.ArgumentParser:
 def proxy_main(argv: list[str]) -> int:
     args = build_proxy_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = ProxyConfig(args.upstream, args.violations, args.fail_on_violation, args.record, args.spec,
-                         tuple(args.cors_origin or ["*"]))  # fmt: skip
+    config = ProxyConfig(
+        args.upstream,
+        args.violations,
+        args.fail_on_violation,
+        args.record,
+        args.spec,
+        tuple(args.cors_origin or ["*"]),
+        upstream_v4=args.upstream_v4,
+    )
     app = create_proxy_app(config)
-    runtime = app.extensions["vsee_proxy"]
-    print(f"VSee Rooms API validation proxy on http://{args.host}:{args.port}/api_v3 -> {args.upstream}", flush=True)
+    state = proxy_runtime(app)
+    server = waitress.create_server(app, host=args.host, port=args.port, threads=8, ident="vsee-mock-proxy")
+    base = f"http://{args.host}:{server.effective_port}"  # --port 0: the port the system chose
+    print(f"VSee Rooms API validation proxy on {base}/api_v3 -> {args.upstream}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        waitress.serve(app, host=args.host, port=args.port, threads=8, ident="vsee-mock-proxy")
+        server.run()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        print("contract summary per operation and rule:", *runtime.summary_lines(), sep="\n", flush=True)
-        if runtime.recorder is not None:
-            problems = runtime.recorder.write()
+        print("contract summary per operation and rule:", *state.violations.summary_lines(), sep="\n", flush=True)
+        if state.recorder is not None:
+            problems = state.recorder.write()
             print(f"recorded fixtures in {args.record}", *problems, sep="\n", flush=True)
     return 0
 
@@ -134,19 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     except FixtureError as exc:
         print(f"vsee-mock: bad fixture: {exc}", file=sys.stderr)
         return 2
-    store = (server_app.app if args.watch else server_app).extensions["vsee_mock"].store
-    base = f"http://{args.host}:{args.port}"
-    print(f"VSee Rooms API mock on {base}/api_v3 (room detail also on {base}/api_v4)", flush=True)
-    print(f"strict={'on' if args.strict else 'off'}; scenario={args.scenario}; reset: POST {base}/__mock__/reset; "
-          f"state: GET {base}/__mock__/state; journal: GET {base}/__mock__/requests")  # fmt: skip
-    for i, account in enumerate(store.accounts.values()):
-        default = " (default when X-AccountCode is blank)" if i == 0 else ""
-        print(
-            f"  account {account.code}{default}: domain {account.domain}, admin user {account.admin_user_id}, "
-            f"X-ApiToken {account.admin_token}",
-            flush=True,
-        )
-    waitress.serve(
+    state = runtime(server_app.app if args.watch else server_app)
+    store, token_header = state.store, state.contract.spec.security_header()
+    server = waitress.create_server(
         server_app,
         host=args.host,
         port=args.port,
@@ -154,4 +162,18 @@ def main(argv: list[str] | None = None) -> int:
         ident="vsee-mock",
         max_request_header_size=1024 * 1024,  # an oversized query reaches the app and gets a JSON 414
     )
+    base = f"http://{args.host}:{server.effective_port}"  # --port 0: the port the system chose
+    print(f"VSee Rooms API mock on {base}/api_v3 (room detail also on {base}/api_v4)", flush=True)
+    print(
+        f"strict={'on' if args.strict else 'off'}; scenario={args.scenario}; reset: POST {base}/__mock__/reset; "
+        f"state: GET {base}/__mock__/state; journal: GET {base}/__mock__/requests"
+    )
+    for i, account in enumerate(store.accounts.values()):
+        default = " (default when X-AccountCode is blank)" if i == 0 else ""
+        print(
+            f"  account {account.code}{default}: domain {account.domain}, admin user {account.admin_user_id}, "
+            f"{token_header} {account.admin_token}",
+            flush=True,
+        )
+    server.run()
     return 0

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .journal import PROBLEM_KEY, Journal, log_call
+from vsee_http import PROBLEM_KEY, Journal
+
 from .store import Store
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -53,13 +54,16 @@ class FastReads:
             start_response(status, headers)
             elapsed = (time.perf_counter() - started) * 1000
             self.journal.record(environ, int(status[:3]), elapsed, problem)
-            log_call(environ, int(status[:3]), elapsed, " (replayed)")
+            self.journal.log_call(environ, int(status[:3]), elapsed, " (replayed)")
             return [body]
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
             captured.update(status=status, headers=headers)
-            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+            write: Callable[[bytes], Any] = (
+                start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+            )
+            return write
 
         body = b"".join(self.app(environ, capture))
         if "status" in captured and self.store.version == version:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,19 @@ from .scenarios import SCENARIOS, Scenario
 
 DEFAULT_FIXTURES = Path(__file__).with_name("_fixtures")
 PROVIDER_LIST_FIELDS = (
-    "id", "username", "code", "subtype", "first_name", "last_name", "vseeid", "photo", "title", "suffix",
-    "status", "short_bio",
-)  # fmt: skip
+    "id",
+    "username",
+    "code",
+    "subtype",
+    "first_name",
+    "last_name",
+    "vseeid",
+    "photo",
+    "title",
+    "suffix",
+    "status",
+    "short_bio",
+)
 
 ACCOUNT_SCHEMA = {
     "type": "object",
@@ -152,6 +164,28 @@ def load_account(path: Path, spec: Spec, scenario: Scenario = SCENARIOS["default
         queues=data["queues"],
         defaults=data["defaults"],
     )
+
+
+@dataclass(frozen=True)
+class NewRoomDefaults:
+    """`new_room.yaml`: what a created room gets besides its input and generated fields, and its queue."""
+
+    room: dict[str, Any]
+    queue: dict[str, Any]
+
+    def fresh_room(self) -> dict[str, Any]:
+        return copy.deepcopy(self.room)
+
+    def fresh_queue(self) -> dict[str, Any]:
+        return dict(self.queue)
+
+
+@functools.cache
+def new_room_defaults() -> NewRoomDefaults:
+    """The packaged defaults for created rooms (one file, read once)."""
+    with (DEFAULT_FIXTURES / "new_room.yaml").open(encoding="utf-8") as fh:
+        data = yaml.load(fh, Loader=SAFE_LOADER)
+    return NewRoomDefaults(data["room"], data["queue"])
 
 
 def default_credentials() -> tuple[str, str]:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from vsee_contract import ParsedRequest
+from vsee_http import ApiError
 
-from .errors import ApiError
-from .fixtures import provider_detail, provider_list_item
-from .store import NEW_ROOM_QUEUE, AccountState
+from .fixtures import new_room_defaults, provider_detail, provider_list_item
+from .store import AccountState
 
 Reply = tuple[int, Any]
 Handler = Callable[["Call"], Reply]
@@ -39,7 +39,7 @@ def _room(call: Call, code: str) -> dict[str, Any]:
 
 def _user_id(call: Call) -> str:
     """The path's user id, with `-` meaning the token's user; unknown users are a 404."""
-    user_id = call.request.path["id"]
+    user_id = str(call.request.path["id"])
     if user_id == "-":
         user_id = call.token_user or ""
     if user_id not in call.account.users:
@@ -91,44 +91,23 @@ def create_room(call: Call) -> Reply:
     code = body.get("code") or account.new_code()
     now = account.now()
     admin = call.token_user or account.admin_user_id
-    room = {
-        "visits": {"walkin": {"enabled": True}, "appointment": {"enabled": False}},
-        "auth": {"guest": {"type": 600, "log_in": {"enabled": True}}},
-        "subtitle": "If this is an emergency, please call 911.",
-        "slug": slug,
-        "name": body["name"],
-        "domain": domain,
-        "active": True,
-        "users": admin,
-        "account_code": account.code,
-        "provider_ids": [admin],
-        "public_access_room": True,
-        "modified": now,
-        "created": now,
-        "payment": {
-            "consultations": [
-                {
-                    "id": account.new_uuid(),
-                    "description": "15-min Consultation",
-                    "duration": 15,
-                    "amount": 0,
-                    "group": False,
-                    "charge": False,
-                    "slots": 1,
-                }
-            ],
-            "currency": "USD",
-        },
-        "operation_settings": {
-            "is_closed": False,
-            "close_msg": "Service currently not available. Please check back later",
-            "default_timezone": "America/Los_Angeles",
-        },
-        "id": account.new_room_id(),
-        "code": code,
-    }
+    defaults = new_room_defaults()
+    room = defaults.fresh_room()
+    room["payment"]["consultations"][0]["id"] = account.new_uuid()
+    room.update(
+        slug=slug,
+        name=body["name"],
+        domain=domain,
+        users=admin,
+        account_code=account.code,
+        provider_ids=[admin],
+        modified=now,
+        created=now,
+        id=account.new_room_id(),
+        code=code,
+    )
     account.rooms[code] = room
-    account.queues[code] = dict(NEW_ROOM_QUEUE)
+    account.queues[code] = defaults.fresh_queue()
     if body.get("default"):
         account.defaults[admin] = code
     return 200, {"data": room}
@@ -154,7 +133,7 @@ def get_room_provider(call: Call) -> Reply:
 
 def get_room_queue(call: Call) -> Reply:
     room = _room(call, call.request.path["code"])
-    return 200, {"data": call.account.queues.setdefault(room["code"], dict(NEW_ROOM_QUEUE))}
+    return 200, {"data": call.account.queues.setdefault(room["code"], new_room_defaults().fresh_queue())}
 
 
 def _user_rooms(account: AccountState, user_id: str) -> list[dict[str, Any]]:

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vsee_contract import Spec
-
-from .errors import ApiError
+from vsee_http import ApiError
 
 _PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*\"?([^\",;]*)\"?\s*")
 

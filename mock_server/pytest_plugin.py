@@ -15,7 +15,7 @@ import pytest
 import waitress
 from flask import Flask
 
-from .app import create_app
+from .app import create_app, runtime
 
 
 @dataclass
@@ -37,24 +37,22 @@ class LiveMock:
 
     @property
     def headers(self) -> dict[str, str]:
-        """X-AccountCode and the admin X-ApiToken of the default account."""
-        return {"X-AccountCode": self.account_code, "X-ApiToken": self.api_token}
+        """X-AccountCode and the admin token (in the contract's token header) of the default account."""
+        return {"X-AccountCode": self.account_code, runtime(self.app).contract.spec.security_header(): self.api_token}
 
     def reset(self) -> None:
         """Back to the default scenario's fixtures, with an empty journal."""
-        runtime = self.app.extensions["vsee_mock"]
-        if runtime.scenario != "default":
-            runtime.switch_scenario("default")
-        runtime.store.reset()
-        runtime.journal.clear()
+        state = runtime(self.app)
+        state.reset("default")
+        state.journal.clear()
 
     def use_scenario(self, name: str) -> None:
         """Switch to a named scenario (empty, closed, busy, legacy, …) for the rest of this test."""
-        self.app.extensions["vsee_mock"].switch_scenario(name)
+        runtime(self.app).reset(name)
 
     def requests(self, method: str | None = None, path: str | None = None, status: int | None = None) -> list[Any]:
         """What was sent to the mock, newest first (as GET /__mock__/requests returns it)."""
-        return list(self.app.extensions["vsee_mock"].journal.entries(method, path, status))
+        return list(runtime(self.app).journal.entries(method, path, status))
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +62,7 @@ def vsee_mock_server() -> Iterator[LiveMock]:
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, name="vsee-mock", daemon=True)
     thread.start()
-    account = app.extensions["vsee_mock"].store.default_account
+    account = runtime(app).store.default_account
     try:
         yield LiveMock(app, f"http://127.0.0.1:{server.effective_port}", account.code, account.admin_token)
     finally:

@@ -22,7 +22,7 @@ from openapi_spec_validator.readers import read_from_filename
 
 from vsee_contract import DEFAULT_SPEC_PATH
 
-from .app import MockConfig, create_app
+from .app import MockConfig, create_app, runtime
 from .fixtures import DEFAULT_FIXTURES
 
 log = logging.getLogger("vsee_mock")
@@ -72,12 +72,12 @@ class HotReloader:
 
     def reload(self) -> None:
         """Build a new app from the files as they are now; keep the old one if anything is wrong."""
-        scenario = self.app.extensions["vsee_mock"].scenario
+        scenario = runtime(self.app).scenario
         try:
             spec_path = str(self.config.spec_path or DEFAULT_SPEC_PATH)
             validate(read_from_filename(spec_path)[0])
             app = create_app(replace(self.config, scenario=scenario))
-        except Exception as exc:  # noqa: BLE001 - any broken edit must leave the last good version serving
+        except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"[:2000]
             log.error("vsee-mock: reload failed, still serving the last good version: %s", self.error)
             return

@@ -78,6 +78,6 @@ SCENARIOS: dict[str, Scenario] = {
             "Rooms in the old documented shape: specialties, paymentCurrency, old consultations.",
             _legacy,
             room_schemas=("RoomDetail", "RoomListItem"),
-        ),  # fmt: skip
+        ),
     )
 }

@@ -17,7 +17,6 @@ from typing import Any
 from .fixtures import AccountFixture, FixtureError
 
 CODE_ALPHABET = string.ascii_lowercase + string.digits
-NEW_ROOM_QUEUE = {"length": 0, "capacity": 100, "average_visit_time": 900, "before_me": 0}
 
 
 class AccountState:
@@ -68,8 +67,13 @@ class AccountState:
     def saved(self) -> dict[str, Any]:
         """What --state-file keeps of this account: everything a write can change."""
         rooms = list(self.rooms.values())
-        return {"rooms": rooms, "users": self.users, "queues": self.queues, "defaults": self.defaults,
-                "next_id": self._next_id}  # fmt: skip
+        return {
+            "rooms": rooms,
+            "users": self.users,
+            "queues": self.queues,
+            "defaults": self.defaults,
+            "next_id": self._next_id,
+        }
 
     def restore(self, saved: dict[str, Any]) -> None:
         self.rooms = {r["code"]: r for r in saved["rooms"]}

@@ -18,8 +18,9 @@ def shared_app() -> Flask:
 @pytest.fixture
 def app(shared_app: Flask) -> Flask:
     """The shared app, back in the default scenario and reset to its fixtures: every test starts the same."""
-    assert shared_app.test_client().post("/__mock__/scenario", json={"name": "default"}).status_code == 200
-    assert shared_app.test_client().post("/__mock__/reset").status_code == 200
+    from mock_server import runtime
+
+    runtime(shared_app).reset("default")
     return shared_app
 
 

@@ -5,20 +5,33 @@ The mock validates with it, the contract suite judges deployments with it, the p
 
 from . import rules
 from .contract import RESPONSE_SCHEMA, Contract, Violation
-from .spec import DEFAULT_SPEC_PATH, Operation, Spec, load_spec
+from .curl import curl_command, form_value
+from .redaction import REDACTED, SECRET_HEADERS, is_secret_header, redact, redact_headers
+from .session import SessionRules
+from .spec import DEFAULT_SPEC_PATH, READ_METHODS, Operation, Spec, load_spec, v4_base
 from .validation import ContractValidator, OperationValidator, ParsedRequest, RequestInvalid
 
 __all__ = [
-    "RESPONSE_SCHEMA",
-    "Contract",
-    "Violation",
     "DEFAULT_SPEC_PATH",
+    "READ_METHODS",
+    "REDACTED",
+    "RESPONSE_SCHEMA",
+    "SECRET_HEADERS",
+    "Contract",
     "ContractValidator",
     "Operation",
     "OperationValidator",
     "ParsedRequest",
     "RequestInvalid",
+    "SessionRules",
     "Spec",
+    "Violation",
+    "curl_command",
+    "form_value",
+    "is_secret_header",
     "load_spec",
+    "redact",
+    "redact_headers",
     "rules",
+    "v4_base",
 ]

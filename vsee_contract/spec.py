@@ -14,6 +14,8 @@ import yaml
 DEFAULT_SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+V3, V4 = "api_v3", "api_v4"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class Operation:
             if key in self.responses:
                 return key
         return None
+
+    @property
+    def is_write(self) -> bool:
+        """Whether calling it may change state: what a live run sends only with --allow-writes."""
+        return self.method not in READ_METHODS
 
     @property
     def media_types(self) -> tuple[str, ...]:
@@ -92,7 +99,8 @@ class Spec:
 
     @property
     def components(self) -> dict[str, Any]:
-        return self.document.get("components", {})
+        components: dict[str, Any] = self.document.get("components", {})
+        return components
 
     def resolve(self, node: Any) -> Any:
         """Follow a local `$ref` (e.g. #/components/parameters/AccountCode) to its target, repeatedly."""
@@ -129,7 +137,14 @@ class Spec:
         return found
 
     def security_header(self) -> str:
-        return self.components["securitySchemes"]["AdminToken"]["name"]
+        """The header that carries the admin token (X-ApiToken): read from the security scheme, never restated."""
+        return str(self.components["securitySchemes"]["AdminToken"]["name"])
+
+
+def v4_base(v3_base: str) -> str | None:
+    """The api_v4 base beside an api_v3 base (the room detail is on both), or None when it cannot be derived."""
+    base = v3_base.rstrip("/")
+    return base[: -len(V3)] + V4 if base.endswith(V3) else None
 
 
 @functools.lru_cache(maxsize=8)

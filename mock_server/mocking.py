@@ -1,0 +1,102 @@
+"""The mock's ending of the pipeline: Prefer → account → token → the contract's refusal → handler → strict mode.
+
+Everything before (routing, decoding, validation) and after (judging, JSON, journal) is `vsee_http`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import request
+
+from vsee_contract import Contract, Operation, RequestInvalid, Violation
+from vsee_http import Answer, ApiError, Incoming, encode, error_body
+
+from .handlers import Call, Handler, Reply
+from .prefer import Preference, preferred_reply, read_preference, with_status
+from .store import AccountState, Store
+
+
+def _account(store: Store) -> AccountState:
+    code = request.headers.get("X-AccountCode", "").strip()
+    account = store.account(code)
+    if account is None:
+        raise ApiError(403, f"Unknown account code '{code}'.")
+    return account
+
+
+def _token_user(operation: Operation, account: AccountState, header: str) -> str | None:
+    if not operation.needs_token:
+        return None
+    token = request.headers.get(header)
+    if not token:
+        raise ApiError(401, f"Missing {header} header: this operation needs the clinic admin token.")
+    if token != account.admin_token:
+        raise ApiError(403, f"Invalid {header}: not an admin token of account '{account.code}'.")
+    return account.admin_user_id
+
+
+class MockEnding:
+    """Answers from the store through the handlers; in strict mode a broken contract becomes a 500."""
+
+    def __init__(self, contract: Contract, store: Store, strict: bool, handlers: Mapping[str, Handler]) -> None:
+        self.contract = contract
+        self.store = store
+        self.strict = strict
+        self.handlers = handlers
+        self.token_header = contract.spec.security_header()
+
+    def answer(self, incoming: Incoming) -> Answer:
+        headers: list[tuple[str, str]] = []
+        operation = incoming.operation
+        try:
+            pref = read_preference(request.headers.get("Prefer", ""), request.args)
+            if pref:
+                headers.append(("Preference-Applied", pref.applied))
+            canned = preferred_reply(self.contract.spec, operation.operation_id, pref) if pref else None
+        except ApiError as exc:
+            return self._error(exc, headers)
+        if canned is not None:  # a documented example chosen with Prefer: served as is, not re-judged
+            return Answer(canned[0], canned[1], headers, judge=False)
+        with self.store.lock:
+            try:
+                account = _account(self.store)
+                token_user = _token_user(operation, account, self.token_header)
+                parsed = incoming.valid()
+            except (ApiError, RequestInvalid) as exc:  # refused before the operation ran: the journal says why
+                return self._error(exc, headers, refused=True)
+            try:
+                status, encoded = self._run(operation, Call(account, parsed, token_user), pref)
+            except ApiError as exc:
+                return self._error(exc, headers)
+        return Answer(status, None, headers, encoded, judge=self.strict and status != 204)
+
+    def judged(self, incoming: Incoming, answer: Answer, violations: list[Violation]) -> Answer:
+        if not violations:
+            return answer
+        message = "; ".join(str(v) for v in violations)
+        body = error_body(500, f"Strict mode: the mock broke the contract: {message}")
+        return Answer(500, body, answer.headers, judge=False, problem=answer.problem)
+
+    def _error(self, exc: ApiError | RequestInvalid, headers: list[tuple[str, str]], refused: bool = False) -> Answer:
+        answer = Answer.error(exc, headers)
+        answer.judge, answer.problem = self.strict, exc.message if refused else None
+        return answer
+
+    def _run(self, operation: Operation, call: Call, pref: Preference | None) -> tuple[int, bytes]:
+        """The handler's reply, serialised (under the store lock, so no other request changes it meanwhile)."""
+        handler = self.handlers.get(operation.operation_id)
+        if operation.is_write:
+            self.store.changed()
+        reply = handler(call) if handler else self._example(operation)
+        if operation.is_write:
+            self.store.persist()
+        status, payload = with_status(reply, pref)
+        return status, encode(payload)
+
+    def _example(self, operation: Operation) -> Reply:
+        """An operation without a handler yet serves its first documented success example."""
+        for key, value in self.contract.spec.examples(operation.operation_id).values():
+            if key.startswith("2"):
+                return (int(key) if key.isdigit() else 200), value
+        raise ApiError(501, f"{operation.operation_id} has no handler and no success example.")

@@ -1,0 +1,1 @@
+"""What the test files share: starting servers (`helpers.servers`)."""

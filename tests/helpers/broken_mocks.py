@@ -1,0 +1,586 @@
+"""Deliberately broken variants of the mock: each breaks one documented rule or one schema promise.
+
+`tests/suite/test_suite_catches_faults.py` runs the contract suite against each (in-process through `--contract-app
+helpers.broken_mocks:NAME`, and over HTTP on 127.0.0.1) and expects it to fail naming the rule. Each variant patches
+one handler (or wraps the WSGI app) in its own process, with the mock's strict mode off so the fault goes out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import io
+import json
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Flask, request
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
+
+from mock_server import create_app, runtime
+from mock_server.fixtures import DEFAULT_FIXTURES, provider_detail
+from mock_server.handlers import HANDLERS, Call, Handler, Reply
+from vsee_http import ApiError
+
+Behaviour = Callable[[Handler, Call], Reply]
+Handlers = dict[str, Handler]
+
+
+def _app(handlers: Handlers | None = None) -> Flask:
+    return create_app({"strict": False, "seed": 7}, handlers=handlers)
+
+
+def _patch(handlers: Handlers, operation_id: str, behaviour: Behaviour) -> None:
+    """Put `behaviour` round the operation's handler in `handlers` (the mock's own, or one patched already)."""
+    inner = handlers.get(operation_id, HANDLERS[operation_id])
+    handlers[operation_id] = lambda call: behaviour(inner, call)
+
+
+def _variant(operation_id: str) -> Callable[[Behaviour], Callable[[], Flask]]:
+    """Turn `behaviour(inner_handler, call)` into a factory of the mock with that operation's handler replaced."""
+
+    def decorate(behaviour: Behaviour) -> Callable[[], Flask]:
+        def factory() -> Flask:
+            handlers: Handlers = {}
+            _patch(handlers, operation_id, behaviour)
+            return _app(handlers)
+
+        factory.__name__, factory.__doc__ = behaviour.__name__, behaviour.__doc__
+        return factory
+
+    return decorate
+
+
+def _rewrite_body(
+    app: Flask, match: Callable[[str, str], bool], edit: Callable[[bytes], bytes], content_type: str | None = None
+) -> Flask:
+    """Wrap the WSGI app so matching responses get their body (and maybe content type) rewritten."""
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not match(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
+            return inner(environ, start_response)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured.update(status=status, headers=headers)
+
+        body = edit(b"".join(inner(environ, capture)))
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() not in ("content-length", "content-type")]
+        headers += [("Content-Type", content_type or "application/json"), ("Content-Length", str(len(body)))]
+        start_response(captured["status"], headers)
+        return [body]
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+def _providers_kept(inner: Handler, call: Call, code: str) -> Reply:
+    """Run the real handler, then put the room's providers back as they were."""
+    room = call.account.rooms.get(code)
+    before = list(room["provider_ids"]) if room else []
+    reply = inner(call)
+    if room is not None:
+        call.account.set_providers(room, before)
+    return reply
+
+
+def _with_query(call: Call, query: dict[str, Any]) -> Call:
+    return Call(call.account, dataclasses.replace(call.request, query=query), call.token_user)
+
+
+# ---------------------------------------------------------------- one variant per documented rule
+
+
+@_variant("getRoom")
+def wrong_room(inner: Handler, call: Call) -> Reply:
+    """GET /rooms/{code} returns another room (room-is-the-requested-one)."""
+    status, body = inner(call)
+    others = [r for r in call.account.rooms.values() if r["code"] != call.request.path["code"]]
+    return (status, {"data": others[0]}) if status == 200 else (status, body)
+
+
+@_variant("createRoom")
+def create_not_stored(inner: Handler, call: Call) -> Reply:
+    """POST /rooms answers with a room but forgets it (created-room-readable-and-listed)."""
+    status, body = inner(call)
+    if status == 200:
+        call.account.rooms.pop(body["data"]["code"])
+    return status, body
+
+
+@_variant("createRoom")
+def create_ignores_name(inner: Handler, call: Call) -> Reply:
+    """POST /rooms stores a name other than the one sent (created-room-echoes-input)."""
+    status, body = inner(call)
+    if status == 200:
+        body["data"]["name"] = "Untitled room"
+    return status, body
+
+
+@_variant("createRoom")
+def duplicate_slug_accepted(inner: Handler, call: Call) -> Reply:
+    """The same slug again in the same domain creates a second room (duplicate-slug-refused)."""
+    body = call.request.body or {}
+    twin = call.account.room_with_slug(body.get("domain", ""), body.get("slug", ""))
+    if twin is not None:
+        twin["slug"] += "\u200b"  # hide the first one from the uniqueness check, keep it listed
+        try:
+            return inner(call)
+        finally:
+            twin["slug"] = twin["slug"].rstrip("\u200b")
+    return inner(call)
+
+
+@_variant("createRoom")
+def existing_code_overwritten(inner: Handler, call: Call) -> Reply:
+    """POST /rooms with a taken code replaces that room (existing-code-refused)."""
+    code = (call.request.body or {}).get("code")
+    if code in call.account.rooms:
+        call.account.rooms.pop(code)
+    return inner(call)
+
+
+@_variant("addUserRoom")
+def association_not_listed(inner: Handler, call: Call) -> Reply:
+    """POST /users/{id}/rooms leaves the room out of the user's rooms (association-listed-for-user)."""
+    status, body = inner(call)
+    code = (call.request.body or {}).get("code")
+    if status == 200:
+        body = {"data": [r for r in body["data"] if r["code"] != code]}
+    return status, body
+
+
+@_variant("addUserRoom")
+def association_not_a_provider(inner: Handler, call: Call) -> Reply:
+    """The association is answered but the user never joins the providers list (association-makes-provider)."""
+    return _providers_kept(inner, call, (call.request.body or {}).get("code", ""))
+
+
+@_variant("removeUserRoom")
+def delete_keeps_provider(inner: Handler, call: Call) -> Reply:
+    """DELETE /users/{id}/rooms/{room_code} answers 200 but the user stays a provider (association-makes-provider)."""
+    return _providers_kept(inner, call, call.request.path["room_code"])
+
+
+@_variant("addUserRoom")
+def default_not_exclusive(inner: Handler, call: Call) -> Reply:
+    """default=true leaves the other rooms default too (default-room-exclusive)."""
+    status, body = inner(call)
+    if status == 200 and (call.request.body or {}).get("default"):
+        for room in body["data"]:
+            room["default"] = True
+    return status, body
+
+
+@_variant("listRooms")
+def page_ignores_limit(inner: Handler, call: Call) -> Reply:
+    """GET /rooms returns limit + 1 items (page-within-limit)."""
+    query = dict(call.request.query)
+    limit = query.pop("limit", None)
+    if limit is not None:
+        query["limit"] = min(limit + 1, 100)
+    return inner(_with_query(call, query))
+
+
+@_variant("listRooms")
+def pages_overlap(inner: Handler, call: Call) -> Reply:
+    """Page n starts one item early, so neighbouring pages share an item (pages-partition-list)."""
+    query = dict(call.request.query)
+    if "limit" in query and query.get("page", 1) > 1:
+        query["start"] = (query.pop("page") - 1) * query["limit"] - 1
+    return inner(_with_query(call, query))
+
+
+@_variant("listRooms")
+def page_past_end_not_empty(inner: Handler, call: Call) -> Reply:
+    """A page past the end repeats the first page (page-past-end-empty)."""
+    status, body = inner(call)
+    if status == 200 and not body["data"] and call.request.query.get("page", 1) > 1:
+        query = {**call.request.query, "page": 1}
+        return inner(_with_query(call, query))
+    return status, body
+
+
+@_variant("getRoomQueue")
+def queue_overflow(inner: Handler, call: Call) -> Reply:
+    """before_me is larger than the queue (queue-arithmetic)."""
+    status, body = inner(call)
+    if status == 200:
+        body = {"data": {**body["data"], "before_me": body["data"]["length"] + 1}}
+    return status, body
+
+
+@_variant("getRoom")
+def unknown_room_found(inner: Handler, call: Call) -> Reply:
+    """An unknown room code answers 200 with a made-up room (unknown-resource-is-4xx)."""
+    try:
+        return inner(call)
+    except ApiError:
+        first = copy.deepcopy(next(iter(call.account.rooms.values())))
+        return 200, {"data": {**first, "code": call.request.path["code"]}}
+
+
+def token_not_checked() -> Flask:
+    """Writes succeed without a valid token (writes-need-admin-token)."""
+    app = _app()
+    token = runtime(app).store.default_account.admin_token
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ["HTTP_X_APITOKEN"] = token
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+@_variant("getRoomQueue")
+def reads_need_token(inner: Handler, call: Call) -> Reply:
+    """The public reads demand a token (public-reads-need-no-token)."""
+    raise ApiError(401, "Token required")
+
+
+@_variant("listRooms")
+def crash_on_search(inner: Handler, call: Call) -> Reply:
+    """A search keyword makes GET /rooms fail with 500 (no-5xx)."""
+    if "q" in call.request.query:
+        raise ApiError(500, "search backend down")
+    return inner(call)
+
+
+# ---------------------------------------------------------------- faults only a cross-side check sees
+
+
+def _created_rooms(handlers: Handlers) -> set[tuple[str, str]]:
+    """Patch POST /rooms to note (account, code) of every room it creates from now on; return that (live) set."""
+    created: set[tuple[str, str]] = set()
+
+    def note(inner: Handler, call: Call) -> Reply:
+        status, body = inner(call)
+        if status == 200:
+            created.add((call.account.code, body["data"]["code"]))
+        return status, body
+
+    _patch(handlers, "createRoom", note)
+    return created
+
+
+def _path_user(call: Call) -> str:
+    """The user a /users/{id}/... call is about (`-` is the token's user)."""
+    user_id: str = call.request.path["id"]
+    return (call.token_user or "") if user_id == "-" else user_id
+
+
+def v4_misses_new_rooms() -> Flask:
+    """GET /api_v4/rooms/{code} answers 404 for rooms created during the run (created-room-readable-and-listed)."""
+    handlers: Handlers = {}
+    created = _created_rooms(handlers)
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        code = call.request.path["code"]
+        if request.path.startswith("/api_v4/") and (call.account.code, code) in created:
+            raise ApiError(404, f"Room '{code}' not found.")
+        return inner(call)
+
+    _patch(handlers, "getRoom", behaviour)
+    return _app(handlers)
+
+
+def list_shows_slug_as_name() -> Flask:
+    """GET /rooms shows the slug as the name of rooms created during the run (list-agrees-with-detail)."""
+    handlers: Handlers = {}
+    created = _created_rooms(handlers)
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        status, body = inner(call)
+        if status == 200:
+            items = [
+                {**r, "name": r["slug"]} if (call.account.code, r.get("code")) in created and "slug" in r else r
+                for r in body["data"]
+            ]
+            body = {**body, "data": items}
+        return status, body
+
+    _patch(handlers, "listRooms", behaviour)
+    return _app(handlers)
+
+
+def provider_detail_outlives_removal() -> Flask:
+    """GET /rooms/{code}/providers/{id} still finds a provider removed from the room (association-makes-provider)."""
+    handlers: Handlers = {}
+    removed: set[tuple[str, str, str]] = set()
+
+    def remove(inner: Handler, call: Call) -> Reply:
+        room = call.account.rooms.get(call.request.path["room_code"])
+        before = list(room["provider_ids"]) if room else []
+        status, body = inner(call)
+        if room is not None and status == 200:
+            removed.update((call.account.code, room["code"], p) for p in before if p not in room["provider_ids"])
+        return status, body
+
+    def get(inner: Handler, call: Call) -> Reply:
+        code, provider_id = call.request.path["code"], call.request.path["id"]
+        try:
+            return inner(call)
+        except ApiError as exc:
+            known = code in call.account.rooms and provider_id in call.account.users
+            if exc.status != 404 or not known or (call.account.code, code, provider_id) not in removed:
+                raise
+            return 200, {"data": provider_detail(call.account.users[provider_id])}
+
+    _patch(handlers, "removeUserRoom", remove)
+    _patch(handlers, "getRoomProvider", get)
+    return _app(handlers)
+
+
+def user_rooms_only_latest() -> Flask:
+    """POST /users/{id}/rooms omits the user's earlier associations of the run (association-listed-for-user)."""
+    handlers: Handlers = {}
+    associated: set[tuple[str, str, str]] = set()
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        status, body = inner(call)
+        if status != 200:
+            return status, body
+        user, code = (call.account.code, _path_user(call)), (call.request.body or {})["code"]
+        earlier = {c for a, u, c in associated if (a, u) == user and c != code}
+        associated.add((*user, code))
+        return status, {**body, "data": [r for r in body["data"] if r["code"] not in earlier]}
+
+    _patch(handlers, "addUserRoom", behaviour)
+    return _app(handlers)
+
+
+def pages_miss_new_rooms() -> Flask:
+    """Paged GET /rooms (with `limit`) never shows rooms created during the run (pages-partition-list)."""
+    handlers: Handlers = {}
+    created = _created_rooms(handlers)
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        if "limit" not in call.request.query:
+            return inner(call)
+        account = copy.copy(call.account)  # the same state, but the rooms dict as it was at start
+        account.rooms = {c: r for c, r in call.account.rooms.items() if (account.code, c) not in created}
+        return inner(Call(account, call.request, call.token_user))
+
+    _patch(handlers, "listRooms", behaviour)
+    return _app(handlers)
+
+
+def form_slugs_not_unique() -> Flask:
+    """A slug taken by a room created from a form can be created again (duplicate-slug-refused)."""
+    handlers: Handlers = {}
+    from_form: set[tuple[str, str]] = set()
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        body = call.request.body or {}
+        twins = [
+            r
+            for r in call.account.rooms.values()
+            if (call.account.code, r["code"]) in from_form
+            and (r["domain"], r["slug"]) == (body.get("domain"), body.get("slug"))
+        ]
+        for twin in twins:
+            twin["slug"] += "\u200b"  # hide it from the uniqueness check, as duplicate_slug_accepted does
+        try:
+            status, reply = inner(call)
+        finally:
+            for twin in twins:
+                twin["slug"] = twin["slug"].rstrip("\u200b")
+        if status == 200 and call.request.media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            from_form.add((call.account.code, reply["data"]["code"]))
+        return status, reply
+
+    _patch(handlers, "createRoom", behaviour)
+    return _app(handlers)
+
+
+def refused_association_applied() -> Flask:
+    """POST /users/{id}/rooms refused for its token still makes the association (refused-write-changes-nothing)."""
+    app = _app()
+    state = runtime(app)
+    header = state.contract.spec.security_header()
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            endpoint, args = app.url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            return inner(environ, start_response)
+        headers = EnvironHeaders(environ)
+        account = state.store.account(headers.get("X-AccountCode", "").strip())
+        if environ["REQUEST_METHOD"] != "POST" or not endpoint.startswith("addUserRoom@") or account is None:
+            return inner(environ, start_response)
+        if headers.get(header) == account.admin_token:  # a call the mock accepts: nothing to break
+            return inner(environ, start_response)
+        raw = Request(environ).get_data()  # read once, so the refused call and the replay both see the body
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ.update({"wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))})
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"] = status
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        body = b"".join(inner(environ, capture))
+        if captured.get("status", "")[:3] in ("401", "403"):
+            token_key = "HTTP_" + header.upper().replace("-", "_")
+            replay = {**environ, token_key: account.admin_token, "wsgi.input": io.BytesIO(raw)}
+            # the view alone: no journal entry, no log line, answer dropped
+            with app.request_context(replay), contextlib.suppress(HTTPException):
+                app.view_functions[endpoint](**args)
+        return [body]
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+def removal_forgets_other_rooms() -> Flask:
+    """Removing one association also drops the user from the run's other rooms (association-makes-provider)."""
+    handlers: Handlers = {}
+    created = _created_rooms(handlers)
+
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        status, body = inner(call)
+        if status != 200:
+            return status, body
+        account, user_id, code = call.account, _path_user(call), call.request.path["room_code"]
+        for room in account.rooms.values():
+            if room["code"] != code and (account.code, room["code"]) in created and user_id in room["provider_ids"]:
+                modified = room["modified"]  # silently: the room does not even look modified
+                account.set_providers(room, [p for p in room["provider_ids"] if p != user_id])
+                room["modified"] = modified
+                if account.defaults.get(user_id) == room["code"]:
+                    del account.defaults[user_id]
+        return status, body
+
+    _patch(handlers, "removeUserRoom", behaviour)
+    return _app(handlers)
+
+
+# ---------------------------------------------------------------- schema promises
+
+
+@_variant("getRoomQueue")
+def queue_status_201(inner: Handler, call: Call) -> Reply:
+    """GET /rooms/{code}/queue answers 201, a status the contract does not declare for it (response-schema)."""
+    status, body = inner(call)
+    return (201 if status == 200 else status), body
+
+
+@_variant("listRooms")
+def list_item_without_code(inner: Handler, call: Call) -> Reply:
+    """GET /rooms items lack the required `code` (response-schema)."""
+    status, body = inner(call)
+    return status, {**body, "data": [{k: v for k, v in r.items() if k != "code"} for r in body["data"]]}
+
+
+@_variant("getRoomProvider")
+def provider_id_as_number(inner: Handler, call: Call) -> Reply:
+    """GET /rooms/{code}/providers/{id} sends the id as a JSON number (response-schema)."""
+    status, body = inner(call)
+    return (status, {"data": {**body["data"], "id": int(body["data"]["id"])}}) if status == 200 else (status, body)
+
+
+def queue_as_text() -> Flask:
+    """GET /rooms/{code}/queue answers text/plain (a JSON API must say application/json)."""
+    return _rewrite_body(_app(), lambda m, p: p.endswith("/queue"), lambda b: b, content_type="text/plain")
+
+
+def error_without_message() -> Flask:
+    """Errors come as `{"error": ...}` instead of `{"code", "message"}` (response-schema: the `Error` schema of every 4XX)."""
+
+    def edit(raw: bytes) -> bytes:
+        body = json.loads(raw)
+        return json.dumps({"error": body["message"]}).encode() if "message" in body else raw
+
+    return _rewrite_body(_app(), lambda m, p: "/rooms/" in p, edit)
+
+
+# ---------------------------------------------------------------- not rule breaches: for the plugin's own tests
+
+
+def leaky_errors() -> Flask:
+    """Error bodies echo the caller's token and carry a string `code`: the suite must fail without printing it."""
+
+    def edit_for(environ: dict[str, Any]) -> Callable[[bytes], bytes]:
+        def edit(raw: bytes) -> bytes:
+            body = json.loads(raw)
+            if "message" not in body:
+                return raw
+            token = environ.get("HTTP_X_APITOKEN", "")
+            return json.dumps({"code": str(body["code"]), "message": f"{body['message']} (token {token})"}).encode()
+
+        return edit
+
+    app = _app()
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        wrapped = Flask("leaky")
+        wrapped.wsgi_app = inner  # type: ignore[method-assign]
+        return _rewrite_body(wrapped, lambda m, p: True, edit_for(environ)).wsgi_app(environ, start_response)
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+def flaky_503() -> Flask:
+    """One API call in five answers 503 (the mock's own --error-rate): transient server errors, to be reported as
+    `[no-5xx]` wherever they come (discovery and set-up included), never as a crash of the suite."""
+    return create_app({"strict": False, "seed": 7, "error_rate": 0.2})
+
+
+def empty_clinic() -> Flask:
+    """A clinic with one user and no rooms: discovery finds nothing, so rules that need a room are skipped."""
+    root = Path(tempfile.mkdtemp(prefix="empty-clinic-"))
+    (root / "accounts").mkdir()
+    source = yaml.safe_load((DEFAULT_FIXTURES / "accounts" / "vclinic.yaml").read_text())
+    admin = next(u for u in source["users"] if u["id"] == source["account"]["admin_user_id"])
+    empty = {"account": source["account"], "users": [admin], "rooms": [], "queues": {}, "defaults": {}}
+    (root / "accounts" / "vclinic.yaml").write_text(yaml.safe_dump(empty))
+    return create_app({"fixtures_dir": root, "seed": 7})
+
+
+VARIANTS: dict[str, Callable[[], Flask]] = {
+    f.__name__: f
+    for f in (
+        wrong_room,
+        create_not_stored,
+        create_ignores_name,
+        duplicate_slug_accepted,
+        existing_code_overwritten,
+        association_not_listed,
+        association_not_a_provider,
+        delete_keeps_provider,
+        default_not_exclusive,
+        page_ignores_limit,
+        pages_overlap,
+        page_past_end_not_empty,
+        queue_overflow,
+        unknown_room_found,
+        token_not_checked,
+        reads_need_token,
+        crash_on_search,
+        queue_status_201,
+        list_item_without_code,
+        provider_id_as_number,
+        queue_as_text,
+        error_without_message,
+        v4_misses_new_rooms,
+        list_shows_slug_as_name,
+        provider_detail_outlives_removal,
+        user_rooms_only_latest,
+        pages_miss_new_rooms,
+        form_slugs_not_unique,
+        refused_association_applied,
+        removal_forgets_other_rooms,
+    )
+}

@@ -1,0 +1,65 @@
+"""Run the contract suite through its real command line, against the in-process mock or a server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from helpers.servers import wsgi_process
+
+TESTS = Path(__file__).resolve().parents[1]
+ACCOUNT = ("vclinic", "83ec6843c3af534c551ab609d869dd82")
+ACCOUNT_ARGS = ("--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1])
+
+
+def suite_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VSEE_", "PYTEST_", "GITHUB_STEP"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # let the suite's processes reuse compiled asserts
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m pytest --pyargs contract_tests` (quick profile, seed 1) with `args`, as a user would run it."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "contract_tests",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--contract-profile",
+        "quick",
+        "--contract-seed",
+        "1",
+        *args,
+    ]
+    return subprocess.run(
+        command, capture_output=True, text=True, env={**suite_env(), **(env or {})}, cwd=TESTS.parent, timeout=300
+    )
+
+
+def served(variant: str | None) -> AbstractContextManager[str]:
+    """A broken variant (or the correct mock) under waitress on 127.0.0.1, for the duration of the block."""
+    return served_app(f"helpers.broken_mocks.{variant}()" if variant else "mock_server.create_app()")
+
+
+def http_args(base: str) -> list[str]:
+    """A live run with writes, as a tester would start it: the account, its token and a test user (826), without
+    which the rules that change a user's default room are skipped on a live deployment."""
+    return ["--base-url", base, "--allow-writes", *ACCOUNT_ARGS, "--user-id", "826"]
+
+
+@contextmanager
+def served_app(factory_expression: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Any WSGI app under waitress in a process of its own on 127.0.0.1 for the duration of the block; yields the v3
+    base URL. `factory_expression` and `env` as for `helpers.servers.wsgi_process`, e.g.
+    `helpers.benign_variants.VARIANTS['slow']()` and the knobs the app reads."""
+    with wsgi_process(factory_expression, env=env) as server:
+        yield server.api_v3

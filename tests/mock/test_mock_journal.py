@@ -1,0 +1,60 @@
+"""The request journal (`/__mock__/requests`): what was sent, whether the contract accepted it, never the token."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from helpers.mock_api import AUTH, DOMAIN, TOKEN, VCLINIC
+
+
+def _journal(client: FlaskClient, query: str = "") -> list[dict]:  # type: ignore[type-arg]
+    reply = client.get(f"/__mock__/requests{query}")
+    assert reply.status_code == 200
+    return reply.get_json()["data"]
+
+
+def test_every_api_call_is_journaled_newest_first_with_its_verdict(client: FlaskClient) -> None:
+    client.delete("/__mock__/requests")
+    client.get("/api_v3/rooms/ceproom1", headers={"X-AccountCode": VCLINIC})
+    client.get("/api_v3/rooms/ceproom1", headers={"X-AccountCode": VCLINIC})  # replayed from the read cache
+    client.get("/api_v3/rooms?limit=0")
+    client.post(
+        "/api_v3/rooms",
+        headers={**AUTH, "X-AccountCode": VCLINIC},
+        json={"domain": DOMAIN, "slug": "journaled", "name": "J"},
+    )
+    entries = _journal(client)
+    assert [(e["method"], e["path"], e["status"], e["valid"]) for e in entries] == [
+        ("POST", "/api_v3/rooms", 200, True),
+        ("GET", "/api_v3/rooms", 400, False),
+        ("GET", "/api_v3/rooms/ceproom1", 200, True),
+        ("GET", "/api_v3/rooms/ceproom1", 200, True),
+    ]
+    assert "limit" in entries[1]["problem"] and entries[1]["query"] == "limit=0"
+    assert entries[0]["token"] == "[redacted]" and entries[2]["token"] == "none"
+    assert TOKEN not in str(entries)
+
+
+def test_refusals_before_the_operation_runs_are_invalid_but_unknown_rooms_are_not(client: FlaskClient) -> None:
+    client.delete("/__mock__/requests")
+    client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": "x", "name": "x"})  # no token
+    client.get("/api_v3/rooms/no-such-room")
+    missing, unknown = _journal(client)[1], _journal(client)[0]
+    assert (missing["status"], missing["valid"]) == (401, False) and "X-ApiToken" in missing["problem"]
+    assert (unknown["status"], unknown["valid"], unknown["problem"]) == (404, True, None)
+
+
+def test_filters_and_clearing(client: FlaskClient) -> None:
+    client.delete("/__mock__/requests")
+    client.get("/api_v3/rooms")
+    client.get("/api_v3/rooms/b4vjj/queue")
+    client.get("/api_v3/rooms/nope/queue")
+    assert len(_journal(client, "?path=/queue")) == 2
+    assert [e["path"] for e in _journal(client, "?status=404")] == ["/api_v3/rooms/nope/queue"]
+    assert len(_journal(client, "?method=get")) == 3 and _journal(client, "?method=POST") == []
+    assert client.get("/__mock__/requests?status=abc").status_code == 400
+    assert client.delete("/__mock__/requests").status_code == 200
+    assert _journal(client) == []
+    client.get("/__mock__/state")
+    client.get("/api_v3/rooms")
+    assert [e["path"] for e in _journal(client)] == ["/api_v3/rooms"], "admin calls are not journaled"

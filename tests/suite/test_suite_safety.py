@@ -1,0 +1,99 @@
+"""The suite on live systems: read-only means read-only, --max-writes is a hard budget, and a seed reproduces a run,
+as witnessed by a deployment that logs every request it receives (every layer of the suite, schemathesis' probes
+too)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from vsee_contract import READ_METHODS
+
+from helpers.recording import RECORDING_FILE, received
+from helpers.suite_runner import ACCOUNT_ARGS, http_args, run_suite, served, served_app
+
+# the random multipart boundaries of urllib3 and werkzeug: an encoding detail, not the request
+BOUNDARY = re.compile(r"[0-9a-f]{32}|WerkzeugFormPart_[0-9.]+")
+
+
+def _recorded_run(log: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The suite, with the account and its token (and `args`), against a fresh deployment that logs to `log`."""
+    with served_app("helpers.recording.recording()", env={RECORDING_FILE: str(log)}) as base:
+        return run_suite("--base-url", base, *ACCOUNT_ARGS, *args)
+
+
+def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool) -> list[str]:
+    """What a fresh deployment received from one quick run with `seed`, one request a line."""
+    log = tmp_path / f"{name}.jsonl"
+    if over_http:
+        result = _recorded_run(log, "--allow-writes", "--contract-seed", str(seed))
+    else:
+        result = run_suite(
+            "--contract-app",
+            "helpers.recording:recording",
+            "--contract-seed",
+            str(seed),
+            env={RECORDING_FILE: str(log)},
+        )
+    assert result.returncode == 0, result.stdout[-3000:]
+    return [BOUNDARY.sub("BOUNDARY", json.dumps(r)) for r in received(log)]
+
+
+def _writes_sent(stdout: str) -> int:
+    found = re.search(r"writes sent: ([0-9]+)", stdout)
+    assert found, stdout[-3000:]
+    return int(found.group(1))
+
+
+def test_a_read_only_run_delivers_no_write_and_never_the_admin_token(tmp_path: Path) -> None:
+    log = tmp_path / "received.jsonl"
+    result = _recorded_run(log, "--contract-profile", "ci")
+    requests = received(log)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert len(requests) > 100, "the run sent too little to prove anything"
+    assert {r["method"] for r in requests} <= READ_METHODS, sorted({r["method"] for r in requests} - READ_METHODS)
+    assert not [r for r in requests if r["token"]], "a read-only run sent the admin token"
+    assert _writes_sent(result.stdout) == 0
+
+
+def test_max_writes_is_a_hard_budget_and_the_summary_counts_what_arrived(tmp_path: Path) -> None:
+    log = tmp_path / "received.jsonl"
+    result = _recorded_run(log, "--allow-writes", "--max-writes", "5", "-rs")
+    writes = [r for r in received(log) if r["method"] not in READ_METHODS]
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert 0 < len(writes) <= 5, writes
+    assert _writes_sent(result.stdout) == len(writes)
+    assert "write budget exhausted (--max-writes 5)" in result.stdout
+
+
+@pytest.mark.parametrize("over_http", [False, True], ids=["in-process", "over-http"])
+def test_the_same_seed_against_a_fresh_deployment_sends_the_same_requests(tmp_path: Path, over_http: bool) -> None:
+    first, again = (_requests_of_a_run(tmp_path, name, 5, over_http) for name in ("first", "again"))
+    assert len(first) > 100
+    differ = [f"request {i}: {a} != {b}" for i, (a, b) in enumerate(zip(first, again, strict=False)) if a != b]
+    assert first == again, differ[:1]
+    other = _requests_of_a_run(tmp_path, "other", 6, over_http)
+    assert other != first, "another seed sent exactly the same requests: the seed does not reach the generators"
+
+
+def test_every_room_a_live_run_leaves_behind_is_in_the_clinics_domain_prefixed_and_printable() -> None:
+    with served(None) as base:
+        before = {r["code"] for r in requests.get(f"{base}/rooms", timeout=10).json()["data"]}
+        result = run_suite(*http_args(base), "--contract-profile", "ci")
+        after = requests.get(f"{base}/rooms", timeout=10).json()["data"]
+    assert result.returncode == 0, result.stdout[-3000:]
+    made = [r for r in after if r["code"] not in before]
+    assert len(made) > 20, "the run created too few rooms to prove anything"
+    junk = [
+        r
+        for r in made
+        if r["domain"] != "vclinic.vsee.me"
+        or not r["slug"].startswith("ct-")
+        or not (r["slug"] + r["name"]).isprintable()
+    ]
+    assert not junk, junk[:5]

@@ -1,0 +1,48 @@
+"""The one request-body decoder: JSON, multipart and urlencoded forms, each field given exactly once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+
+from vsee_contract import Operation
+
+from .errors import ApiError
+from .responses import JSON
+
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+FILE_PART_CHARS = 1024  # a file part is read as text, this much of it: no operation takes a file
+
+
+def decode_body(operation: Operation) -> tuple[str | None, Any]:
+    """(media type, decoded body) of the request, or (None, None) when it has no body.
+
+    The raw bytes are cached first, so a forwarder can still send them unchanged after the form is parsed.
+    """
+    if operation.request_body is None or not (request.content_length or request.headers.get("Transfer-Encoding")):
+        return None, None
+    raw = request.get_data(cache=True)
+    media_type = request.mimetype or None
+    if media_type == JSON:
+        try:
+            return media_type, json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ApiError(400, f"body: not valid UTF-8 JSON ({exc})") from exc
+    if media_type in FORMS:
+        if media_type == "multipart/form-data" and not request.mimetype_params.get("boundary"):
+            raise ApiError(400, "body: multipart/form-data without a boundary")
+        uploads = [
+            (name, [u.read(FILE_PART_CHARS).decode("utf-8", "replace") for u in files])
+            for name, files in request.files.lists()
+        ]
+        fields: dict[str, Any] = {}
+        for name, values in [*request.form.lists(), *uploads]:
+            if not isinstance(name, str) or not name:
+                raise ApiError(400, "body: a form field has no name")
+            if name in fields or len(values) != 1:
+                raise ApiError(400, f"body field '{name}': given {len(values)} times, expected once")
+            fields[name] = values[0]
+        return media_type, fields
+    return media_type, raw
