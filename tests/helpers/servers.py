@@ -108,10 +108,11 @@ class ServerProcess:
         """Its stderr so far (all of it once stopped): the request log and any error."""
         return self._stderr.text()
 
-    def wait_for_stderr(self, text: str, seconds: float = 10.0) -> None:
-        """Return once `text` is in stderr (a log line may follow the response it logs); fail after `seconds`."""
-        if not self._stderr.wait_for(text, seconds):
-            raise AssertionError(f"{text!r} not in the stderr of {self.describe()} after {seconds} s")
+    def wait_for(self, text: str, stream: str = "stderr", seconds: float = 10.0) -> None:
+        """Return once `text` is in `stream` (a log line may follow the response it logs, the banner its first
+        line); fail after `seconds`."""
+        if not (self._stdout if stream == "stdout" else self._stderr).wait_for(text, seconds):
+            raise AssertionError(f"{text!r} not in the {stream} of {self.describe()} after {seconds} s")
 
     def stop(self, sig: int = signal.SIGTERM, seconds: float = STOP_SECONDS) -> int:
         """Send `sig` unless it has ended, wait for it (SIGKILL when it outlives `seconds`) and for the rest of its

@@ -63,6 +63,7 @@ def judged(
 
 def test_banner_prints_the_url_and_the_accounts(server: ServerProcess) -> None:
     """The banner is how a developer learns the base URL, the accounts and their tokens."""
+    server.wait_for("wellclinic", "stdout")  # the lines after the first may still be on their way
     banner = server.stdout()
     assert f"http://127.0.0.1:{server.port}/api_v3" in banner
     assert f"http://127.0.0.1:{server.port}/api_v4" in banner
@@ -190,7 +191,7 @@ def test_oversized_query_over_http_is_a_4xx_in_the_error_shape(fresh: ServerProc
 def test_request_log_goes_to_stderr_without_the_token(fresh: ServerProcess) -> None:
     """The CLI logs each call; the token sent on writes is never written out."""
     requests.post(f"{fresh.url}/api_v3/users/1002/rooms", files=_form({"code": "ceproom1"}), headers=AUTH, timeout=10)
-    fresh.wait_for_stderr("/api_v3/users/1002/rooms")
+    fresh.wait_for("/api_v3/users/1002/rooms")
     assert TOKEN not in fresh.stderr()
 
 

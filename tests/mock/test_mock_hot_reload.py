@@ -48,7 +48,7 @@ def test_fixture_and_spec_edits_apply_live_and_broken_edits_keep_the_last_good_v
         _eventually(lambda: _status(base)["error"] is not None, "the broken fixture to be reported")
         assert "vclinic.yaml" in _status(base)["error"]
         assert room().json()["data"]["name"] == "Renamed while running", "the last good version keeps serving"
-        server.wait_for_stderr("reload failed")
+        server.wait_for("reload failed")
 
         account_file.write_text(yaml.safe_dump(data))
         _eventually(lambda: _status(base)["error"] is None, "the repaired fixture")
