@@ -2,17 +2,27 @@
 """One entry point that needs only Python >= 3.11 and pip: `python3 dev.py mock|test|lint|bench [args]`.
 
 It creates .venv on first use (and again when pyproject.toml changes), installs the project with its test
-extra, then starts the mock server or runs the whole test suite.
+extra, then starts the mock server or runs the whole test suite. Installing prints a line per phase (and a
+heartbeat while pip is busy), not pip's every line; if pip fails, its output is shown. The command runs as a child
+that gets the signals dev.py gets (SIGTERM, SIGHUP, and SIGINT when it was not already sent to the child by the
+terminal), so `kill -TERM` on dev.py stops `vsee-mock` too; dev.py then exits with the child's exit code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import queue
+import signal
 import subprocess
 import sys
+import threading
+import time
 import venv
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -31,19 +41,131 @@ COMMANDS = {
     ],
     "bench": [["python", "bench/run.py"]],
 }
+HEARTBEAT_SECONDS = 10.0
+FORWARDED = [getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)]
+
+
+def say(message: str) -> None:
+    print(f"dev.py: {message}", file=sys.stderr, flush=True)
+
+
+def _wanted_stamp() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def venv_is_current() -> bool:
+    """Whether .venv holds an install of this pyproject.toml (then `ensure_venv` installs nothing)."""
+    return STAMP.exists() and STAMP.read_text() == _wanted_stamp()
 
 
 def ensure_venv() -> None:
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    if venv_is_current():
         return
-    print("dev.py: setting up .venv (the first time takes about a minute)...", file=sys.stderr, flush=True)
+    wanted = _wanted_stamp()
+    say("setting up .venv (the first time takes about a minute)...")
     if not (BIN / "python").exists():
+        say(f"creating the virtual environment in {VENV}")
         venv.create(VENV, with_pip=True)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    say("installing the project with its test extra into .venv (pip)...")
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"]
+    code = install_with_progress([*pip, "-e", f"{ROOT}[test]"])
+    if code != 0:
+        say(f"pip failed (exit code {code}); .venv is left as it is and set up again on the next run")
+        raise SystemExit(code)
     STAMP.write_text(wanted)
-    print("dev.py: .venv ready", file=sys.stderr, flush=True)
+    say(".venv ready")
+
+
+def install_with_progress(command: Sequence[str], heartbeat: float = HEARTBEAT_SECONDS) -> int:
+    """Run pip: say when it moves on to the next phase, and every `heartbeat` seconds that it still works and how
+    far it got; its full output only when it fails. Returns pip's exit code."""
+    process = subprocess.Popen(
+        list(command),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    assert process.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def drain(pipe: Iterator[str]) -> None:
+        for line in pipe:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=drain, args=(process.stdout,), daemon=True).start()
+    output: list[str] = []
+    collected, phase, started = 0, "", time.monotonic()
+    with forward_signals(process):
+        while True:
+            try:
+                line = lines.get(timeout=heartbeat)
+            except queue.Empty:
+                elapsed = time.monotonic() - started
+                say(f"pip is still working ({collected} packages collected, {elapsed:.0f} s)...")
+                continue
+            if line is None:
+                break
+            output.append(line)
+            if line.startswith("Collecting ") or line.startswith("Requirement already satisfied"):
+                collected += 1
+                if phase != "collect":
+                    phase = "collect"
+                    say("pip: resolving and downloading the dependencies...")
+            elif line.startswith("Installing collected packages"):
+                phase = "install"
+                count = len(line.partition(":")[2].split(","))
+                say(f"pip: installing {count} packages...")
+            elif line.startswith("Successfully installed"):
+                say(f"pip: {line.strip()[:200]}{'...' if len(line.strip()) > 200 else ''}")
+        code = process.wait()
+    if code != 0:
+        sys.stderr.write("".join(output[-80:]))
+        sys.stderr.flush()
+    return code
+
+
+def _came_from_the_terminal(signum: int) -> bool:
+    """A Ctrl-C in a terminal reaches the whole foreground process group, the child included: forwarding it too
+    would interrupt the child twice (its clean shutdown included)."""
+    if signum != getattr(signal, "SIGINT", None):
+        return False
+    try:
+        with open("/dev/tty", "rb") as tty:
+            return os.tcgetpgrp(tty.fileno()) == os.getpgrp()
+    except OSError:
+        return False  # no controlling terminal: a supervisor or a test sent it to dev.py alone
+
+
+@contextlib.contextmanager
+def forward_signals(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> Iterator[list[int]]:
+    """While inside, the signals dev.py gets go to `process` (and are recorded in the yielded list) instead of
+    ending dev.py; the previous handlers come back afterwards."""
+    received: list[int] = []
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        if process.poll() is None and not _came_from_the_terminal(signum):
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def run_forwarding(command: Sequence[str], cwd: Path = ROOT) -> tuple[int, list[int]]:
+    """Run `command` as a child that gets dev.py's signals; wait for it. Returns its exit code (128 + N when signal N
+    ended it, as a shell reports it) and the signals dev.py received meanwhile."""
+    process = subprocess.Popen(list(command), cwd=cwd)
+    with forward_signals(process) as received:
+        code = process.wait()
+    return (128 - code if code < 0 else code), received
 
 
 def main(argv: list[str]) -> int:
@@ -55,7 +177,10 @@ def main(argv: list[str]) -> int:
     codes = []
     for n, (program, *args) in enumerate(steps):  # every step runs, so lint shows all its findings at once
         extra = argv[1:] if n == len(steps) - 1 else []  # extra arguments go to the last step
-        codes.append(subprocess.call([str(BIN / program), *args, *extra], cwd=ROOT))
+        code, received = run_forwarding([str(BIN / program), *args, *extra])
+        codes.append(code)
+        if received:  # stopped from outside: run no further step
+            break
     return next((code for code in codes if code != 0), 0)
 
 

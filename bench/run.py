@@ -268,12 +268,12 @@ def suite_times(mock_base: str) -> list[str]:
     http = [
         "--base-url",
         mock_base,
-        "--allow-writes",
-        "--account-code",
+        "--contract-allow-writes",
+        "--contract-account-code",
         ACCOUNT,
-        "--api-token",
+        "--contract-api-token",
         TOKEN,
-        "--max-writes",
+        "--contract-max-writes",
         "5000",
     ]
     env = {"PYTHONDONTWRITEBYTECODE": ""}

@@ -68,11 +68,13 @@ def list_all_rooms(target: Target) -> list[dict[str, Any]]:
 
 
 def clinic_domain(target: Target) -> str:
-    """The domain new rooms go in: --domain, else the one the clinic's existing rooms use (learnt once)."""
+    """The domain new rooms go in: --contract-domain, else the one the clinic's existing rooms use (learnt once)."""
     if target.domain is None:
         rooms = list_all_rooms(target)
         if not rooms:
-            pytest.skip("no room discovered through GET /rooms to learn the clinic's domain from; pass --domain")
+            pytest.skip(
+                "no room discovered through GET /rooms to learn the clinic's domain from; pass --contract-domain"
+            )
         target.domain = str(rooms[0]["domain"])
     return target.domain
 

@@ -6,7 +6,7 @@ Tuning, per operation, where the docs themselves allow a refusal of schema-valid
 - removeUserRoom: `positive_data_acceptance` also accepts 400: the body's `code` must equal `room_code`, which
   JSON Schema cannot say.
 - The auth probes of `ignored_auth` see the token because it is passed per call (never stored in a Case).
-- Without --allow-writes (a live target) the write operations are left out and the coverage phase sends no
+- Without --contract-allow-writes (a live target) the write operations are left out and the coverage phase sends no
   undeclared methods (its DELETE/PUT/... probes are writes).
 
 Each failing check is then a violation or an advisory (`VERDICTS`, with the reason beside each).
@@ -91,7 +91,7 @@ ADVISORY_CHECKS = [negative_data_rejection, positive_data_acceptance, unsupporte
 
 def left_out(target: Target) -> list[str]:
     """The operations no generated test may call: the writes, when writes are not allowed (a live target without
-    --allow-writes)."""
+    --contract-allow-writes)."""
     if target.settings.writes_enabled:
         return []
     return [op.operation_id for op in target.contract.spec.operations.values() if op.is_write]

@@ -15,9 +15,9 @@ from schemathesis.schemas import BaseSchema
 
 from vsee_contract import Contract, redact
 
-from . import preflight, state, summary
+from . import options, preflight, state, summary
 from .generated import left_out, load_schema
-from .settings import PROFILES, SuiteSettings, from_options
+from .settings import SuiteSettings, from_options
 from .summary import rules_named
 from .target import Target
 
@@ -25,81 +25,17 @@ WRITE_MARK = "contract_writes"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("vsee-contract", "VSee Rooms API contract suite")
-    group.addoption(
-        "--base-url",
-        dest="contract_base_url",
-        help="v3 base URL of the deployment "
-        "(e.g. https://api.vsee.me/api_v3); env VSEE_BASE_URL. Without it: the mock, in-process.",
-    )
-    group.addoption("--v4-base-url", dest="contract_v4_base_url", help="v4 base (default: --base-url with api_v4)")
-    group.addoption("--account-code", dest="contract_account_code", help="X-AccountCode; env VSEE_ACCOUNT_CODE")
-    group.addoption("--api-token", dest="contract_api_token", help="clinic admin X-ApiToken; env VSEE_API_TOKEN")
-    group.addoption(
-        "--allow-writes",
-        dest="contract_allow_writes",
-        action="store_true",
-        help="run write operations against --base-url (always on in-process)",
-    )
-    group.addoption(
-        "--max-writes",
-        dest="contract_max_writes",
-        type=int,
-        default=1000,
-        help="most write requests sent to a live deployment (default 1000)",
-    )
-    group.addoption("--room-code", dest="contract_room_code", help="a room to read when discovery finds none")
-    group.addoption("--user-id", dest="contract_user_id", help="a user to associate when discovery finds none")
-    group.addoption(
-        "--contract-profile",
-        dest="contract_profile",
-        choices=sorted(PROFILES),
-        default="ci",
-        help="example counts and bounds (default: ci)",
-    )
-    group.addoption("--contract-seed", dest="contract_seed", type=int, help="seed that reproduces a run")
-    group.addoption(
-        "--contract-report",
-        dest="contract_report",
-        metavar="PATH",
-        help="write the per-operation summary as Markdown (also to $GITHUB_STEP_SUMMARY)",
-    )
-    group.addoption(
-        "--contract-app",
-        dest="contract_app",
-        metavar="MODULE:FACTORY",
-        help="in-process WSGI app factory to test instead of mock_server:create_app",
-    )
-    group.addoption(
-        "--contract-timeout",
-        dest="contract_timeout",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="how long one request may take before the test fails (default 30)",
-    )
-    group.addoption(
-        "--contract-strict",
-        dest="contract_strict",
-        action="store_true",
-        help="fail on advisories too (legal choices where the docs are silent, e.g. lenient input)",
-    )
-    group.addoption(
-        "--contract-require-all",
-        dest="contract_require_all",
-        action="store_true",
-        help="fail the run when a rule could not be checked (no room, no provider, writes not allowed, ...)",
-    )
-    group.addoption(
-        "--domain",
-        dest="contract_domain",
-        help="the clinic's domain, for a deployment with no room to learn it from; env VSEE_DOMAIN",
-    )
+    options.add_options(parser)
+
+
+pytest_load_initial_conftests = options.pytest_load_initial_conftests
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{WRITE_MARK}: sends write requests (needs --allow-writes on a live target)")
-    settings = state.start(config, from_options(config.option)).options
+    config.addinivalue_line(
+        "markers", f"{WRITE_MARK}: sends write requests (needs --contract-allow-writes on a live target)"
+    )
+    settings = state.start(config, from_options(config.option, options.base_url(config))).options
     if settings.report_path:  # found now, not after the whole run: the report is overwritten at the end
         try:
             Path(settings.report_path).open("w", encoding="utf-8").close()
@@ -150,13 +86,13 @@ def target(pytestconfig: pytest.Config) -> Target:
 @pytest.fixture(scope="session")
 def contract_schema(pytestconfig: pytest.Config, target: Target) -> BaseSchema:
     """The contract as a schemathesis schema aimed at the target (`schemathesis.pytest.from_fixture`). Without
-    --allow-writes against a live deployment it has no write operation; the summary counts them as deselected."""
+    --contract-allow-writes against a live deployment it has no write operation; the summary counts them as deselected."""
     state.of(pytestconfig).writes_not_run += len(left_out(target))
     return load_schema(target)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The preflight, then write safety: without --allow-writes on a live target the tests marked as writes are
+    """The preflight, then write safety: without --contract-allow-writes on a live target the tests marked as writes are
     deselected (the generated tests lose their write operations in `contract_schema`)."""
     _preflight(config, items)
     run = state.of(config)

@@ -27,7 +27,7 @@ def problem(target: Target) -> str | None:
     """The first thing that makes a run against `target` pointless, as one line with its fix; None if ready."""
     settings = target.settings
     if settings.allow_writes and not settings.api_token:
-        return "--allow-writes needs the clinic admin token: pass --api-token TOKEN (or set VSEE_API_TOKEN)"
+        return "--contract-allow-writes needs the clinic admin token: pass --contract-api-token TOKEN (or set VSEE_API_TOKEN)"
     assert target.session is not None and settings.base_url is not None
     headers = target.headers("none")
     url = f"{settings.base_url}/rooms"
@@ -60,15 +60,15 @@ def problem(target: Target) -> str | None:
         return None
     v4 = target.base("v4")
     if v4 is None:
-        return "cannot derive the api_v4 base from --base-url (it does not end in api_v3): pass --v4-base-url"
+        return "cannot derive the api_v4 base from --base-url (it does not end in api_v3): pass --contract-v4-base-url"
     detail = f"{v4}/rooms/{codes[0]}"
     try:
         answer = target.session.get(detail, headers=headers)
     except requests.RequestException as exc:
-        return f"cannot reach {detail} ({type(exc).__name__}): pass --v4-base-url with the API's v4 base"
+        return f"cannot reach {detail} ({type(exc).__name__}): pass --contract-v4-base-url with the API's v4 base"
     if answer.status_code != 200 or not isinstance(_json(answer), Mapping):
         return (
-            f"GET {detail} answered {answer.status_code} for a room GET /rooms lists: pass --v4-base-url with the "
+            f"GET {detail} answered {answer.status_code} for a room GET /rooms lists: pass --contract-v4-base-url with the "
             "API's v4 base"
         )
     return None

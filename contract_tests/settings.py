@@ -67,10 +67,11 @@ class SuiteSettings:
         return tuple(s for s in (self.api_token,) if s)
 
 
-def from_options(option: Any) -> SuiteSettings:
-    """Build settings from pytest's parsed options, falling back to VSEE_* environment variables."""
+def from_options(option: Any, base_url: str | None) -> SuiteSettings:
+    """Build settings from pytest's parsed options and pytest-base-url's base URL, falling back to VSEE_* environment
+    variables."""
     env = os.environ
-    base = option.contract_base_url or env.get("VSEE_BASE_URL") or None
+    base = base_url or env.get("VSEE_BASE_URL") or None
     v4_base = option.contract_v4_base_url or env.get("VSEE_V4_BASE_URL") or None
     return SuiteSettings(
         base_url=base.rstrip("/") if base else None,

@@ -32,7 +32,9 @@ class Run:
 
     def summary_notes(self) -> list[str]:
         """The notes for the summary, the one about write tests not run first."""
-        deselected = f"{self.writes_not_run} write tests deselected: pass --allow-writes to run them against --base-url"
+        deselected = (
+            f"{self.writes_not_run} write tests deselected: pass --contract-allow-writes to run them against --base-url"
+        )
         return [deselected, *self.notes] if self.writes_not_run else list(self.notes)
 
 

@@ -111,7 +111,7 @@ class Target:
         self.traffic = Traffic()
         self.advisories = Advisories(settings.strict, settings.secrets)
         self.json_refused = False  # set once the deployment answered 415 to a JSON body: forms from then on
-        self.domain = settings.domain  # the clinic's domain: --domain, or learnt from its rooms on first need
+        self.domain = settings.domain  # the clinic's domain: --contract-domain, or learnt from its rooms on first need
         self.cleaning = False  # set while the associations the run made are undone at its end
         self.slug_numbers = itertools.count(1)  # run-wide (twins share it), so no two new slugs are the same
         self.app = self.fresh_app()
@@ -145,7 +145,7 @@ class Target:
         return self.settings.base_url or "http://localhost/api_v3"
 
     def base(self, api: str) -> str | None:
-        """The v3 base, or the v4 one: --v4-base-url on a live target, else derived from the v3 base (None when it
+        """The v3 base, or the v4 one: --contract-v4-base-url on a live target, else derived from the v3 base (None when it
         cannot be)."""
         if api == "v3":
             return self.v3_base
@@ -162,20 +162,22 @@ class Target:
         return headers
 
     def gate(self, method: str) -> None:
-        """Asked before every request leaves: reads pass; writes only with --allow-writes and within --max-writes.
+        """Asked before every request leaves: reads pass; writes only with --contract-allow-writes and within --contract-max-writes.
 
         Past the budget the test is skipped, not passed (or fails, if a violation was already seen).
         """
         if method.upper() in READ_METHODS:
             return
         if not self.settings.writes_enabled:
-            raise ContractViolation(f"read-only run: the suite refused to send a {method} request (--allow-writes)")
+            raise ContractViolation(
+                f"read-only run: the suite refused to send a {method} request (--contract-allow-writes)"
+            )
         # Keep back one write for each association still to undo, and one for the one this write may make, so
         # the clean-up at the end always fits in the budget.
         kept_back = 0 if self.cleaning else len(self.ledger.associations) + 1
         if self.settings.in_process or self.traffic.writes + 1 + kept_back <= self.settings.max_writes:
             return
-        budget = f"write budget exhausted (--max-writes {self.settings.max_writes})"
+        budget = f"write budget exhausted (--contract-max-writes {self.settings.max_writes})"
         if self.ledger.failures:  # a skip must never hide a violation already seen
             broken = ", ".join(f"[{rule}]×{n}" for rule, n in self.ledger.failures.items())
             raise ContractViolation(f"{budget} after violations: {broken}")
@@ -195,7 +197,7 @@ class Target:
         op = self.contract.spec.operations[operation_id]
         base = self.base(api)
         if base is None:
-            pytest.skip("cannot derive the api_v4 base from --base-url; pass --v4-base-url")
+            pytest.skip("cannot derive the api_v4 base from --base-url; pass --contract-v4-base-url")
         route = op.path
         for name, value in (path or {}).items():
             route = route.replace("{" + name + "}", quote(str(value), safe=""))

@@ -6,7 +6,7 @@ rooms, each page against the whole list.
 
 A mismatch fails naming its rule, the steps that led to it (each with the curl of its own request) and the seed;
 in-process the sequence is shrunk first, each example starting from a fresh app. Against a live deployment the
-steps run only on the suite's own rooms and, without --allow-writes, only the reads run (the write rules are then
+steps run only on the suite's own rooms and, without --contract-allow-writes, only the reads run (the write rules are then
 reported as not checked). Every rule of the old one-rule tests is checked here, once.
 """
 
@@ -178,13 +178,15 @@ class ClinicMachine(RuleBasedStateMachine):
         self.users = self.discover_users()
         ledger = self.target.ledger
         if not self.target.settings.writes_enabled:
-            ledger.cannot_check((*WRITE_RULES, *USER_RULES), "writes are not allowed: pass --allow-writes")
+            ledger.cannot_check((*WRITE_RULES, *USER_RULES), "writes are not allowed: pass --contract-allow-writes")
         elif self.domain is None:
-            ledger.cannot_check((*WRITE_RULES, *USER_RULES), "no room to learn the clinic's domain from: pass --domain")
+            ledger.cannot_check(
+                (*WRITE_RULES, *USER_RULES), "no room to learn the clinic's domain from: pass --contract-domain"
+            )
         if not self.users:
-            ledger.cannot_check(USER_RULES, "no provider discovered to associate: pass --user-id")
+            ledger.cannot_check(USER_RULES, "no provider discovered to associate: pass --contract-user-id")
         elif not self.defaults_allowed:
-            ledger.cannot_check([rules.DEFAULT_EXCLUSIVE], "it changes a user's default room: pass --user-id")
+            ledger.cannot_check([rules.DEFAULT_EXCLUSIVE], "it changes a user's default room: pass --contract-user-id")
         self.tour(data)
 
     def discover_users(self) -> list[str]:

@@ -12,7 +12,17 @@ from typing import Any
 from flask import Flask, Response, request
 
 from vsee_contract import Contract
-from vsee_http import ADMIN_PREFIX, Journal, Pipeline, api_prefixes, base_app, error_body, finish, json_response
+from vsee_http import (
+    ADMIN_PREFIX,
+    Journal,
+    Pipeline,
+    api_prefixes,
+    base_app,
+    error_body,
+    finish,
+    json_response,
+    shown,
+)
 
 from .fast_reads import FastReads
 from .fixtures import FixtureError, load_fixtures
@@ -120,10 +130,17 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
     @app.post(f"{ADMIN_PREFIX}/scenario")
     def switch_scenario() -> Response:
         """Switch with `{"name": "closed"}` (JSON) or `?name=closed`; the state resets to that scenario."""
-        body = request.get_json(silent=True)
-        name = body.get("name") if isinstance(body, dict) else request.args.get("name")
+        known = ", ".join(SCENARIOS)
+        name: object = request.args.get("name")
+        if request.get_data(cache=True):
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                return json_response(400, error_body(400, 'body: expected a JSON object like {"name": "closed"}'))
+            name = body.get("name")
+        if not isinstance(name, str):
+            return json_response(400, error_body(400, f"name: expected one of {known} as a string"))
         if name not in SCENARIOS:
-            return json_response(404, error_body(404, f"Unknown scenario {name!r}; known: {', '.join(SCENARIOS)}"))
+            return json_response(404, error_body(404, f"Unknown scenario '{shown(name)}'; known: {known}"))
         state.reset(name)
         return scenario()
 

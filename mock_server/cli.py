@@ -1,14 +1,24 @@
-"""`vsee-mock`: serve the mock with waitress (a production WSGI server) on loopback by default."""
+"""`vsee-mock`: serve the mock with waitress (a production WSGI server) on loopback by default.
+
+A bad option, environment variable or input file, or a machine that does not let it run, stops start-up with one
+line on stderr, `vsee-mock: <problem>; <fix>`, and exit code 2 (usage: fix the command line, the variable or the
+file it names) or 1 (environment: port in use, a directory that is missing or not writable, an unexpected error
+while starting). Never a traceback before the server listens; after that, errors are logged as usual.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import socket
 import sys
-from typing import Any
-
-import waitress
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from vsee_proxy import ProxyConfig, create_proxy_app, proxy_runtime
 
@@ -16,92 +26,341 @@ from .app import MockConfig, create_app, runtime
 from .fixtures import FixtureError
 from .reloader import HotReloader
 from .scenarios import SCENARIOS
+from .startup import (
+    ENVIRONMENT,
+    USAGE,
+    StartupError,
+    bind,
+    check_fixtures,
+    check_output_dir,
+    check_output_file,
+    check_spec,
+    check_state_file,
+    one_line,
+    usage_error,
+)
+
+PROG = "vsee-mock"
+PROXY_PROG = "vsee-mock proxy"
+DISTRIBUTION = "vsee-rooms-contract"
+PORTS = "use 0-65535 (0 picks a free port)"
+DEBUG_VARIABLE = "VSEE_MOCK_DEBUG"  # set: an unexpected start-up error shows its traceback (for a bug report)
+
+
+def _shown(value: str) -> str:
+    """A user's value inside a message: quoted, on one line, not too long."""
+    return repr(value if len(value) <= 120 else value[:117] + "...")
+
+
+def _version() -> str:
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "(version unknown: the vsee-rooms-contract distribution is not installed)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line, naming the fix."""
+
+    def error(self, message: str) -> NoReturn:
+        fix = "" if ";" in message else f"; see {self.prog} --help"
+        self.exit(USAGE, f"{self.prog}: {one_line(message)}{fix}\n")
+
+
+# ------------------------------------------------------------------ option values (command line and environment)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a port number; {PORTS}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range; {PORTS}")
+    return port
+
+
+def _host(text: str) -> str:
+    """An interface address or a name that resolves (an unresolvable host is a usage error: exit code 2)."""
+    try:
+        socket.getaddrinfo(text, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError):
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is neither an IP address nor a host name that resolves; use an address of this machine, "
+            "e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface, e.g. in a container)"
+        ) from None
+    return text
+
+
+def _threads(text: str) -> int:
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a thread count; use a whole number >= 1 (default 8)")
+    return threads
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a seed; use a whole number, e.g. 5") from None
 
 
 def _latency(text: str) -> tuple[float, float]:
     """`200` or `100-300` (milliseconds) -> (min, max) seconds."""
+    fix = "use MS or MIN-MAX in milliseconds, e.g. 200 or 100-300"
     try:
         low, _, high = text.partition("-")
         bounds = (float(low) / 1000, float(high or low) / 1000)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"latency must be MS or MIN-MAX in ms, not {text!r}") from None
-    if bounds[0] < 0 or bounds[1] < bounds[0]:
-        raise argparse.ArgumentTypeError(f"latency range {text!r} is not 0 <= MIN <= MAX")
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a latency; {fix}") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"latency range {_shown(text)} is not 0 <= MIN <= MAX; {fix}")
     return bounds
 
 
 def _rate(text: str) -> float:
+    fix = "use a fraction between 0 and 1, e.g. 0.1"
     try:
         rate = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"error rate must be a number, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"error rate {_shown(text)} is not a number; {fix}") from None
     if not 0 <= rate <= 1:
-        raise argparse.ArgumentTypeError("error rate must be between 0 and 1")
+        raise argparse.ArgumentTypeError(f"error rate {text} is not between 0 and 1; {fix}")
     return rate
 
 
+def _scenario(text: str) -> str:
+    if text not in SCENARIOS:
+        raise argparse.ArgumentTypeError(f"unknown scenario {_shown(text)}; use one of {', '.join(sorted(SCENARIOS))}")
+    return text
+
+
+def _http_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not an http(s) URL; give the API's base URL, e.g. https://api.vsee.me/api_v3"
+        )
+    return text
+
+
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _flag(text: str) -> bool:
+    if text.lower() in TRUE + FALSE:
+        return text.lower() in TRUE
+    raise argparse.ArgumentTypeError(f"{_shown(text)} is not true or false; use true/false (or 1/0, yes/no, on/off)")
+
+
+def _origins(text: str) -> list[str]:
+    return [origin.strip() for origin in text.split(",") if origin.strip()]
+
+
+# ------------------------------------------------------------------ the mock's options
+
+# dest: (environment variable, its parser, the default when neither the option nor the variable is given)
+MOCK_SETTINGS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
+    "host": ("VSEE_MOCK_HOST", _host, "127.0.0.1"),
+    "port": ("VSEE_MOCK_PORT", _port, 4010),
+    "fixtures": ("VSEE_MOCK_FIXTURES", str, None),
+    "spec": ("VSEE_MOCK_SPEC", str, None),
+    "seed": ("VSEE_MOCK_SEED", _seed, None),
+    "strict": ("VSEE_MOCK_STRICT", _flag, True),
+    "latency": ("VSEE_MOCK_LATENCY", _latency, None),
+    "error_rate": ("VSEE_MOCK_ERROR_RATE", _rate, 0.0),
+    "cors_origin": ("VSEE_MOCK_CORS_ORIGIN", _origins, None),
+    "state_file": ("VSEE_MOCK_STATE_FILE", str, None),
+    "scenario": ("VSEE_MOCK_SCENARIO", _scenario, "default"),
+    "watch": ("VSEE_MOCK_WATCH", _flag, True),
+    "threads": ("VSEE_MOCK_THREADS", _threads, 8),
+    "quiet": ("VSEE_MOCK_QUIET", _flag, False),
+}
+
+MOCK_EPILOG = f"""\
+the validation proxy:
+  vsee-mock proxy --upstream URL   forward to a real deployment and judge every exchange;
+                                   see vsee-mock proxy --help
+
+environment (for containers): each option can be set by its variable instead (listed with the option):
+{textwrap.fill(", ".join(variable for variable, _, _ in MOCK_SETTINGS.values()), 100, initial_indent="  ", subsequent_indent="  ")}
+  VSEE_MOCK_STRICT, VSEE_MOCK_WATCH, VSEE_MOCK_QUIET: true or false (1/0, yes/no, on/off);
+  VSEE_MOCK_CORS_ORIGIN: comma separated. A command-line option wins over its variable; an empty variable is
+  unset. {DEBUG_VARIABLE}=1 shows the traceback of an unexpected start-up error (for a bug report).
+
+errors: one line on stderr, `vsee-mock: <problem>; <fix>`, and exit code
+  2  a bad option or variable (an unresolvable --host included) or a bad input file (spec, fixtures, state file)
+  1  the machine does not let it run (port in use, state-file directory missing or not writable, not an address
+     of this machine) or an unexpected error while starting"""
+
+
+def _env_help(dest: str, default: str | None = None) -> str:
+    variable = MOCK_SETTINGS[dest][0]
+    return f" (default: {default}; env {variable})" if default is not None else f" (env {variable})"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="vsee-mock",
-        description="Stateful mock of the VSee Clinic Rooms API. `vsee-mock proxy --help`: the validation proxy.",
+    parser = _Parser(
+        prog=PROG,
+        description="Stateful mock of the VSee Clinic Rooms API, served by waitress. "
+        "`vsee-mock proxy --help`: the validation proxy.",
+        epilog=MOCK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=4010, help="port (default: 4010)")
-    parser.add_argument("--fixtures", metavar="DIR", help="fixtures folder holding accounts/*.yaml")
-    parser.add_argument("--spec", metavar="PATH", help="OpenAPI file (default: the packaged openapi.yaml)")
-    parser.add_argument("--seed", type=int, help="seed for generated codes and ids (deterministic runs)")
-    parser.add_argument(
+    # No defaults here: an option not given falls back to its environment variable, then to MOCK_SETTINGS.
+    add = parser.add_argument
+    add("--version", action="version", version=f"%(prog)s {_version()}")
+    add("--host", type=_host, help="interface to listen on" + _env_help("host", "127.0.0.1"))
+    add("--port", type=_port, help="port, 0-65535; 0 picks a free one" + _env_help("port", "4010"))
+    add("--fixtures", metavar="DIR", help="fixtures folder holding accounts/*.yaml" + _env_help("fixtures"))
+    add("--spec", metavar="PATH", help="OpenAPI file" + _env_help("spec", "the packaged openapi.yaml"))
+    add(
+        "--seed",
+        type=_seed,
+        metavar="N",
+        help="seed for generated codes and ids (deterministic runs)" + _env_help("seed"),
+    )
+    add(
         "--strict",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="validate every response against the contract; a violation answers 500 (default: on)",
+        help="validate every response against the contract; a violation answers 500" + _env_help("strict", "on"),
     )
-    parser.add_argument("--latency", type=_latency, help="delay per API call in ms: 200 or 100-300")
-    parser.add_argument("--error-rate", type=_rate, default=0.0, help="fraction of API calls answered 503 (0..1)")
-    parser.add_argument(
-        "--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable; default: any)"
+    add(
+        "--latency",
+        type=_latency,
+        metavar="MS|MIN-MAX",
+        help="delay per API call in ms: 200 or 100-300" + _env_help("latency"),
     )
-    parser.add_argument(
+    add(
+        "--error-rate",
+        type=_rate,
+        metavar="RATE",
+        help="fraction of API calls answered 503 (0..1)" + _env_help("error_rate", "0"),
+    )
+    add(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="allowed CORS origin, repeatable" + _env_help("cors_origin", "any"),
+    )
+    add(
         "--state-file",
         metavar="PATH",
-        help="keep the state in this file: every acknowledged write survives a restart or kill -9",
+        help="keep the state in this file: every acknowledged write survives a restart or kill -9; its directory "
+        "must exist and be writable" + _env_help("state_file"),
     )
-    parser.add_argument(
+    add(
         "--scenario",
-        default="default",
-        choices=sorted(SCENARIOS),
-        help="fixture variation to start in (default: default)",
+        type=_scenario,
+        metavar="{" + ",".join(sorted(SCENARIOS)) + "}",
+        help="fixture variation to start in" + _env_help("scenario", "default"),
     )
-    parser.add_argument(
+    add(
         "--watch",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="reload when openapi.yaml or a fixture file changes; a broken edit keeps the last good one (default: on)",
+        help="reload when openapi.yaml or a fixture file changes; a broken edit keeps the last good one"
+        + _env_help("watch", "on"),
     )
-    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads (default: 8)")
-    parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    add("--threads", type=_threads, metavar="N", help="waitress worker threads, >= 1" + _env_help("threads", "8"))
+    add("--quiet", action=argparse.BooleanOptionalAction, help="no per-request log lines" + _env_help("quiet", "off"))
     return parser
 
 
+def _settle(
+    args: argparse.Namespace, settings: Mapping[str, tuple[str, Callable[[str], Any], Any]], environ: Mapping[str, str]
+) -> dict[str, str]:
+    """Fill each option not given on the command line from its environment variable, else its default; return where
+    each value came from (`--port` or `VSEE_MOCK_PORT`) for messages."""
+    origin = {}
+    for dest, (variable, parse, default) in settings.items():
+        origin[dest] = "--" + dest.replace("_", "-")
+        if getattr(args, dest) is not None:
+            continue
+        raw = environ.get(variable, "").strip()
+        if not raw:
+            setattr(args, dest, default)
+            continue
+        try:
+            setattr(args, dest, parse(raw))
+        except argparse.ArgumentTypeError as exc:
+            problem, _, fix = str(exc).partition("; ")
+            raise usage_error(f"{variable}: {problem}", fix or f"fix or unset {variable}") from None
+        origin[dest] = variable
+    return origin
+
+
+# ------------------------------------------------------------------ checks of the files and folders named
+
+
+def _url_host(host: str) -> str:
+    """`::1` -> `[::1]`: an IPv6 address in a URL is bracketed."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _run(prog: str, start: Callable[[], Callable[[], int]]) -> int:
+    """`start()` checks, builds and binds, and returns what serves; a StartupError or an unexpected exception in it
+    becomes one line on stderr. Once the server listens, an error is logged as usual (with its traceback)."""
+    try:
+        serve = start()
+    except StartupError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr, flush=True)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        problem = one_line(f"could not start: {type(exc).__name__}: {exc}")
+        print(
+            f"{prog}: {problem}; run again with {DEBUG_VARIABLE}=1 for the traceback and report it",
+            file=sys.stderr,
+            flush=True,
+        )
+        return ENVIRONMENT
+    return serve()
+
+
+# ------------------------------------------------------------------ the proxy
+
+
 def build_proxy_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="vsee-mock proxy",
+    parser = _Parser(
+        prog=PROXY_PROG,
         description="Forward to a real deployment and judge every exchange against the contract.",
+        epilog="errors: one line on stderr, `vsee-mock proxy: <problem>; <fix>`, and exit code 2 (a bad option or "
+        "spec file) or 1 (the machine does not let it run: port in use, an output directory missing or not "
+        "writable; or an unexpected error while starting).",
     )
-    parser.add_argument("--upstream", required=True, help="v3 base URL, e.g. https://api.vsee.me/api_v3")
-    parser.add_argument("--upstream-v4", metavar="URL", help="v4 base URL (default: --upstream with api_v4)")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=4020, help="port (default: 4020)")
-    parser.add_argument("--violations", metavar="FILE", help="append each violation as a JSON line (tokens redacted)")
-    parser.add_argument("--fail-on-violation", action="store_true", help="answer 502 with the violation instead")
-    parser.add_argument("--record", metavar="DIR", help="on exit, write what was seen as fixtures (masked)")
-    parser.add_argument("--spec", metavar="PATH", help="OpenAPI file (default: the packaged openapi.yaml)")
-    parser.add_argument("--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable)")
+    add = parser.add_argument
+    add("--version", action="version", version=f"{PROG} {_version()}")
+    add("--upstream", required=True, type=_http_url, help="v3 base URL, e.g. https://api.vsee.me/api_v3")
+    add("--upstream-v4", type=_http_url, metavar="URL", help="v4 base URL (default: --upstream with api_v4)")
+    add("--host", type=_host, default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    add("--port", type=_port, default=4020, help="port, 0-65535; 0 picks a free one (default: 4020)")
+    add("--violations", metavar="FILE", help="append each violation as a JSON line (tokens redacted)")
+    add("--fail-on-violation", action="store_true", help="answer 502 with the violation instead")
+    add("--record", metavar="DIR", help="on exit, write what was seen as fixtures (masked)")
+    add("--spec", metavar="PATH", help="OpenAPI file (default: the packaged openapi.yaml)")
+    add("--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable)")
     return parser
 
 
 def proxy_main(argv: list[str]) -> int:
     args = build_proxy_parser().parse_args(argv)
+    return _run(PROXY_PROG, lambda: _serve_proxy(args))
+
+
+def _serve_proxy(args: argparse.Namespace) -> Callable[[], int]:
+    if args.spec is not None:
+        check_spec(args.spec, "--spec")
+    if args.violations is not None:
+        check_output_file(args.violations, "--violations")
+    if args.record is not None:
+        check_output_dir(args.record, "--record")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = ProxyConfig(
         args.upstream,
@@ -114,27 +373,45 @@ def proxy_main(argv: list[str]) -> int:
     )
     app = create_proxy_app(config)
     state = proxy_runtime(app)
-    server = waitress.create_server(app, host=args.host, port=args.port, threads=8, ident="vsee-mock-proxy")
-    base = f"http://{args.host}:{server.effective_port}"  # --port 0: the port the system chose
+    server = bind(app, args.host, args.port, threads=8, ident="vsee-mock-proxy")
+    base = f"http://{_url_host(args.host)}:{server.effective_port}"  # --port 0: the port the system chose
     print(f"VSee Rooms API validation proxy on {base}/api_v3 -> {args.upstream}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        server.run()
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        print("contract summary per operation and rule:", *state.violations.summary_lines(), sep="\n", flush=True)
-        if state.recorder is not None:
-            problems = state.recorder.write()
-            print(f"recorded fixtures in {args.record}", *problems, sep="\n", flush=True)
-    return 0
+
+    def serve() -> int:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            server.run()
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            print("contract summary per operation and rule:", *state.violations.summary_lines(), sep="\n", flush=True)
+            if state.recorder is not None:
+                problems = state.recorder.write()
+                print(f"recorded fixtures in {args.record}", *problems, sep="\n", flush=True)
+        return 0
+
+    return serve
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+# ------------------------------------------------------------------ the mock
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["proxy"]:
         return proxy_main(argv[1:])
     args = build_parser().parse_args(argv)
+    return _run(PROG, lambda: _serve_mock(args, os.environ if environ is None else environ))
+
+
+def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str]) -> Callable[[], int]:
+    origin = _settle(args, MOCK_SETTINGS, environ)
+    if args.spec is not None:
+        check_spec(args.spec, origin["spec"])
+    if args.fixtures is not None:
+        check_fixtures(args.fixtures, origin["fixtures"])
+    if args.state_file is not None:
+        check_state_file(args.state_file, origin["state_file"])
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     config = MockConfig(
         spec_path=args.spec,
@@ -150,19 +427,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server_app: Any = HotReloader(config).start() if args.watch else create_app(config)
     except FixtureError as exc:
-        print(f"vsee-mock: bad fixture: {exc}", file=sys.stderr)
-        return 2
+        raise usage_error(f"bad fixture: {exc}", "fix the file it names") from None
     state = runtime(server_app.app if args.watch else server_app)
     store, token_header = state.store, state.contract.spec.security_header()
-    server = waitress.create_server(
+    server = bind(
         server_app,
-        host=args.host,
-        port=args.port,
+        args.host,
+        args.port,
         threads=args.threads,
         ident="vsee-mock",
         max_request_header_size=1024 * 1024,  # an oversized query reaches the app and gets a JSON 414
     )
-    base = f"http://{args.host}:{server.effective_port}"  # --port 0: the port the system chose
+    base = f"http://{_url_host(args.host)}:{server.effective_port}"  # --port 0: the port the system chose
     print(f"VSee Rooms API mock on {base}/api_v3 (room detail also on {base}/api_v4)", flush=True)
     print(
         f"strict={'on' if args.strict else 'off'}; scenario={args.scenario}; reset: POST {base}/__mock__/reset; "
@@ -175,5 +451,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{token_header} {account.admin_token}",
             flush=True,
         )
-    server.run()
-    return 0
+
+    def serve() -> int:
+        server.run()
+        return 0
+
+    return serve

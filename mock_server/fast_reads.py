@@ -53,7 +53,7 @@ class FastReads:
             _, status, headers, body, problem = hit
             start_response(status, headers)
             elapsed = (time.perf_counter() - started) * 1000
-            self.journal.record(environ, int(status[:3]), elapsed, problem)
+            self.journal.record(environ, int(status[:3]), elapsed, problem, b"", (headers, body))
             self.journal.log_call(environ, int(status[:3]), elapsed, " (replayed)")
             return [body]
         captured: dict[str, Any] = {}

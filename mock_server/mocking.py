@@ -6,22 +6,30 @@ Everything before (routing, decoding, validation) and after (judging, JSON, jour
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 
 from flask import request
 
 from vsee_contract import Contract, Operation, RequestInvalid, Violation
-from vsee_http import Answer, ApiError, Incoming, encode, error_body
+from vsee_http import Answer, ApiError, Incoming, encode, error_body, header_text, shown
 
 from .handlers import Call, Handler, Reply
-from .prefer import Preference, preferred_reply, read_preference, with_status
-from .store import AccountState, Store
+from .prefer import (
+    Preference,
+    check_preference,
+    forced_failure,
+    preferred_example,
+    read_preference,
+    with_status,
+)
+from .store import AccountState, StateNotSaved, Store
 
 
 def _account(store: Store) -> AccountState:
-    code = request.headers.get("X-AccountCode", "").strip()
+    code = header_text(request.headers.get("X-AccountCode", "")).strip()
     account = store.account(code)
     if account is None:
-        raise ApiError(403, f"Unknown account code '{code}'.")
+        raise ApiError(403, f"Unknown account code '{shown(code)}'.")
     return account
 
 
@@ -49,15 +57,17 @@ class MockEnding:
     def answer(self, incoming: Incoming) -> Answer:
         headers: list[tuple[str, str]] = []
         operation = incoming.operation
+        spec = self.contract.spec
         try:
             pref = read_preference(request.headers.get("Prefer", ""), request.args)
             if pref:
                 headers.append(("Preference-Applied", pref.applied))
-            canned = preferred_reply(self.contract.spec, operation.operation_id, pref) if pref else None
+                check_preference(spec, operation.operation_id, pref)
         except ApiError as exc:
             return self._error(exc, headers)
-        if canned is not None:  # a documented example chosen with Prefer: served as is, not re-judged
-            return Answer(canned[0], canned[1], headers, judge=False)
+        forced = forced_failure(spec, operation.operation_id, pref) if pref else None
+        if forced is not None:  # a documented failure chosen with Prefer: served as is, not re-judged
+            return Answer(forced[0], forced[1], headers, judge=False)
         with self.store.lock:
             try:
                 account = _account(self.store)
@@ -65,10 +75,16 @@ class MockEnding:
                 parsed = incoming.valid()
             except (ApiError, RequestInvalid) as exc:  # refused before the operation ran: the journal says why
                 return self._error(exc, headers, refused=True)
+            example = preferred_example(spec, operation.operation_id, pref) if pref else None
+            if example is not None:  # a documented example chosen with Prefer, after the checks a real call passes
+                return Answer(example[0], example[1], headers, judge=False)
             try:
                 status, encoded = self._run(operation, Call(account, parsed, token_user), pref)
             except ApiError as exc:
                 return self._error(exc, headers)
+            except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
+                message = f"{exc}; nothing was changed, try again once the state file can be written"
+                return Answer(503, error_body(503, message), headers, judge=False, problem=str(exc))
         return Answer(status, None, headers, encoded, judge=self.strict and status != 204)
 
     def judged(self, incoming: Incoming, answer: Answer, violations: list[Violation]) -> Answer:
@@ -86,11 +102,8 @@ class MockEnding:
     def _run(self, operation: Operation, call: Call, pref: Preference | None) -> tuple[int, bytes]:
         """The handler's reply, serialised (under the store lock, so no other request changes it meanwhile)."""
         handler = self.handlers.get(operation.operation_id)
-        if operation.is_write:
-            self.store.changed()
-        reply = handler(call) if handler else self._example(operation)
-        if operation.is_write:
-            self.store.persist()
+        with self.store.write() if operation.is_write else nullcontext():
+            reply = handler(call) if handler else self._example(operation)
         status, payload = with_status(reply, pref)
         return status, encode(payload)
 

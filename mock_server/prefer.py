@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vsee_contract import Spec
-from vsee_http import ApiError
+from vsee_http import ApiError, shown
 
 _PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*\"?([^\",;]*)\"?\s*")
 
@@ -38,30 +38,41 @@ def read_preference(prefer: str, query: Mapping[str, str]) -> Preference | None:
     if not found["code"] and not found["example"]:
         return None
     if found["code"] and not re.fullmatch(r"[1-5][0-9][0-9]", found["code"]):
-        raise ApiError(400, f"Prefer: code={found['code']!r} is not an HTTP status")
+        raise ApiError(400, f"Prefer: code='{shown(found['code'])}' is not an HTTP status")
     return Preference(int(found["code"]) if found["code"] else None, found["example"] or None)
 
 
-def preferred_reply(spec: Spec, operation_id: str, pref: Preference) -> tuple[int, Any] | None:
-    """The canned (status, body) the preference selects, or None to run the operation with status `pref.code`."""
-    operation = spec.operations[operation_id]
-    examples = spec.examples(operation_id)
-    if pref.example is not None:
-        if pref.example not in examples:
-            names = ", ".join(sorted(examples)) or "none"
-            raise ApiError(404, f"{operation_id} has no example {pref.example!r} (it has: {names})")
-        example_key, value = examples[pref.example]
-        return (pref.code or _status_of(example_key)), value
-    assert pref.code is not None
-    declared = operation.response_key(pref.code)
-    if declared is None:
+def check_preference(spec: Spec, operation_id: str, pref: Preference) -> None:
+    """A preferred status must be one the operation declares (400), a named example one it has (404)."""
+    if pref.code is not None and spec.operations[operation_id].response_key(pref.code) is None:
         raise ApiError(400, f"Prefer: code={pref.code} is not declared for {operation_id}")
-    for example_key, value in examples.values():
+    examples = spec.examples(operation_id)
+    if pref.example is not None and pref.example not in examples:
+        names = ", ".join(sorted(examples)) or "none"
+        raise ApiError(404, f"{operation_id} has no example '{shown(pref.example)}' (it has: {names})")
+
+
+def forced_failure(spec: Spec, operation_id: str, pref: Preference) -> tuple[int, Any] | None:
+    """`code=` a status that is not a success (and no example named): its documented example, or an error body.
+
+    Served at once, as Prism does: the point is to see how a client handles that answer, whatever it sent."""
+    if pref.code is None or pref.code < 300 or pref.example is not None:
+        return None
+    declared = spec.operations[operation_id].response_key(pref.code)
+    for example_key, value in spec.examples(operation_id).values():
         if example_key == declared:
             return pref.code, value
-    if pref.code >= 400:
-        return pref.code, {"code": pref.code, "message": f"Response forced by Prefer: code={pref.code}"}
-    return None
+    return pref.code, {"code": pref.code, "message": f"Response forced by Prefer: code={pref.code}"}
+
+
+def preferred_example(spec: Spec, operation_id: str, pref: Preference) -> tuple[int, Any] | None:
+    """`example=NAME`: that documented example (with `code=`'s status if given), instead of running the operation.
+
+    Served only once the request passed the account, token and validation checks a real call must pass."""
+    if pref.example is None:
+        return None
+    example_key, value = spec.examples(operation_id)[pref.example]
+    return (pref.code or _status_of(example_key)), value
 
 
 def _status_of(key: str) -> int:
@@ -69,6 +80,7 @@ def _status_of(key: str) -> int:
 
 
 def with_status(reply: tuple[int, Any], pref: Preference | None) -> tuple[int, Any]:
-    """A real reply, re-labelled with the preferred success status (e.g. 201 instead of 200)."""
+    """A real reply, re-labelled with the preferred success status (e.g. 201 instead of 200): the operation really
+    ran (auth, validation, the write), only the status differs."""
     status, body = reply
     return (pref.code, body) if pref and pref.code and status < 300 else reply

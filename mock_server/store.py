@@ -10,7 +10,8 @@ import string
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,10 @@ class AccountState:
         }
 
 
+class StateNotSaved(Exception):
+    """A write could not be made durable in the state file; memory was put back as it was before the write."""
+
+
 class Store:
     """Every account's state behind one lock; `reset()` returns to the fixtures (and the seed's sequence)."""
 
@@ -139,6 +144,25 @@ class Store:
     def changed(self) -> None:
         """Call under the lock when the state is about to change."""
         self.version += 1
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One write, all or nothing: applied in memory inside the block, then made durable. With a state file, a
+        block that raises, or a save that fails (StateNotSaved), leaves memory as it was before the write."""
+        with self.lock:
+            self.changed()
+            before = copy.deepcopy({code: a.saved() for code, a in self.accounts.items()}) if self.state_file else None
+            try:
+                yield
+                self.persist()
+            except BaseException as exc:
+                if before is not None:
+                    for code, saved in before.items():
+                        self.accounts[code].restore(saved)
+                    self.changed()
+                if isinstance(exc, OSError):
+                    raise StateNotSaved(f"the write could not be saved to {self.state_file} ({exc.strerror})") from exc
+                raise
 
     def load(self, fixtures: list[AccountFixture]) -> None:
         """Seed from other fixtures (a scenario) from now on, starting at once."""

@@ -148,7 +148,12 @@ class OperationValidator:
             return None, None
         if media_type not in self.bodies:
             accepted = ", ".join(self.bodies) or "no body"
-            raise RequestInvalid(415, f"Content-Type '{media_type}' is not accepted here; use {accepted}")
+            sent = (
+                f"Content-Type '{media_type[:64]}' is not accepted here"
+                if media_type
+                else "the body has no Content-Type"
+            )
+            raise RequestInvalid(415, f"{sent}; use {accepted}")
         check = self.bodies[media_type]
         check.check(body)  # a form as the text it is: its schema spells out which strings a boolean may be
         value = check.coerce(body) if media_type in FORM_MEDIA_TYPES else body

@@ -1,7 +1,7 @@
 """The one HTTP layer of the mock and the validation proxy: a request pipeline with two possible endings."""
 
 from .app import ADMIN_PREFIX, MAX_BODY_BYTES, api_prefixes, base_app, finish
-from .errors import ApiError, error_body
+from .errors import ApiError, error_body, header_text, shown
 from .journal import PROBLEM_KEY, Journal
 from .pipeline import Answer, Ending, Incoming, Pipeline, flask_rule
 from .responses import JSON, encode, json_response
@@ -23,5 +23,7 @@ __all__ = [
     "error_body",
     "finish",
     "flask_rule",
+    "header_text",
     "json_response",
+    "shown",
 ]

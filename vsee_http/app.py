@@ -6,12 +6,12 @@ import logging
 import time
 
 from flask import Blueprint, Flask, Response, g, request
-from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from vsee_contract import Contract
 
 from .console import console_blueprint
+from .cors import enable_cors
 from .errors import error_body
 from .journal import PROBLEM_KEY, Journal
 from .responses import json_response
@@ -50,9 +50,8 @@ def request_headers(contract: Contract) -> list[str]:
 
 
 def finish(app: Flask, contract: Contract, cors_origins: tuple[str, ...], expose_headers: list[str]) -> Flask:
-    """CORS last, so it covers every route the caller added."""
-    allowed = request_headers(contract)
-    CORS(app, origins=list(cors_origins), allow_headers=allowed, expose_headers=expose_headers, max_age=600)
+    """CORS last, so it covers every route and hook the caller added (see `cors`)."""
+    enable_cors(app, cors_origins, request_headers(contract), expose_headers)
     return app
 
 
@@ -61,12 +60,27 @@ def journal_blueprint(journal: Journal) -> Blueprint:
 
     @admin.get("/requests")
     def requests_made() -> Response:
-        """The journal, newest first, filtered by ?method=, ?path= (substring) and ?status=."""
-        status = request.args.get("status")
+        """The journal, newest first, filtered by ?method=, ?path= (substring), ?status= and ?valid=true|false."""
+        status, valid = request.args.get("status"), request.args.get("valid")
         if status is not None and not status.isdigit():
             return json_response(400, error_body(400, "query parameter 'status': must be an HTTP status"))
-        entries = journal.entries(request.args.get("method"), request.args.get("path"), int(status) if status else None)
+        if valid is not None and valid not in ("true", "false"):
+            return json_response(400, error_body(400, "query parameter 'valid': must be true or false"))
+        entries = journal.entries(
+            request.args.get("method"),
+            request.args.get("path"),
+            int(status) if status else None,
+            None if valid is None else valid == "true",
+        )
         return json_response(200, {"data": entries})
+
+    @admin.get("/requests/<int:entry_id>")
+    def request_made(entry_id: int) -> Response:
+        """One call with its request and response (headers without the token, bodies cut short)."""
+        entry = journal.entry(entry_id)
+        if entry is None:
+            return json_response(404, error_body(404, f"No journal entry {entry_id}: it never was, or was dropped"))
+        return json_response(200, {"data": entry})
 
     @admin.delete("/requests")
     def clear_requests() -> Response:
@@ -90,7 +104,12 @@ def _add_timing_and_journal(app: Flask, journal: Journal, prefixes: tuple[str, .
     def record(response: Response) -> Response:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         if request.method != "OPTIONS" and request.path.startswith(prefixes):
-            journal.record(request.environ, response.status_code, elapsed, request.environ.get(PROBLEM_KEY))
+            sent = request.content_length or 0
+            body = request.get_data(cache=True) if 0 < sent <= MAX_BODY_BYTES else b""
+            exchange = (list(response.headers.items()), response.get_data())
+            journal.record(
+                request.environ, response.status_code, elapsed, request.environ.get(PROBLEM_KEY), body, exchange
+            )
         journal.log_call(request.environ, response.status_code, elapsed)
         return response
 

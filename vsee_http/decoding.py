@@ -1,4 +1,7 @@
-"""The one request-body decoder: JSON, multipart and urlencoded forms, each field given exactly once."""
+"""The one request decoder: the query and the body (JSON, multipart, urlencoded), each field given exactly once.
+
+One rule for the query and for forms: a field the contract declares as one value and the request repeats
+(`?limit=2&limit=500`) is refused with 400, never silently cut to its first value."""
 
 from __future__ import annotations
 
@@ -14,6 +17,19 @@ from .responses import JSON
 
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 FILE_PART_CHARS = 1024  # a file part is read as text, this much of it: no operation takes a file
+
+
+def decode_query(operation: Operation) -> dict[str, str]:
+    """The query parameters, without the mock's `__x` conveniences; undeclared ones pass (the validator drops them)."""
+    single = {p.name for p in operation.params_in("query") if p.schema.get("type") != "array"}
+    query: dict[str, str] = {}
+    for name, values in request.args.lists():
+        if name.startswith("__"):
+            continue
+        if name in single and len(values) > 1:
+            raise ApiError(400, f"query parameter '{name}': given {len(values)} times, expected once")
+        query[name] = values[0]
+    return query
 
 
 def decode_body(operation: Operation) -> tuple[str | None, Any]:

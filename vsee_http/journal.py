@@ -8,13 +8,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from vsee_contract import REDACTED
+from vsee_contract import REDACTED, redact_headers
+
+from .errors import header_text
 
 log = logging.getLogger("vsee_mock")
 JOURNAL_SIZE = 1000
+BODY_CHARS = 16 * 1024  # of each body kept for the detail view: enough to read, bounded in memory
 PROBLEM_KEY = "vsee_mock.problem"  # WSGI environ key: why the contract refused the request, if it did
 
 
@@ -33,6 +36,22 @@ class Entry:
     token: str
     valid: bool
     problem: str | None
+    detail: dict[str, Any] = field(repr=False, compare=False)  # request and response, shown by `entry(id)` only
+
+
+SUMMARY_FIELDS = [f for f in fields(Entry) if f.name != "detail"]
+
+
+def _text(body: bytes) -> str:
+    text = body[:BODY_CHARS].decode("utf-8", "replace")
+    return text + (f"… ({len(body)} bytes in all)" if len(body) > BODY_CHARS else "")
+
+
+def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    names = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+    found = {names[k]: v for k, v in environ.items() if k in names and v}
+    found.update({k[5:].replace("_", "-").title(): header_text(v) for k, v in environ.items() if k.startswith("HTTP_")})
+    return found
 
 
 def environ_key(header: str) -> str:
@@ -44,6 +63,7 @@ class Journal:
     """A bounded, thread-safe log of API calls with filters, and the one-line request log."""
 
     def __init__(self, token_header: str, size: int = JOURNAL_SIZE) -> None:
+        self._token_header = token_header
         self._token_key = environ_key(token_header)
         self._entries: deque[Entry] = deque(maxlen=size)
         self._ids = itertools.count(1)
@@ -70,27 +90,55 @@ class Journal:
             note,
         )
 
-    def record(self, environ: Mapping[str, Any], status: int, latency_ms: float, problem: str | None) -> None:
+    def record(
+        self,
+        environ: Mapping[str, Any],
+        status: int,
+        latency_ms: float,
+        problem: str | None,
+        request_body: bytes = b"",
+        response: tuple[list[tuple[str, str]], bytes] = ([], b""),
+    ) -> None:
+        """One call; its headers are kept without the token's value, its bodies cut to BODY_CHARS."""
+        response_headers, response_body = response
+        detail = {
+            "request": {
+                "headers": redact_headers(_request_headers(environ), [self._token_header]),
+                "body": _text(request_body),
+            },
+            "response": {"status": status, "headers": dict(response_headers), "body": _text(response_body)},
+        }
         entry = Entry(
             id=next(self._ids),
             time=time.time(),
             method=environ.get("REQUEST_METHOD", ""),
-            path=environ.get("PATH_INFO", ""),
-            query=environ.get("QUERY_STRING", ""),
+            path=header_text(environ.get("PATH_INFO", "")),
+            query=header_text(environ.get("QUERY_STRING", "")),
             status=status,
             latency_ms=round(latency_ms, 3),
-            account=environ.get("HTTP_X_ACCOUNTCODE", ""),
+            account=header_text(environ.get("HTTP_X_ACCOUNTCODE", "")),
             token=self._token(environ),
             valid=problem is None,
             problem=problem,
+            detail=detail,
         )
         with self._lock:
             self._entries.append(entry)
 
+    def entry(self, entry_id: int) -> dict[str, Any] | None:
+        """One call with its request and response, or None once it left the journal."""
+        with self._lock:
+            found = next((e for e in self._entries if e.id == entry_id), None)
+        return asdict(found) if found else None
+
     def entries(
-        self, method: str | None = None, path: str | None = None, status: int | None = None
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        valid: bool | None = None,
     ) -> list[dict[str, Any]]:
-        """Newest first; `path` matches as a substring, `method` and `status` exactly."""
+        """Newest first, without request and response; `path` matches as a substring, the others exactly."""
         with self._lock:
             found = list(self._entries)
         found = [
@@ -99,8 +147,9 @@ class Journal:
             if (method is None or e.method == method.upper())
             and (path is None or path in e.path)
             and (status is None or e.status == status)
+            and (valid is None or e.valid == valid)
         ]
-        return [asdict(e) for e in found]
+        return [{f.name: getattr(e, f.name) for f in SUMMARY_FIELDS} for e in found]
 
     def clear(self) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 
 from vsee_contract import Contract, Operation, ParsedRequest, RequestInvalid, Violation
 
-from .decoding import decode_body
+from .decoding import decode_body, decode_query
 from .errors import ApiError, error_body
 from .journal import PROBLEM_KEY
 from .responses import JSON, json_response
@@ -91,8 +91,8 @@ class Ending(Protocol):
 def read_incoming(contract: Contract, operation: Operation, base: str, path: dict[str, str]) -> Incoming:
     """Decode and validate the request; a refusal is kept, not raised, so each ending decides when it counts."""
     try:
+        query = decode_query(operation)
         media_type, body = decode_body(operation)
-        query = {k: v for k, v in request.args.items() if not k.startswith("__")}  # __x: the mock's conveniences
         parsed = contract.validator[operation.operation_id].parse_request(
             path, query, request.headers, media_type, body
         )

@@ -21,5 +21,8 @@ def json_response(
     encoded: bytes | None = None,
 ) -> Response:
     """A JSON response (none for 204); `encoded` is `body` already serialised, when the caller has it."""
-    payload = b"" if status == 204 else (encoded if encoded is not None else encode(body))
-    return Response(payload, status=status, mimetype=None if status == 204 else JSON, headers=headers)
+    if status == 204:
+        response = Response(b"", status=204, headers=headers)
+        del response.headers["Content-Type"]  # no body, so no body type (Werkzeug would say text/html)
+        return response
+    return Response(encoded if encoded is not None else encode(body), status=status, mimetype=JSON, headers=headers)

@@ -13,7 +13,7 @@ from helpers.servers import wsgi_process
 
 TESTS = Path(__file__).resolve().parents[1]
 ACCOUNT = ("vclinic", "83ec6843c3af534c551ab609d869dd82")
-ACCOUNT_ARGS = ("--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1])
+ACCOUNT_ARGS = ("--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1])  # the earlier spellings: still accepted
 
 
 def suite_env() -> dict[str, str]:
@@ -53,7 +53,7 @@ def served(variant: str | None) -> AbstractContextManager[str]:
 def http_args(base: str) -> list[str]:
     """A live run with writes, as a tester would start it: the account, its token and a test user (826), without
     which the rules that change a user's default room are skipped on a live deployment."""
-    return ["--base-url", base, "--allow-writes", *ACCOUNT_ARGS, "--user-id", "826"]
+    return ["--base-url", base, "--contract-allow-writes", *ACCOUNT_ARGS, "--contract-user-id", "826"]
 
 
 @contextmanager

@@ -6,12 +6,16 @@ loopback port and announces it, and is always terminated in the fixture's teardo
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +25,7 @@ import requests
 import yaml
 
 from helpers.mock_api import CONTRACT, ROOT, TOKEN, VCLINIC, WELL_TOKEN
-from helpers.servers import ServerProcess, child_env, mock_process
+from helpers.servers import ServerProcess, child_env, cli_process, mock_process
 
 FIXTURES = ROOT / "fixtures"
 AUTH = {"X-ApiToken": TOKEN, "X-AccountCode": VCLINIC}
@@ -264,29 +268,278 @@ def test_bad_fixture_folder_exits_non_zero_naming_the_file(tmp_path: Path, break
         text=True,
         timeout=60,
     )
-    output = done.stdout + done.stderr
-    assert done.returncode != 0, output
-    assert "Traceback" not in done.stderr, done.stderr[-800:]
-    assert named in output, output[-800:]
+    refusal(done, USAGE, "bad fixture", named)
+
+
+# ------------------------------------------------------------------ start-up errors: one line, the fix, an exit code
+
+USAGE, ENVIRONMENT = 2, 1
+VARIABLES = [
+    "VSEE_MOCK_HOST",
+    "VSEE_MOCK_PORT",
+    "VSEE_MOCK_SPEC",
+    "VSEE_MOCK_FIXTURES",
+    "VSEE_MOCK_SEED",
+    "VSEE_MOCK_STATE_FILE",
+    "VSEE_MOCK_SCENARIO",
+    "VSEE_MOCK_THREADS",
+    "VSEE_MOCK_STRICT",
+    "VSEE_MOCK_QUIET",
+    "VSEE_MOCK_WATCH",
+    "VSEE_MOCK_CORS_ORIGIN",
+    "VSEE_MOCK_LATENCY",
+    "VSEE_MOCK_ERROR_RATE",
+]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`vsee-mock ARGS` (or `vsee-mock proxy ...`) expected to stop at start-up; a server that starts fails the test
+    by the timeout instead of hanging it."""
+    return subprocess.run(mock_command(*args), cwd=ROOT, env=child_env(env), capture_output=True, text=True, timeout=45)
+
+
+def refusal(done: subprocess.CompletedProcess[str], code: int, *mentions: str, prog: str = "vsee-mock") -> str:
+    """The start-up refusal: `code`, nothing on stdout, exactly one stderr line `PROG: <problem>; <fix>` that names
+    each of `mentions`, and no traceback. Returns the line."""
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr[-2000:]
+    line = lines[0]
+    assert (done.returncode, done.stdout) == (code, ""), (done.returncode, line, done.stdout[-500:])
+    assert line.startswith(f"{prog}: "), line
+    problem, _, fix = line.removeprefix(f"{prog}: ").partition("; ")
+    assert problem and fix, f"no `<problem>; <fix>` in {line!r}"
+    for mention in mentions:
+        assert mention in line, (mention, line)
+    return line
+
+
+def _spec_file(tmp_path: Path, text: str) -> str:
+    file = tmp_path / "spec.yaml"
+    file.write_text(text, encoding="utf-8")
+    return str(file)
+
+
+# (arguments, extra environment, exit code, what the line must name: the bad value and a word of the fix)
+MOCK_USAGE_ERRORS: dict[str, tuple[list[str], dict[str, str], list[str]]] = {
+    "port -1": (["--port", "-1"], {}, ["--port", "-1", "0-65535"]),
+    "port 99999": (["--port", "99999"], {}, ["--port", "99999", "0-65535"]),
+    "port 65536": (["--port", "65536"], {}, ["65536", "0-65535"]),
+    "port http": (["--port", "http"], {}, ["--port", "'http'", "0-65535"]),
+    "host 256.1.1.1": (["--host", "256.1.1.1"], {}, ["--host", "256.1.1.1", "127.0.0.1"]),
+    "host unresolvable": (["--host", "no-such-host.invalid"], {}, ["no-such-host.invalid", "0.0.0.0"]),
+    "threads 0": (["--threads", "0"], {}, ["--threads", "'0'", ">= 1"]),
+    "threads -3": (["--threads", "-3"], {}, ["'-3'", ">= 1"]),
+    "threads many": (["--threads", "many"], {}, ["'many'", ">= 1"]),
+    "seed x": (["--seed", "x"], {}, ["--seed", "'x'", "whole number"]),
+    "latency abc": (["--latency", "abc"], {}, ["--latency", "abc", "100-300"]),
+    "latency 300-100": (["--latency", "300-100"], {}, ["300-100", "MIN-MAX"]),
+    "latency -5": (["--latency", "-5"], {}, ["latency", "-5"]),
+    "error-rate 1.5": (["--error-rate", "1.5"], {}, ["error rate", "1.5", "between 0 and 1"]),
+    "error-rate often": (["--error-rate", "often"], {}, ["often", "between 0 and 1"]),
+    "scenario nope": (["--scenario", "nope"], {}, ["nope", "default", "empty"]),
+    "unknown option": (["--bogus"], {}, ["--bogus", "vsee-mock --help"]),
+    "missing spec": (["--spec", "/missing.yaml"], {}, ["--spec", "/missing.yaml", "leave it out"]),
+    "spec is a folder": (["--spec", str(ROOT / "fixtures")], {}, ["is a directory", "OpenAPI"]),
+    "missing fixtures": (["--fixtures", "/missing-fixtures"], {}, ["/missing-fixtures", "accounts/*.yaml"]),
+    # the environment, for containers: the same checks, naming the variable
+    "VSEE_MOCK_PORT": ([], {"VSEE_MOCK_PORT": "99999"}, ["VSEE_MOCK_PORT", "99999", "0-65535"]),
+    "VSEE_MOCK_HOST": ([], {"VSEE_MOCK_HOST": "256.1.1.1"}, ["VSEE_MOCK_HOST", "256.1.1.1"]),
+    "VSEE_MOCK_THREADS": ([], {"VSEE_MOCK_THREADS": "0"}, ["VSEE_MOCK_THREADS", "'0'", ">= 1"]),
+    "VSEE_MOCK_SEED": ([], {"VSEE_MOCK_SEED": "x"}, ["VSEE_MOCK_SEED", "'x'"]),
+    "VSEE_MOCK_STRICT": ([], {"VSEE_MOCK_STRICT": "maybe"}, ["VSEE_MOCK_STRICT", "'maybe'", "true/false"]),
+    "VSEE_MOCK_QUIET": ([], {"VSEE_MOCK_QUIET": "2"}, ["VSEE_MOCK_QUIET", "'2'", "true/false"]),
+    "VSEE_MOCK_WATCH": ([], {"VSEE_MOCK_WATCH": "sometimes"}, ["VSEE_MOCK_WATCH", "true/false"]),
+    "VSEE_MOCK_SCENARIO": ([], {"VSEE_MOCK_SCENARIO": "nope"}, ["VSEE_MOCK_SCENARIO", "'nope'", "default"]),
+    "VSEE_MOCK_LATENCY": ([], {"VSEE_MOCK_LATENCY": "abc"}, ["VSEE_MOCK_LATENCY", "abc", "100-300"]),
+    "VSEE_MOCK_ERROR_RATE": ([], {"VSEE_MOCK_ERROR_RATE": "2"}, ["VSEE_MOCK_ERROR_RATE", "between 0 and 1"]),
+    "VSEE_MOCK_SPEC": ([], {"VSEE_MOCK_SPEC": "/missing.yaml"}, ["VSEE_MOCK_SPEC", "/missing.yaml"]),
+    "VSEE_MOCK_FIXTURES": ([], {"VSEE_MOCK_FIXTURES": "/missing-fixtures"}, ["VSEE_MOCK_FIXTURES"]),
+}
+
+
+@pytest.mark.parametrize(("args", "env", "mentions"), MOCK_USAGE_ERRORS.values(), ids=MOCK_USAGE_ERRORS.keys())
+def test_a_bad_option_or_variable_is_one_line_and_exit_code_2(
+    args: list[str], env: dict[str, str], mentions: list[str]
+) -> None:
+    """argparse's two-line usage blurb and every later check alike: one line naming the value and the fix."""
+    port = [] if "VSEE_MOCK_PORT" in env or "--port" in args else ["--port", "0"]  # it must never serve
+    refusal(run_cli(*args, *port, env=env), USAGE, *mentions)
 
 
 @pytest.mark.parametrize(
-    ("args", "mentions"),
+    ("text", "mentions"),
     [
-        (["--latency", "abc"], "abc"),
-        (["--latency", "300-100"], "300-100"),
-        (["--latency", "-5"], "latency"),
-        (["--error-rate", "1.5"], "error"),
-        (["--error-rate", "often"], "often"),
-        (["--port", "http"], "port"),
+        ("openapi: 3.1.0\ninfo: [unclosed\n", ["not valid YAML", "line 3"]),
+        ("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n", ["not a valid OpenAPI document", "version", "/info"]),
+        ("- just\n- a list\n", ["not an OpenAPI document"]),
+        ("", ["not an OpenAPI document"]),
     ],
+    ids=["broken YAML", "invalid OpenAPI", "a list", "empty"],
 )
-def test_bad_arguments_are_rejected_by_argparse(args: list[str], mentions: str) -> None:
-    """Bad option values fail fast with argparse's usage error (exit 2), before anything is served."""
-    done = subprocess.run(mock_command(*args), cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    assert "usage: vsee-mock" in done.stderr
-    assert mentions in done.stderr, done.stderr
+def test_a_bad_spec_file_is_one_line_and_exit_code_2(tmp_path: Path, text: str, mentions: list[str]) -> None:
+    """Checked like the hot reloader checks an edit (openapi-spec-validator), before anything is built."""
+    spec = _spec_file(tmp_path, text)
+    refusal(run_cli("--spec", spec, "--port", "0"), USAGE, spec, *mentions)
+    refusal(run_cli("proxy", "--upstream", "http://127.0.0.1:9/api_v3", "--spec", spec), USAGE, spec, prog=PROXY)
+
+
+def test_a_port_in_use_is_one_line_and_exit_code_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        refusal(run_cli("--port", port), ENVIRONMENT, port, "in use", "another --port")
+        line = refusal(run_cli("proxy", "--upstream", "http://127.0.0.1:9", "--port", port), ENVIRONMENT, prog=PROXY)
+        assert port in line and "in use" in line
+
+
+def test_an_address_of_another_machine_is_one_line_and_exit_code_1() -> None:
+    """192.0.2.1 (TEST-NET-1, documentation only) resolves but is no interface here: the machine refuses it."""
+    refusal(run_cli("--host", "192.0.2.1", "--port", "0"), ENVIRONMENT, "192.0.2.1", "not an address of this machine")
+
+
+def _unwritable_directory(tmp_path: Path) -> Path:
+    """A directory this user cannot create files in: a read-only one, or /sys for root (who may write anywhere
+    else)."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        return locked
+    sysfs = Path("/sys")
+    try:
+        probe = sysfs / "vsee-mock-probe"
+        probe.write_text("x")
+    except OSError:
+        return sysfs
+    probe.unlink()
+    pytest.skip("running as root with a writable /sys: no directory here refuses a file")
+
+
+def test_a_state_file_in_a_missing_directory_is_refused_at_start(tmp_path: Path) -> None:
+    """Refused before serving (exit code 1), not at the first write (which answered 500 and still kept the room)."""
+    missing = tmp_path / "nonexistent" / "dir" / "state.json"
+    refusal(run_cli("--state-file", str(missing), "--port", "0"), ENVIRONMENT, str(missing), "does not exist", "mkdir")
+    env = {"VSEE_MOCK_STATE_FILE": str(missing)}
+    refusal(run_cli("--port", "0", env=env), ENVIRONMENT, "VSEE_MOCK_STATE_FILE", "mkdir")
+
+
+def test_a_state_file_in_an_unwritable_directory_is_refused_at_start(tmp_path: Path) -> None:
+    directory = _unwritable_directory(tmp_path)
+    state = directory / "state.json"
+    refusal(run_cli("--state-file", str(state), "--port", "0"), ENVIRONMENT, str(state), "cannot write", "writable")
+
+
+def test_a_state_file_that_is_a_directory_or_not_a_state_file_is_refused(tmp_path: Path) -> None:
+    refusal(run_cli("--state-file", str(tmp_path), "--port", "0"), ENVIRONMENT, "is a directory", "state.json")
+    corrupt = tmp_path / "state.json"
+    corrupt.write_text("{not json")  # a bad input file, like a bad fixture: usage
+    refusal(run_cli("--state-file", str(corrupt), "--port", "0"), USAGE, str(corrupt), "not a vsee-mock state file")
+    if os.geteuid() != 0:
+        corrupt.write_text("{}")
+        corrupt.chmod(0)
+        refusal(run_cli("--state-file", str(corrupt), "--port", "0"), ENVIRONMENT, "cannot be read", "readable")
+
+
+PROXY = "vsee-mock proxy"
+PROXY_USAGE_ERRORS: dict[str, tuple[list[str], list[str]]] = {
+    "upstream notaurl": (["--upstream", "notaurl"], ["--upstream", "'notaurl'", "http(s) URL", "https://"]),
+    "upstream ftp": (["--upstream", "ftp://example.com/api_v3"], ["ftp://example.com/api_v3", "http(s) URL"]),
+    "upstream no host": (["--upstream", "http://"], ["'http://'", "http(s) URL"]),
+    "upstream-v4 nope": (
+        ["--upstream", "http://127.0.0.1:9/api_v3", "--upstream-v4", "nope"],
+        ["--upstream-v4", "'nope'", "http(s) URL"],
+    ),
+    "no upstream": ([], ["--upstream", "vsee-mock proxy --help"]),
+    "port 99999": (["--upstream", "http://127.0.0.1:9", "--port", "99999"], ["--port", "99999", "0-65535"]),
+    "host 256.1.1.1": (["--upstream", "http://127.0.0.1:9", "--host", "256.1.1.1"], ["256.1.1.1"]),
+    "missing spec": (["--upstream", "http://127.0.0.1:9", "--spec", "/missing.yaml"], ["/missing.yaml"]),
+}
+
+
+@pytest.mark.parametrize(("args", "mentions"), PROXY_USAGE_ERRORS.values(), ids=PROXY_USAGE_ERRORS.keys())
+def test_a_bad_proxy_option_is_one_line_and_exit_code_2(args: list[str], mentions: list[str]) -> None:
+    """`--upstream notaurl` used to start and answer 502 to everything."""
+    port = [] if "--port" in args else ["--port", "0"]
+    refusal(run_cli("proxy", *args, *port), USAGE, *mentions, prog=PROXY)
+
+
+def test_proxy_output_paths_are_checked_at_start(tmp_path: Path) -> None:
+    upstream = ["proxy", "--upstream", "http://127.0.0.1:9/api_v3", "--port", "0"]
+    violations = tmp_path / "missing" / "violations.jsonl"
+    line = refusal(run_cli(*upstream, "--violations", str(violations)), ENVIRONMENT, prog=PROXY)
+    assert str(violations) in line and "mkdir" in line
+    record = _unwritable_directory(tmp_path) / "recorded"
+    line = refusal(run_cli(*upstream, "--record", str(record)), ENVIRONMENT, prog=PROXY)
+    assert str(record) in line and "cannot write" in line
+
+
+BOOM = (
+    "import sys, mock_server.cli as cli\n"
+    "def boom(config): raise RuntimeError('boom at start-up')\n"
+    "cli.create_app = boom\n"
+    "sys.exit(cli.main(['--port', '0', '--no-watch']))\n"
+)
+
+
+def test_an_unexpected_start_up_error_is_one_line_and_exit_code_1() -> None:
+    """A bug while building the app (here: create_app raising) is still one line, with how to get the traceback."""
+    run = [sys.executable, "-c", BOOM]
+    done = subprocess.run(run, cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=45)
+    refusal(done, ENVIRONMENT, "RuntimeError", "boom at start-up", "VSEE_MOCK_DEBUG=1")
+    debug = child_env({"VSEE_MOCK_DEBUG": "1"})
+    done = subprocess.run(run, cwd=ROOT, env=debug, capture_output=True, text=True, timeout=45)
+    assert done.returncode == 1 and "Traceback" in done.stderr and "boom at start-up" in done.stderr
+
+
+# ------------------------------------------------------------------ --version, --help, the environment
+
+
+def test_version_is_the_distributions() -> None:
+    done = run_cli("--version")
+    assert (done.returncode, done.stdout.strip()) == (0, f"vsee-mock {metadata.version('vsee-rooms-contract')}")
+
+
+def test_help_mentions_the_proxy_every_variable_and_the_exit_codes() -> None:
+    done = run_cli("--help")
+    assert done.returncode == 0, done.stderr
+    assert "vsee-mock proxy --upstream URL" in done.stdout and "vsee-mock proxy --help" in done.stdout
+    for variable in VARIABLES:
+        assert variable in done.stdout, variable
+    assert "exit code" in done.stdout
+    proxy = run_cli("proxy", "--help")
+    assert proxy.returncode == 0 and "--upstream" in proxy.stdout and "exit code" in proxy.stdout
+
+
+def test_configuration_from_the_environment_and_the_command_line_wins() -> None:
+    """A container sets VSEE_MOCK_*; an option on the command line overrides its variable."""
+    env = {
+        "VSEE_MOCK_PORT": "0",
+        "VSEE_MOCK_SCENARIO": "empty",
+        "VSEE_MOCK_STRICT": "false",  # overridden by --strict
+        "VSEE_MOCK_SEED": "5",
+        "VSEE_MOCK_QUIET": "true",
+        "VSEE_MOCK_WATCH": "off",
+        "VSEE_MOCK_THREADS": "2",
+        "VSEE_MOCK_LATENCY": "0",
+        "VSEE_MOCK_ERROR_RATE": "0",
+        "VSEE_MOCK_CORS_ORIGIN": "http://a.example, http://b.example",
+    }
+    with cli_process(mock_command("--strict"), env=env) as running:  # no --port: VSEE_MOCK_PORT=0 picks one
+        running.wait_for("scenario=", "stdout")
+        assert "strict=on; scenario=empty" in running.stdout()
+        rooms = requests.get(f"{running.api_v3}/rooms", headers={"X-AccountCode": VCLINIC}, timeout=10)
+        assert rooms.json()["data"] == []  # the scenario from VSEE_MOCK_SCENARIO
+        allowed = requests.get(f"{running.api_v3}/rooms", headers={"Origin": "http://b.example"}, timeout=10)
+        assert allowed.headers.get("Access-Control-Allow-Origin") == "http://b.example"
+        other = requests.get(f"{running.api_v3}/rooms", headers={"Origin": "http://c.example"}, timeout=10)
+        assert other.headers.get("Access-Control-Allow-Origin") != "http://c.example"
+        assert running.stop() in (0, -signal.SIGTERM)
+        assert "/api_v3/rooms" not in running.stderr()  # VSEE_MOCK_QUIET: no request log
+    # --port 0 (from mock_process) wins over the variable, which is then not even consulted
+    with mock_process("--no-watch", env={"VSEE_MOCK_PORT": "99999"}) as running:
+        assert requests.get(f"{running.url}/__mock__/state", timeout=10).status_code == 200
 
 
 # ------------------------------------------------------------------ the README's curl block, line by line

@@ -211,3 +211,34 @@ def test_request_log_line_cannot_be_split_by_the_path(client: FlaskClient, caplo
     lines = _log_lines(caplog)
     assert len(lines) == 1
     assert "\n" not in lines[0] and "\r" not in lines[0], repr(lines[0])
+
+
+# ------------------------------------------------------------------ Prefer means the same on every write
+
+
+def _rooms_with_slug(client: FlaskClient, slug: str) -> int:
+    return int(client.get("/api_v3/rooms", query_string={"slug": slug}).get_json()["total_count"])
+
+
+@pytest.mark.parametrize("prefer", ["code=200", "code=201", "example=docs_provider00102"])
+def test_a_preferred_success_still_needs_the_token_and_a_valid_body(client: FlaskClient, prefer: str) -> None:
+    """Neither a preferred success status nor a preferred example skips the checks a real call must pass."""
+    room = {**NEW_ROOM, "slug": "prefer-checked"}
+    assert_error(client.post("/api_v3/rooms", json=room, headers={"Prefer": prefer}), 401)
+    assert_error(client.post("/api_v3/rooms", json={"slug": "x"}, headers={**AUTH, "Prefer": prefer}), 400)
+    assert _rooms_with_slug(client, "prefer-checked") == 0
+
+
+def test_a_preferred_success_status_really_writes(client: FlaskClient) -> None:
+    room = {**NEW_ROOM, "slug": "prefer-200"}
+    resp = client.post("/api_v3/rooms", json=room, headers={**AUTH, "Prefer": "code=200"})
+    assert resp.status_code == 200 and resp.get_json()["data"]["slug"] == "prefer-200"
+    assert _rooms_with_slug(client, "prefer-200") == 1
+
+
+def test_a_preferred_example_is_served_after_the_checks_and_writes_nothing(client: FlaskClient) -> None:
+    room = {**NEW_ROOM, "slug": "prefer-example"}
+    resp = client.post("/api_v3/rooms", json=room, headers={**AUTH, "Prefer": "example=docs_provider00102"})
+    assert resp.status_code == 200
+    assert resp.get_json() == CONTRACT.spec.examples("createRoom")["docs_provider00102"][1]
+    assert _rooms_with_slug(client, "prefer-example") == 0

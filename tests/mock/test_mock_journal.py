@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from flask.testing import FlaskClient
 
-from helpers.mock_api import AUTH, DOMAIN, TOKEN, VCLINIC
+from helpers.mock_api import AUTH, DOMAIN, TOKEN, VCLINIC, assert_error
 
 
 def _journal(client: FlaskClient, query: str = "") -> list[dict]:  # type: ignore[type-arg]
@@ -58,3 +60,27 @@ def test_filters_and_clearing(client: FlaskClient) -> None:
     client.get("/__mock__/state")
     client.get("/api_v3/rooms")
     assert [e["path"] for e in _journal(client)] == ["/api_v3/rooms"], "admin calls are not journaled"
+
+
+def test_an_entry_opens_to_its_request_and_response_without_the_token(client: FlaskClient) -> None:
+    fields = {"domain": "vclinic.vsee.me", "slug": "journal-detail", "name": "Jörnal"}
+    created = client.post("/api_v3/rooms", json=fields, headers=AUTH)
+    newest = client.get("/__mock__/requests").get_json()["data"][0]
+    assert "detail" not in newest, "the list stays light; the detail is one request away"
+    detail = client.get(f"/__mock__/requests/{newest['id']}").get_json()["data"]["detail"]
+    assert detail["request"]["headers"]["X-Apitoken"] == "[redacted]"
+    assert TOKEN not in json.dumps(detail)
+    assert json.loads(detail["request"]["body"]) == fields
+    assert detail["response"]["status"] == 200 and json.loads(detail["response"]["body"]) == created.get_json()
+    assert detail["response"]["headers"]["Content-Type"] == "application/json"
+    assert_error(client.get("/__mock__/requests/999999"), 404)
+
+
+def test_the_journal_filters_by_verdict_and_shows_utf8_paths_as_sent(client: FlaskClient) -> None:
+    client.get("/api_v3/rooms?limit=abc")
+    client.get("/api_v3/rooms/räume")
+    refused = client.get("/__mock__/requests?valid=false").get_json()["data"]
+    assert [e["query"] for e in refused] == ["limit=abc"]
+    accepted = client.get("/__mock__/requests?valid=true").get_json()["data"]
+    assert accepted[0]["path"] == "/api_v3/rooms/räume"
+    assert_error(client.get("/__mock__/requests?valid=maybe"), 400)

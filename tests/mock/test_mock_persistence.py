@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from mock_server import create_app
 
 from helpers.mock_api import AUTH, DOMAIN, ROOT, VCLINIC
 from helpers.servers import child_env, mock_process
@@ -92,3 +96,34 @@ def test_a_corrupt_state_file_stops_start_up_naming_it(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "state.json" in result.stderr
+
+
+# ------------------------------------------------------------------ a write that answers an error changed nothing
+
+
+def _create(client: FlaskClient, slug: str) -> TestResponse:
+    return client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": slug, "name": slug}, headers=AUTH)
+
+
+def test_a_write_that_cannot_be_saved_answers_503_and_changes_nothing(tmp_path: Path) -> None:
+    """The state file becomes unwritable mid-run: the write is refused in the error shape, memory and file keep the
+    state before it, and once the file can be written again the next write is saved."""
+    state_file = tmp_path / "state.json"
+    client = create_app({"state_file": state_file, "seed": 1}).test_client()
+    assert _create(client, "kept").status_code == 200
+    before_memory, before_file = client.get("/__mock__/state").get_json(), state_file.read_bytes()
+    blocker = (
+        tmp_path / "state.json.partial"
+    )  # where the save writes first: a folder there makes it fail (even as root)
+    blocker.mkdir()
+    refused = _create(client, "lost")
+    assert refused.status_code == 503, refused.get_json()
+    assert set(refused.get_json()) == {"code", "message"} and "nothing was changed" in refused.get_json()["message"]
+    association = client.post("/api_v3/users/1002/rooms", json={"code": "ceproom1"}, headers=AUTH)
+    assert association.status_code == 503
+    assert client.get("/__mock__/state").get_json() == before_memory
+    assert state_file.read_bytes() == before_file
+    assert client.get("/api_v3/rooms", query_string={"slug": "lost"}).get_json()["total_count"] == 0
+    blocker.rmdir()
+    assert _create(client, "saved").status_code == 200
+    assert "saved" in state_file.read_text() and "lost" not in state_file.read_text()

@@ -316,3 +316,59 @@ def test_handlers_passed_to_create_app_replace_the_mocks_own_in_that_app_only() 
     assert mine.get("/api_v3/rooms/ceproom1/queue", headers=headers).get_json() == {"data": {"length": 0}}
     assert set(other.get("/api_v3/rooms/ceproom1/queue", headers=headers).get_json()["data"]) >= {"length", "capacity"}
     assert HANDLERS["getRoomQueue"].__module__ == "mock_server.handlers"
+
+
+# ------------------------------------------------------------------ one rule for repeated query and form fields
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [("limit=2&limit=500", "limit"), ("slug=a&q=x&slug=b", "slug"), ("fields=name&fields=slug", "fields")],
+)
+def test_a_repeated_declared_query_parameter_is_refused_like_a_repeated_form_field(
+    client: FlaskClient, query: str, name: str
+) -> None:
+    body = assert_error(client.get(f"/api_v3/rooms?{query}"), 400)
+    assert body["message"] == f"query parameter '{name}': given 2 times, expected once"
+    entry = client.get("/__mock__/requests").get_json()["data"][0]
+    assert entry["valid"] is False and entry["problem"] == body["message"]
+
+
+def test_an_undeclared_query_parameter_may_repeat_and_is_ignored(client: FlaskClient) -> None:
+    resp = client.get("/api_v3/rooms?limit=2&utm=a&utm=b")
+    assert resp.status_code == 200 and len(resp.get_json()["data"]) == 2
+
+
+# ------------------------------------------------------------------ every answer in the error shape, echoes bounded
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"json": {"name": ["closed"]}}, 400),
+        ({"json": ["closed"]}, 400),
+        ({"data": "name=closed", "content_type": "text/plain"}, 400),
+        ({"json": {"name": "nope"}}, 404),
+        ({"query_string": {"name": "x" * 10_000}}, 404),
+    ],
+)
+def test_the_admin_api_answers_bad_scenario_requests_in_the_error_shape(
+    client: FlaskClient, kwargs: dict[str, object], status: int
+) -> None:
+    body = assert_error(client.post("/__mock__/scenario", **kwargs), status)  # type: ignore[arg-type]
+    assert len(body["message"]) < 200, "an echoed value is cut short"
+    assert client.get("/__mock__/scenario").get_json()["data"]["current"] == "default"
+
+
+def test_a_utf8_account_code_is_echoed_as_sent_and_a_long_one_cut_short(client: FlaskClient) -> None:
+    utf8 = "klinik-müller".encode().decode("latin-1")  # how WSGI hands over a UTF-8 header
+    message = assert_error(client.get("/api_v3/rooms", headers={"X-AccountCode": utf8}), 403)["message"]
+    assert message == "Unknown account code 'klinik-müller'."
+    long_message = assert_error(client.get("/api_v3/rooms", headers={"X-AccountCode": "a" * 100_000}), 403)["message"]
+    assert len(long_message) < 120 and long_message.endswith("…'.")
+
+
+def test_a_body_without_a_content_type_is_named_as_such(client: FlaskClient) -> None:
+    resp = client.post("/api_v3/rooms", data=b"slug=x", headers={**AUTH, "Content-Type": ""})
+    message = assert_error(resp, 415)["message"]
+    assert message.startswith("the body has no Content-Type; use ") and "None" not in message

@@ -16,7 +16,7 @@ def test_without_allow_writes_writes_are_deselected_and_said_so() -> None:
         result = run_suite("--base-url", base, "--account-code", ACCOUNT[0])
     assert result.returncode == 0, result.stdout[-3000:]
     # two write tests deselected, and the three write operations left out of the generated tests
-    assert "5 write tests deselected: pass --allow-writes" in result.stdout
+    assert "5 write tests deselected: pass --contract-allow-writes" in result.stdout
     assert "writes sent: 0" in result.stdout
 
 
@@ -94,9 +94,9 @@ def test_the_summary_says_which_documented_responses_were_observed_and_which_rul
     assert "GET /rooms 200 (The rooms, as summaries): observed ×" in out
     assert (
         "POST /rooms 400 (Documented: the slug already exists in the domain): never observed (no room to learn the "
-        "clinic's domain from: pass --domain)" in out
+        "clinic's domain from: pass --contract-domain)" in out
     )
-    assert "duplicate-slug-refused: no room to learn the clinic's domain from: pass --domain" in out
+    assert "duplicate-slug-refused: no room to learn the clinic's domain from: pass --contract-domain" in out
     assert "verdict: PASSED" in out
 
 
@@ -108,7 +108,10 @@ def test_with_contract_require_all_a_rule_left_unchecked_fails_the_run(tmp_path:
     assert "1 passed" in result.stdout
     assert "rule(s) could not be checked (--contract-require-all)" in result.stdout
     markdown = report.read_text()
-    assert "| `association-makes-provider` | no room to learn the clinic's domain from: pass --domain |" in markdown
+    assert (
+        "| `association-makes-provider` | no room to learn the clinic's domain from: pass --contract-domain |"
+        in markdown
+    )
     assert "| POST /rooms 400 (Documented: the slug already exists in the domain) | never observed (no room" in markdown
 
 
@@ -121,8 +124,14 @@ def test_with_contract_require_all_a_rule_left_unchecked_fails_the_run(tmp_path:
             "is the deployment up and --base-url right?",
         ),
         (["--base-url", "{root}"], "which is not the Rooms API's list: --base-url must be the API's v3 base"),
-        (["--base-url", "{v3}", "--allow-writes"], "--allow-writes needs the clinic admin token: pass --api-token"),
-        (["--base-url", "{v3}", "--v4-base-url", "{root}/api_v5"], "for a room GET /rooms lists: pass --v4-base-url"),
+        (
+            ["--base-url", "{v3}", "--allow-writes"],
+            "--contract-allow-writes needs the clinic admin token: pass --contract-api-token",
+        ),
+        (
+            ["--base-url", "{v3}", "--v4-base-url", "{root}/api_v5"],
+            "for a room GET /rooms lists: pass --contract-v4-base-url",
+        ),
     ],
 )
 def test_a_target_not_ready_stops_the_run_at_once_with_one_line_naming_the_fix(args: list[str], says: str) -> None:

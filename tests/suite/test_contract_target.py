@@ -52,7 +52,7 @@ def test_the_budget_keeps_back_a_write_for_each_association_to_undo() -> None:
     target.traffic.writes = 3  # the 4th write would leave none for undoing an association it may make
     target.gate("POST")
     target.traffic.writes = 4
-    with pytest.raises(pytest.skip.Exception, match=r"write budget exhausted \(--max-writes 5\)"):
+    with pytest.raises(pytest.skip.Exception, match=r"write budget exhausted \(--contract-max-writes 5\)"):
         target.gate("POST")
     target.ledger.associations.append(("826", "ct-room"))
     target.traffic.writes = 3

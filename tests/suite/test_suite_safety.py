@@ -68,7 +68,7 @@ def test_max_writes_is_a_hard_budget_and_the_summary_counts_what_arrived(tmp_pat
     assert result.returncode == 0, result.stdout[-3000:]
     assert 0 < len(writes) <= 5, writes
     assert _writes_sent(result.stdout) == len(writes)
-    assert "write budget exhausted (--max-writes 5)" in result.stdout
+    assert "write budget exhausted (--contract-max-writes 5)" in result.stdout
 
 
 @pytest.mark.parametrize("over_http", [False, True], ids=["in-process", "over-http"])

@@ -1,0 +1,179 @@
+"""Start-up checks of the `vsee-mock` CLI: each bad input or environment problem found before serving, as one line
+`<problem>; <fix>` with its exit code (2: fix the command line, a variable or a file it names; 1: fix the machine)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import waitress
+import yaml
+
+USAGE, ENVIRONMENT = 2, 1  # exit codes: fix the command line (or a variable, or a file it names) / fix the machine
+
+
+class StartupError(Exception):
+    """Why the server cannot start: one line, `<problem>; <fix>`, and the exit code."""
+
+    def __init__(self, code: int, problem: str, fix: str) -> None:
+        super().__init__(f"{one_line(problem)}; {one_line(fix)}")
+        self.code = code
+
+
+def usage_error(problem: str, fix: str) -> StartupError:
+    return StartupError(USAGE, problem, fix)
+
+
+def environment_error(problem: str, fix: str) -> StartupError:
+    return StartupError(ENVIRONMENT, problem, fix)
+
+
+def one_line(text: object, limit: int = 400) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def check_spec(path: str, named: str) -> None:
+    """The OpenAPI file exists, is YAML (or JSON) and a valid OpenAPI document, as the hot reloader checks it."""
+    from openapi_spec_validator import validate
+
+    file, fix = Path(path), "fix it, or leave it out for the packaged openapi.yaml"
+    where = f"{named} {path}"
+    if not file.exists():
+        raise usage_error(
+            f"{where}: no such file", "give the path of an OpenAPI 3 file (YAML or JSON), or leave it out"
+        )
+    if file.is_dir():
+        raise usage_error(
+            f"{where} is a directory", "give the path of an OpenAPI 3 file (YAML or JSON), or leave it out"
+        )
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise usage_error(f"{where} is not UTF-8 text ({exc.reason} at byte {exc.start})", fix) from None
+    except OSError as exc:
+        raise environment_error(f"{where} cannot be read ({exc.strerror})", "make it readable for this user") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise usage_error(f"{where} is not valid YAML: {getattr(exc, 'problem', None) or exc}{at}", fix) from None
+    if not isinstance(document, dict):
+        raise usage_error(f"{where} is not an OpenAPI document (its top level is not a mapping)", fix)
+    try:
+        validate(document, base_uri=file.resolve().as_uri())
+    except Exception as exc:
+        message = str(getattr(exc, "message", None) or exc or type(exc).__name__).split("\n", 1)[0]
+        location = "/".join(str(part) for part in getattr(exc, "absolute_path", ()))
+        at = f" at /{location}" if location else ""
+        raise usage_error(
+            f"{where} is not a valid OpenAPI document: {message}{at}",
+            f"fix it (`openapi-spec-validator {path}` lists every problem), or leave it out for the packaged one",
+        ) from None
+
+
+def check_fixtures(path: str, named: str) -> None:
+    if not Path(path).is_dir():
+        what = "is not a directory" if Path(path).exists() else "no such directory"
+        raise usage_error(
+            f"{named} {path}: {what}",
+            "give a folder holding accounts/*.yaml, or leave it out for the packaged fixtures",
+        )
+
+
+def _probe_writable(directory: Path, where: str) -> None:
+    """Create and remove a file in `directory`: the truth about writing there (os.access is not, for root or ACLs)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".vsee-mock-", suffix=".probe", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise environment_error(
+            f"{where}: cannot write in {directory} ({exc.strerror})",
+            "make that directory writable for this user, or choose another path",
+        ) from None
+
+
+def check_state_file(path: str, named: str) -> None:
+    """Refused at start, not at the first write: the directory exists and takes files; an existing file is a state
+    file this mock wrote (it is restored)."""
+    file = Path(path)
+    where = f"{named} {path}"
+    if file.is_dir():
+        raise environment_error(f"{where} is a directory", f"name a file, e.g. {file / 'state.json'}")
+    directory = file.parent
+    if not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "does not exist"
+        raise environment_error(
+            f"{where}: {directory} {what}", f"create it (mkdir -p {directory}) or choose another path"
+        )
+    _probe_writable(directory, where)
+    if file.exists():
+        try:
+            saved = json.loads(file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise environment_error(
+                f"{where} cannot be read ({exc.strerror})", "make it readable for this user"
+            ) from None
+        except ValueError as exc:
+            saved = exc
+        if not (
+            isinstance(saved, dict) and isinstance(saved.get("accounts"), dict)
+        ):  # a bad input file, like a fixture
+            raise usage_error(
+                f"{where} exists but is not a vsee-mock state file",
+                "move it away (the mock then starts from the fixtures and writes it) or choose another path",
+            )
+
+
+def check_output_file(path: str, named: str) -> None:
+    """A file appended to while running: its directory must exist and take files."""
+    file, where = Path(path), f"{named} {path}"
+    if file.is_dir():
+        raise environment_error(f"{where} is a directory", "name a file, e.g. violations.jsonl")
+    if not file.parent.is_dir():
+        raise environment_error(f"{where}: {file.parent} does not exist", f"create it (mkdir -p {file.parent})")
+    _probe_writable(file.parent, where)
+
+
+def check_output_dir(path: str, named: str) -> None:
+    """A folder written on exit (created with its parents): the nearest existing one must take files."""
+    directory, where = Path(path), f"{named} {path}"
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise environment_error(f"{where}: {existing} is not a directory", "choose another path")
+    _probe_writable(existing, where)
+
+
+def bind(app: Any, host: str, port: int, **options: Any) -> Any:
+    """waitress listening on host:port, or the reason it cannot as a StartupError (exit code 1)."""
+    try:
+        return waitress.create_server(app, host=host, port=port, **options)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise environment_error(
+                f"port {port} on {host} is already in use",
+                "stop what holds it, or choose another --port (0 picks a free one)",
+            ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise environment_error(
+                f"cannot listen on {host}: it is not an address of this machine",
+                "use one of its addresses, e.g. 127.0.0.1 or 0.0.0.0 (every interface)",
+            ) from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise environment_error(
+                f"not allowed to listen on port {port} ({exc.strerror})",
+                "use a port >= 1024, or 0 for a free one",
+            ) from None
+        raise environment_error(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc})", "check --host and --port"
+        ) from None
+    except ValueError as exc:  # waitress: "Invalid host/port specified." when the name does not resolve
+        raise usage_error(f"cannot listen on {host}:{port} ({exc})", "check --host and --port") from None
