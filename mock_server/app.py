@@ -25,9 +25,10 @@ from vsee_http import (
 )
 
 from .fast_reads import FastReads
-from .fixtures import FixtureError, load_fixtures
+from .fixtures import AccountFixture, FixtureError, load_fixtures
 from .handlers import HANDLERS, Handler
 from .mocking import MockEnding
+from .namespaces import DEFAULT, Namespaces, namespace_of
 from .scenarios import SCENARIOS
 from .store import Store
 
@@ -55,18 +56,23 @@ class MockRuntime:
 
     config: MockConfig
     contract: Contract
-    store: Store
+    namespaces: Namespaces
     faults: random.Random
     journal: Journal
-    scenario: str = "default"
 
-    def reset(self, scenario: str | None = None) -> None:
-        """Back to the fixtures of `scenario` (validated first; unknown names raise KeyError), or of the current one."""
-        if scenario is not None and scenario != self.scenario:
-            self.store.load(load_fixtures(self.config.fixtures_dir, self.contract.spec, SCENARIOS[scenario]))
-            self.scenario = scenario
-        else:
-            self.store.reset()
+    @property
+    def store(self) -> Store:
+        """The default namespace's state (the one `--state-file` keeps)."""
+        return self.namespaces.get(DEFAULT).store
+
+    @property
+    def scenario(self) -> str:
+        return self.namespaces.get(DEFAULT).scenario
+
+    def reset(self, scenario: str | None = None, namespace: str = DEFAULT) -> None:
+        """A namespace back to the fixtures of `scenario` (validated first; unknown names raise KeyError), or of its
+        current one."""
+        self.namespaces.reset(namespace, scenario)
 
 
 def runtime(app: Flask) -> MockRuntime:
@@ -99,37 +105,48 @@ def create_app(
     state_file = Path(cfg.state_file) if cfg.state_file else None
     store = Store(fixtures, seed=cfg.seed, state_file=state_file)
     journal = Journal(contract.spec.security_header())
-    state = MockRuntime(cfg, contract, store, random.Random(cfg.seed), journal, cfg.scenario)
+
+    def scenario_fixtures(name: str) -> list[AccountFixture]:
+        return load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[name])
+
+    namespaces = Namespaces(store, cfg.scenario, scenario_fixtures, cfg.seed)
+    state = MockRuntime(cfg, contract, namespaces, random.Random(cfg.seed), journal)
 
     app = base_app("mock_server", contract, journal)
     app.extensions[RUNTIME_KEY] = state
-    ending = MockEnding(contract, store, cfg.strict, {**HANDLERS, **(handlers or {})})
+    ending = MockEnding(contract, namespaces, cfg.strict, {**HANDLERS, **(handlers or {})})
     Pipeline(contract, ending).register(app)
     _add_admin_routes(app, state)
     _add_faults(app, state)
     if not cfg.latency and not cfg.error_rate:  # replays would skip the injected delay or fault
-        app.wsgi_app = FastReads(app.wsgi_app, store, journal, api_prefixes(contract))  # type: ignore[method-assign]
+        app.wsgi_app = FastReads(app.wsgi_app, namespaces, journal, api_prefixes(contract))  # type: ignore[method-assign]
     return finish(app, contract, cfg.cors_origins, ["Preference-Applied"])
 
 
 def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
+    """Each acts on the namespace the request names (`X-Mock-Namespace` or `?__namespace=`), the default without."""
+
+    def namespace() -> str:
+        return namespace_of(request.environ)
+
     @app.post(f"{ADMIN_PREFIX}/reset")
     def reset() -> Response:
-        state.reset()
+        state.reset(namespace=namespace())
         return json_response(200, {"data": {"reset": True}})
 
     @app.get(f"{ADMIN_PREFIX}/state")
     def snapshot() -> Response:
-        return json_response(200, {"data": state.store.snapshot()})
+        return json_response(200, {"data": state.namespaces.get(namespace()).store.snapshot()})
 
     @app.get(f"{ADMIN_PREFIX}/scenario")
     def scenario() -> Response:
         available = [{"name": s.name, "description": s.description} for s in SCENARIOS.values()]
-        return json_response(200, {"data": {"current": state.scenario, "available": available}})
+        current = state.namespaces.get(namespace()).scenario
+        return json_response(200, {"data": {"current": current, "available": available}})
 
     @app.post(f"{ADMIN_PREFIX}/scenario")
     def switch_scenario() -> Response:
-        """Switch with `{"name": "closed"}` (JSON) or `?name=closed`; the state resets to that scenario."""
+        """Switch with `{"name": "closed"}` (JSON) or `?name=closed`; the namespace resets to that scenario."""
         known = ", ".join(SCENARIOS)
         name: object = request.args.get("name")
         if request.get_data(cache=True):
@@ -141,8 +158,18 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
             return json_response(400, error_body(400, f"name: expected one of {known} as a string"))
         if name not in SCENARIOS:
             return json_response(404, error_body(404, f"Unknown scenario '{shown(name)}'; known: {known}"))
-        state.reset(name)
+        state.reset(name, namespace())
         return scenario()
+
+    @app.get(f"{ADMIN_PREFIX}/namespaces")
+    def namespaces() -> Response:
+        return json_response(200, {"data": state.namespaces.names()})
+
+    @app.delete(f"{ADMIN_PREFIX}/namespace")
+    def drop_namespace() -> Response:
+        """Forget the named namespace (the default one is reset instead)."""
+        name = namespace()
+        return json_response(200, {"data": {"namespace": name, "dropped": state.namespaces.drop(name)}})
 
 
 def _add_faults(app: Flask, state: MockRuntime) -> None:

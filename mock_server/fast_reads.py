@@ -12,10 +12,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from vsee_http import PROBLEM_KEY, Journal
+from vsee_http import NAMESPACE_KEY, PROBLEM_KEY, ApiError, Journal
 
+from .namespaces import Namespaces, namespace_of
 from .store import Store
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -23,39 +25,60 @@ MAX_ENTRIES = 4096
 BYPASS_HEADERS = ("HTTP_PREFER", "HTTP_ORIGIN")
 
 
-class FastReads:
-    """Serve repeated GETs from a cache keyed by request and invalidated by the store's version."""
+@dataclass(frozen=True)
+class _Replay:
+    store: Store  # the namespace's state it was made from, and that state's version
+    version: int
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    problem: str | None
 
-    def __init__(self, app: WSGIApp, store: Store, journal: Journal, api_prefixes: tuple[str, ...]) -> None:
+
+class FastReads:
+    """Serve repeated GETs from a cache keyed by request and namespace, invalidated by the state's version."""
+
+    def __init__(self, app: WSGIApp, namespaces: Namespaces, journal: Journal, api_prefixes: tuple[str, ...]) -> None:
         self.app = app
-        self.store = store
+        self.namespaces = namespaces
         self.journal = journal
         self.api_prefixes = api_prefixes
-        self._cache: dict[tuple[str, str, str], tuple[int, str, list[tuple[str, str]], bytes, str | None]] = {}
+        self._cache: dict[tuple[str, str, str, str], _Replay] = {}
         self._lock = threading.Lock()
 
-    def _key(self, environ: dict[str, Any]) -> tuple[str, str, str] | None:
+    def _key(self, environ: dict[str, Any]) -> tuple[str, str, str, str] | None:
         if environ["REQUEST_METHOD"] != "GET" or any(h in environ for h in BYPASS_HEADERS):
             return None
         path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
         if not path.startswith(self.api_prefixes) or "__" in query:
             return None
-        return path, query, environ.get("HTTP_X_ACCOUNTCODE", "")
+        return path, query, environ.get("HTTP_X_ACCOUNTCODE", ""), environ.get("HTTP_X_MOCK_NAMESPACE", "")
+
+    def _store(self, environ: dict[str, Any]) -> Store | None:
+        """The state the request reads, when its namespace exists already (the app creates one, not a cache)."""
+        try:
+            namespace = namespace_of(environ)
+        except ApiError:
+            return None
+        space = self.namespaces.peek(namespace)
+        environ[NAMESPACE_KEY] = namespace
+        return space.store if space else None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         key = self._key(environ)
-        if key is None:
+        store = self._store(environ) if key is not None else None
+        if key is None or store is None:
             return self.app(environ, start_response)
-        version = self.store.version
+        version = store.version
         hit = self._cache.get(key)
-        if hit is not None and hit[0] == version:
+        if hit is not None and hit.store is store and hit.version == version:
             started = time.perf_counter()
-            _, status, headers, body, problem = hit
-            start_response(status, headers)
+            start_response(hit.status, hit.headers)
             elapsed = (time.perf_counter() - started) * 1000
-            self.journal.record(environ, int(status[:3]), elapsed, problem, b"", (headers, body))
-            self.journal.log_call(environ, int(status[:3]), elapsed, " (replayed)")
-            return [body]
+            status = int(hit.status[:3])
+            self.journal.record(environ, status, elapsed, hit.problem, b"", (hit.headers, hit.body))
+            self.journal.log_call(environ, status, elapsed, " (replayed)")
+            return [hit.body]
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
@@ -66,9 +89,10 @@ class FastReads:
             return write
 
         body = b"".join(self.app(environ, capture))
-        if "status" in captured and self.store.version == version:
+        if "status" in captured and store.version == version:
+            replay = _Replay(store, version, captured["status"], captured["headers"], body, environ.get(PROBLEM_KEY))
             with self._lock:
                 if len(self._cache) >= MAX_ENTRIES:
                     self._cache.clear()
-                self._cache[key] = (version, captured["status"], captured["headers"], body, environ.get(PROBLEM_KEY))
+                self._cache[key] = replay
         return [body]

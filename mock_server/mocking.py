@@ -11,9 +11,10 @@ from contextlib import nullcontext
 from flask import request
 
 from vsee_contract import Contract, Operation, RequestInvalid, Violation
-from vsee_http import Answer, ApiError, Incoming, encode, error_body, header_text, shown
+from vsee_http import NAMESPACE_KEY, Answer, ApiError, Incoming, encode, error_body, header_text, shown
 
 from .handlers import Call, Handler, Reply
+from .namespaces import Namespaces, namespace_of
 from .prefer import (
     Preference,
     check_preference,
@@ -47,9 +48,11 @@ def _token_user(operation: Operation, account: AccountState, header: str) -> str
 class MockEnding:
     """Answers from the store through the handlers; in strict mode a broken contract becomes a 500."""
 
-    def __init__(self, contract: Contract, store: Store, strict: bool, handlers: Mapping[str, Handler]) -> None:
+    def __init__(
+        self, contract: Contract, namespaces: Namespaces, strict: bool, handlers: Mapping[str, Handler]
+    ) -> None:
         self.contract = contract
-        self.store = store
+        self.namespaces = namespaces
         self.strict = strict
         self.handlers = handlers
         self.token_header = contract.spec.security_header()
@@ -63,14 +66,17 @@ class MockEnding:
             if pref:
                 headers.append(("Preference-Applied", pref.applied))
                 check_preference(spec, operation.operation_id, pref)
+            namespace = namespace_of(request.environ)
+            request.environ[NAMESPACE_KEY] = namespace
+            store = self.namespaces.get(namespace).store
         except ApiError as exc:
             return self._error(exc, headers)
         forced = forced_failure(spec, operation.operation_id, pref) if pref else None
         if forced is not None:  # a documented failure chosen with Prefer: served as is, not re-judged
             return Answer(forced[0], forced[1], headers, judge=False)
-        with self.store.lock:
+        with store.lock:
             try:
-                account = _account(self.store)
+                account = _account(store)
                 token_user = _token_user(operation, account, self.token_header)
                 parsed = incoming.valid()
             except (ApiError, RequestInvalid) as exc:  # refused before the operation ran: the journal says why
@@ -79,7 +85,7 @@ class MockEnding:
             if example is not None:  # a documented example chosen with Prefer, after the checks a real call passes
                 return Answer(example[0], example[1], headers, judge=False)
             try:
-                status, encoded = self._run(operation, Call(account, parsed, token_user), pref)
+                status, encoded = self._run(store, operation, Call(account, parsed, token_user), pref)
             except ApiError as exc:
                 return self._error(exc, headers)
             except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
@@ -99,10 +105,10 @@ class MockEnding:
         answer.judge, answer.problem = self.strict, exc.message if refused else None
         return answer
 
-    def _run(self, operation: Operation, call: Call, pref: Preference | None) -> tuple[int, bytes]:
+    def _run(self, store: Store, operation: Operation, call: Call, pref: Preference | None) -> tuple[int, bytes]:
         """The handler's reply, serialised (under the store lock, so no other request changes it meanwhile)."""
         handler = self.handlers.get(operation.operation_id)
-        with self.store.write() if operation.is_write else nullcontext():
+        with store.write() if operation.is_write else nullcontext():
             reply = handler(call) if handler else self._example(operation)
         status, payload = with_status(reply, pref)
         return status, encode(payload)

@@ -2,7 +2,7 @@
 
 from .app import ADMIN_PREFIX, MAX_BODY_BYTES, api_prefixes, base_app, finish
 from .errors import ApiError, error_body, header_text, shown
-from .journal import PROBLEM_KEY, Journal
+from .journal import NAMESPACE_KEY, PROBLEM_KEY, Journal
 from .pipeline import Answer, Ending, Incoming, Pipeline, flask_rule
 from .responses import JSON, encode, json_response
 
@@ -10,6 +10,7 @@ __all__ = [
     "ADMIN_PREFIX",
     "JSON",
     "MAX_BODY_BYTES",
+    "NAMESPACE_KEY",
     "PROBLEM_KEY",
     "Answer",
     "ApiError",

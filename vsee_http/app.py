@@ -12,7 +12,7 @@ from vsee_contract import Contract
 
 from .console import console_blueprint
 from .cors import enable_cors
-from .errors import error_body
+from .errors import ApiError, error_body
 from .journal import PROBLEM_KEY, Journal
 from .responses import json_response
 
@@ -60,7 +60,8 @@ def journal_blueprint(journal: Journal) -> Blueprint:
 
     @admin.get("/requests")
     def requests_made() -> Response:
-        """The journal, newest first, filtered by ?method=, ?path= (substring), ?status= and ?valid=true|false."""
+        """The journal, newest first, filtered by ?method=, ?path= (substring), ?status=, ?valid=true|false and
+        ?namespace= (the mock's)."""
         status, valid = request.args.get("status"), request.args.get("valid")
         if status is not None and not status.isdigit():
             return json_response(400, error_body(400, "query parameter 'status': must be an HTTP status"))
@@ -71,6 +72,7 @@ def journal_blueprint(journal: Journal) -> Blueprint:
             request.args.get("path"),
             int(status) if status else None,
             None if valid is None else valid == "true",
+            request.args.get("namespace"),
         )
         return json_response(200, {"data": entries})
 
@@ -115,6 +117,11 @@ def _add_timing_and_journal(app: Flask, journal: Journal, prefixes: tuple[str, .
 
 
 def _add_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def refused(exc: ApiError) -> Response:
+        """A refusal raised outside the pipeline (an admin route): its status, in the error shape."""
+        return json_response(exc.status, error_body(exc.status, exc.message), exc.headers)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500

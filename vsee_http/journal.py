@@ -19,6 +19,7 @@ log = logging.getLogger("vsee_mock")
 JOURNAL_SIZE = 1000
 BODY_CHARS = 16 * 1024  # of each body kept for the detail view: enough to read, bounded in memory
 PROBLEM_KEY = "vsee_mock.problem"  # WSGI environ key: why the contract refused the request, if it did
+NAMESPACE_KEY = "vsee_mock.namespace"  # WSGI environ key: the mock's namespace the request used
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Entry:
     token: str
     valid: bool
     problem: str | None
+    namespace: str
     detail: dict[str, Any] = field(repr=False, compare=False)  # request and response, shown by `entry(id)` only
 
 
@@ -120,6 +122,7 @@ class Journal:
             token=self._token(environ),
             valid=problem is None,
             problem=problem,
+            namespace=environ.get(NAMESPACE_KEY, ""),
             detail=detail,
         )
         with self._lock:
@@ -137,6 +140,7 @@ class Journal:
         path: str | None = None,
         status: int | None = None,
         valid: bool | None = None,
+        namespace: str | None = None,
     ) -> list[dict[str, Any]]:
         """Newest first, without request and response; `path` matches as a substring, the others exactly."""
         with self._lock:
@@ -148,6 +152,7 @@ class Journal:
             and (path is None or path in e.path)
             and (status is None or e.status == status)
             and (valid is None or e.valid == valid)
+            and (namespace is None or e.namespace == namespace)
         ]
         return [{f.name: getattr(e, f.name) for f in SUMMARY_FIELDS} for e in found]
 

@@ -83,6 +83,8 @@ def test_a_scenario_can_be_chosen_at_start_and_an_unknown_one_is_refused() -> No
 
 def test_the_pytest_fixture_can_switch_scenarios_and_resets_to_default(vsee_mock: LiveMock) -> None:
     vsee_mock.use_scenario("empty")
-    assert requests.get(f"{vsee_mock.base_url}/rooms", timeout=10).json()["data"] == []
+    mine = vsee_mock.namespace_headers
+    assert requests.get(f"{vsee_mock.base_url}/rooms", headers=mine, timeout=10).json()["data"] == []
+    assert requests.get(f"{vsee_mock.base_url}/rooms", timeout=10).json()["data"] != [], "other namespaces unchanged"
     vsee_mock.reset()
-    assert requests.get(f"{vsee_mock.base_url}/rooms", timeout=10).json()["data"] != []
+    assert requests.get(f"{vsee_mock.base_url}/rooms", headers=mine, timeout=10).json()["data"] != []

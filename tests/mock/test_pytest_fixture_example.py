@@ -1,7 +1,8 @@
 """How another project's tests use the mock: ask for the `vsee_mock` fixture (installed with this package).
 
-Each test gets the same live server, reset to its fixtures, with its URL, account and token at hand, and can
-assert what was sent through the request journal.
+Each test gets the same live server in a namespace of its own (an isolated copy of the fixtures, selected by the
+`X-Mock-Namespace` header in `vsee_mock.headers`), with its URL, account and token at hand, and can assert what it
+sent through the request journal.
 """
 
 from __future__ import annotations
@@ -20,20 +21,22 @@ def test_a_frontend_flow_against_the_live_mock(vsee_mock: LiveMock) -> None:
     )
     assert created.status_code == 200
     code = created.json()["data"]["code"]
-    detail = requests.get(f"{vsee_mock.v4_base_url}/rooms/{code}", headers={"X-AccountCode": "vclinic"}, timeout=10)
+    detail = requests.get(f"{vsee_mock.v4_base_url}/rooms/{code}", headers=vsee_mock.namespace_headers, timeout=10)
     assert detail.json()["data"]["slug"] == "waiting-room"
     sent = vsee_mock.requests(method="POST", path="/rooms")
     assert [(e["status"], e["valid"], e["token"]) for e in sent] == [(200, True, "[redacted]")]
 
 
 def test_each_test_starts_from_the_fixtures(vsee_mock: LiveMock) -> None:
-    rooms = requests.get(f"{vsee_mock.base_url}/rooms", headers={"X-AccountCode": "vclinic"}, timeout=10).json()
+    rooms = requests.get(f"{vsee_mock.base_url}/rooms", headers=vsee_mock.namespace_headers, timeout=10).json()
     assert "waiting-room" not in {room["slug"] for room in rooms["data"]}
     assert vsee_mock.requests(method="POST") == []
 
 
 def test_invalid_requests_are_journaled_with_the_reason(vsee_mock: LiveMock) -> None:
-    reply = requests.get(f"{vsee_mock.base_url}/rooms", params={"limit": "lots"}, timeout=10)
+    reply = requests.get(
+        f"{vsee_mock.base_url}/rooms", params={"limit": "lots"}, headers=vsee_mock.namespace_headers, timeout=10
+    )
     assert reply.status_code == 400
     [entry] = vsee_mock.requests(status=400)
     assert entry["valid"] is False and "limit" in entry["problem"]
