@@ -66,10 +66,16 @@ def browser(tmp_path: Path) -> Iterator[object]:
 
 
 def _wait(condition: object, what: str, seconds: float = 20) -> None:
+    """Until `condition()` holds; an element missing or replaced while the page redraws (every second) is "not yet"."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
+        try:
+            if condition():  # type: ignore[operator]
+                return
+        except (NoSuchElementException, StaleElementReferenceException):
+            pass
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
 
