@@ -44,6 +44,15 @@ OPTIONS: list[tuple[str, str | None, dict[str, Any]]] = [
         {"help": "the clinic's domain, for a deployment with no room to learn it from; env VSEE_DOMAIN"},
     ),
     (
+        "--contract-namespace",
+        None,
+        {
+            "metavar": "NAME",
+            "help": "against a shared vsee-mock: send X-Mock-Namespace NAME (-gwN under pytest-xdist), so this run's "
+            "rooms stay in a namespace of their own; env VSEE_NAMESPACE",
+        },
+    ),
+    (
         "--contract-profile",
         None,
         {"choices": sorted(PROFILES), "default": "ci", "help": "example counts and bounds (default: ci)"},

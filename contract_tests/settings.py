@@ -53,6 +53,7 @@ class SuiteSettings:
     strict: bool = False  # advisories fail the run too
     domain: str | None = None  # the clinic's domain, when no room shows it
     require_all: bool = False  # a rule left unchecked fails the run
+    namespace: str | None = None  # the shared mock's namespace this run (this xdist worker) keeps its rooms in
 
     @property
     def in_process(self) -> bool:
@@ -65,6 +66,11 @@ class SuiteSettings:
     @property
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.api_token,) if s)
+
+
+def namespace_for(name: str | None, worker: str | None) -> str | None:
+    """One namespace per xdist worker, so parallel workers never see each other's rooms."""
+    return f"{name}-{worker}" if name and worker else name or None
 
 
 def from_options(option: Any, base_url: str | None) -> SuiteSettings:
@@ -89,5 +95,6 @@ def from_options(option: Any, base_url: str | None) -> SuiteSettings:
         timeout=option.contract_timeout,
         strict=bool(option.contract_strict),
         domain=option.contract_domain or env.get("VSEE_DOMAIN") or None,
+        namespace=namespace_for(option.contract_namespace or env.get("VSEE_NAMESPACE"), env.get("PYTEST_XDIST_WORKER")),
         require_all=bool(option.contract_require_all),
     )

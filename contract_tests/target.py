@@ -122,6 +122,10 @@ class Target:
             adapter = GuardedAdapter(self.gate, self.traffic, settings.timeout)
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)
+            if settings.namespace:
+                from mock_server import NAMESPACE_HEADER  # a convention of the mock, not of the API
+
+                self.session.headers[NAMESPACE_HEADER] = settings.namespace
 
     def __repr__(self) -> str:
         return f"Target({'in-process' if self.app is not None else self.settings.base_url})"

@@ -2,8 +2,10 @@
 
 from .app import MockConfig, MockRuntime, create_app, runtime
 from .fixtures import FixtureError, default_credentials, load_fixtures, new_room_defaults
+from .namespaces import NAMESPACE_HEADER
 
 __all__ = [
+    "NAMESPACE_HEADER",
     "FixtureError",
     "MockConfig",
     "MockRuntime",

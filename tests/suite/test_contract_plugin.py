@@ -7,6 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
+
+from contract_tests.settings import namespace_for
+from mock_server import NAMESPACE_HEADER
 
 from helpers.suite_runner import ACCOUNT, http_args, run_suite, served, served_app
 
@@ -189,3 +193,21 @@ def test_a_deployment_slower_than_the_timeout_stops_the_run_with_one_line_naming
     assert result.returncode == 4, result.stdout[-3000:]
     assert "gave no answer within 0.1 s: raise --contract-timeout if it is this slow" in result.stdout
     assert "verdict: NOT COMPLETED" in result.stdout and "Traceback" not in result.stdout
+
+
+def test_a_run_against_a_shared_mock_keeps_its_rooms_in_its_own_namespace() -> None:
+    """Two CI jobs (or xdist workers, each `NAME-gwN`) against one vsee-mock never see each other's rooms."""
+    with served(None) as base:
+        result = run_suite("-k", "model_based", *http_args(base), "--contract-namespace", "ci-job-7")
+        default = requests.get(f"{base}/rooms", timeout=10).json()["data"]
+        mine = requests.get(f"{base}/rooms", headers={NAMESPACE_HEADER: "ci-job-7"}, timeout=10).json()["data"]
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert not [room["slug"] for room in default if room["slug"].startswith("ct-")]
+    assert [room["slug"] for room in mine if room["slug"].startswith("ct-")]
+
+
+@pytest.mark.parametrize(
+    ("name", "worker", "expected"), [("ci", None, "ci"), ("ci", "gw1", "ci-gw1"), (None, "gw1", None)]
+)
+def test_each_xdist_worker_gets_a_namespace_of_its_own(name: str | None, worker: str | None, expected: str) -> None:
+    assert namespace_for(name, worker) == expected
