@@ -20,6 +20,7 @@ from importlib import metadata
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from vsee_http import shown
 from vsee_proxy import ProxyConfig, create_proxy_app, proxy_runtime
 
 from .app import MockConfig, create_app, runtime
@@ -48,8 +49,8 @@ DEBUG_VARIABLE = "VSEE_MOCK_DEBUG"  # set: an unexpected start-up error shows it
 
 
 def _shown(value: str) -> str:
-    """A user's value inside a message: quoted, on one line, not too long."""
-    return repr(value if len(value) <= 120 else value[:117] + "...")
+    """A user's value inside a message: quoted, escaped and cut short like every echoed value (`vsee_http.shown`)."""
+    return repr(shown(value, 120))
 
 
 def _version() -> str:

@@ -159,6 +159,11 @@ class OperationValidator:
         value = check.coerce(body) if media_type in FORM_MEDIA_TYPES else body
         return value, media_type
 
+    def declares_body(self, status: int) -> bool:
+        """Whether the contract gives an answer with `status` a body schema (its compiled validator)."""
+        key = self.operation.response_key(status)
+        return key is not None and self.responses[key] is not None
+
     def response_problems(self, status: int, content_type: str | None, body: Any) -> list[str]:
         """Schema-level problems of a response: undeclared status, wrong content type, body not matching."""
         key = self.operation.response_key(status)

@@ -8,10 +8,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from vsee_contract import REDACTED, redact_headers
+from vsee_contract import REDACTED
 
 from .errors import header_text
 
@@ -38,22 +38,47 @@ class Entry:
     valid: bool
     problem: str | None
     namespace: str
-    detail: dict[str, Any] = field(repr=False, compare=False)  # request and response, shown by `entry(id)` only
+    detail: Exchange = field(repr=False, compare=False)  # request and response, shown by `entry(id)` only
+
+
+@dataclass(slots=True)  # made on every call: the cheapest dataclass
+class Exchange:
+    """What a call sent and got, kept raw (cheap on every call) and rendered only when someone opens the entry.
+    The token header is left out when it is captured, so its value is never held here."""
+
+    request_headers: tuple[tuple[str, str], ...]  # WSGI keys: HTTP_X_ACCOUNTCODE, CONTENT_TYPE, ...
+    request_body: bytes  # at most BODY_CHARS of it
+    request_size: int
+    status: int
+    response_headers: list[tuple[str, str]]
+    response_body: bytes
+    response_size: int
+
+    def render(self, token_header: str, token_sent: bool) -> dict[str, Any]:
+        headers = {_header_name(k): header_text(v) for k, v in self.request_headers}
+        if token_sent:
+            headers[_header_name(environ_key(token_header))] = REDACTED
+        return {
+            "request": {"headers": headers, "body": _text(self.request_body, self.request_size)},
+            "response": {
+                "status": self.status,
+                "headers": dict(self.response_headers),
+                "body": _text(self.response_body, self.response_size),
+            },
+        }
 
 
 SUMMARY_FIELDS = [f for f in fields(Entry) if f.name != "detail"]
+CGI_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
-def _text(body: bytes) -> str:
-    text = body[:BODY_CHARS].decode("utf-8", "replace")
-    return text + (f"… ({len(body)} bytes in all)" if len(body) > BODY_CHARS else "")
+def _header_name(key: str) -> str:
+    return CGI_HEADERS.get(key) or key[5:].replace("_", "-").title()
 
 
-def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    names = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
-    found = {names[k]: v for k, v in environ.items() if k in names and v}
-    found.update({k[5:].replace("_", "-").title(): header_text(v) for k, v in environ.items() if k.startswith("HTTP_")})
-    return found
+def _text(body: bytes, size: int) -> str:
+    text = body.decode("utf-8", "replace")
+    return text + (f"… ({size} bytes in all)" if size > len(body) else "")
 
 
 def environ_key(header: str) -> str:
@@ -103,13 +128,22 @@ class Journal:
     ) -> None:
         """One call; its headers are kept without the token's value, its bodies cut to BODY_CHARS."""
         response_headers, response_body = response
-        detail = {
-            "request": {
-                "headers": redact_headers(_request_headers(environ), [self._token_header]),
-                "body": _text(request_body),
-            },
-            "response": {"status": status, "headers": dict(response_headers), "body": _text(response_body)},
-        }
+        sent = tuple(
+            [
+                (k, v)
+                for k, v in environ.items()
+                if (k.startswith("HTTP_") or (k in CGI_HEADERS and v)) and k != self._token_key
+            ]
+        )
+        detail = Exchange(
+            sent,
+            request_body[:BODY_CHARS],
+            len(request_body),
+            status,
+            response_headers,
+            response_body[:BODY_CHARS],
+            len(response_body),
+        )
         entry = Entry(
             id=next(self._ids),
             time=time.time(),
@@ -132,7 +166,10 @@ class Journal:
         """One call with its request and response, or None once it left the journal."""
         with self._lock:
             found = next((e for e in self._entries if e.id == entry_id), None)
-        return asdict(found) if found else None
+        if found is None:
+            return None
+        shown = {f.name: getattr(found, f.name) for f in SUMMARY_FIELDS}
+        return {**shown, "detail": found.detail.render(self._token_header, found.token == REDACTED)}
 
     def entries(
         self,

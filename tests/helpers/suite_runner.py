@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from helpers.servers import wsgi_process
+from helpers.servers import child_env, wsgi_process
 
 TESTS = Path(__file__).resolve().parents[1]
 ACCOUNT = ("vclinic", "83ec6843c3af534c551ab609d869dd82")
@@ -17,9 +16,9 @@ ACCOUNT_ARGS = ("--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1])  # the 
 
 
 def suite_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VSEE_", "PYTEST_", "GITHUB_STEP"))}
+    """A server's environment (`child_env`), and no GitHub step summary for the inner run to append to."""
+    env = {k: v for k, v in child_env().items() if not k.startswith("GITHUB_STEP")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # let the suite's processes reuse compiled asserts
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
     return env
 
 

@@ -77,6 +77,7 @@ def test_an_entry_opens_to_its_request_and_response_without_the_token(client: Fl
 
 
 def test_the_journal_filters_by_verdict_and_shows_utf8_paths_as_sent(client: FlaskClient) -> None:
+    client.delete("/__mock__/requests")  # the module's app is shared: only this test's calls
     client.get("/api_v3/rooms?limit=abc")
     client.get("/api_v3/rooms/räume")
     refused = client.get("/__mock__/requests?valid=false").get_json()["data"]
