@@ -1,4 +1,6 @@
--- 90/10 read/write mix: nine GETs of the URL given to wrk, then one POST /rooms with a slug never used before.
+-- 90/10 read/create mix: nine GETs of the URL given to wrk, then one POST /rooms with a slug never used before.
+-- bench/run.py passes a nonce after `--` (unique per wrk run), so slugs stay unique across runs against one server
+-- too; wrk itself counts every non-2xx/3xx answer ("Non-2xx or 3xx responses"), which run.py reports as errors.
 local threads = 0
 
 function setup(thread)
@@ -8,14 +10,20 @@ end
 
 function init(args)
   counter = 0
+  nonce = args[1] or tostring(os.time())
   rooms = wrk.path:gsub("/rooms/[^/]+$", "/rooms")
+  -- wrk.format's headers replace wrk.headers (the -H ones: account and token) rather than add to them
+  post_headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+  for name, value in pairs(wrk.headers) do
+    post_headers[name] = value
+  end
 end
 
 function request()
   counter = counter + 1
   if counter % 10 == 0 then
-    local body = string.format("domain=vclinic.vsee.me&slug=bench-%d-%d&name=Bench+room", tid, counter)
-    return wrk.format("POST", rooms, {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+    local body = string.format("domain=vclinic.vsee.me&slug=bench-%s-%d-%d&name=Bench+room", nonce, tid, counter)
+    return wrk.format("POST", rooms, post_headers, body)
   end
   return wrk.format("GET")
 end

@@ -34,7 +34,12 @@ OPTIONS: list[tuple[str, str | None, dict[str, Any]]] = [
     (
         "--contract-max-writes",
         "--max-writes",
-        {"type": int, "default": 1000, "help": "most write requests sent to a live deployment (default 1000)"},
+        {
+            "type": int,
+            "default": 1000,
+            "help": "most write requests the whole run sends to a live deployment, one budget shared by pytest-xdist "
+            "workers (default 1000)",
+        },
     ),
     ("--contract-room-code", "--room-code", {"help": "a room to read when discovery finds none"}),
     ("--contract-user-id", "--user-id", {"help": "a user to associate when discovery finds none"}),

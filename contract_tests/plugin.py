@@ -15,7 +15,7 @@ from schemathesis.schemas import BaseSchema
 
 from vsee_contract import Contract, redact
 
-from . import options, preflight, state, summary
+from . import budget, options, preflight, state, summary
 from .generated import left_out, load_schema
 from .settings import SuiteSettings, from_options
 from .summary import rules_named
@@ -35,7 +35,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{WRITE_MARK}: sends write requests (needs --contract-allow-writes on a live target)"
     )
-    settings = state.start(config, from_options(config.option, options.base_url(config))).options
+    run = state.start(config, from_options(config.option, options.base_url(config)))
+    settings = run.options
+    _join_write_budget(config, run)
     if settings.report_path:  # found now, not after the whole run: the report is overwritten at the end
         try:
             Path(settings.report_path).open("w", encoding="utf-8").close()
@@ -43,6 +45,53 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"--contract-report {settings.report_path}: cannot write there ({exc.strerror}); pass a writable path"
             ) from None
+
+
+def _join_write_budget(config: pytest.Config, run: state.Run) -> None:
+    """An xdist worker takes its part in the run's write budget, which the controller made (`pytest_configure_node`);
+    where the budget file cannot be shared, it keeps an equal split of it, per process."""
+    workerinput: dict[str, Any] = getattr(config, "workerinput", {})
+    given = workerinput.get(budget.WORKER_INPUT)
+    if given is None:
+        return
+    run.write_budget = given
+    run.shared_budget = budget.SharedBudget.join(given, str(workerinput["workerid"]))
+    if run.shared_budget is None:
+        share = budget.split_share(int(given["limit"]), int(given["workers"]))
+        run.options = replace(run.options, max_writes=share)
+        run.notes.append(
+            "the write budget could not be shared between the xdist workers (no file locking here, or the "
+            f"controller's budget file is not on this machine): each of the {given['workers']} workers kept "
+            f"{share} of the {given['limit']} writes of --contract-max-writes"
+        )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist's controller, for each worker it starts: one write budget for the whole run, made once and
+    given to every worker (`node.workerinput`), so that `-n 4` sends at most --contract-max-writes writes, not four
+    times as many. In-process and read-only runs need none."""
+    run = state.of(node.config)
+    if run.options.in_process or not run.options.allow_writes:
+        return
+    if run.write_budget is None:
+        run.write_budget = budget.create(run.options.max_writes, int(node.workerinput["workercount"]))
+    node.workerinput[budget.WORKER_INPUT] = run.write_budget
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object | None) -> None:
+    """pytest-xdist's controller: what a worker that finished sent, for the run's summary."""
+    sent = getattr(node, "workeroutput", {}).get(budget.WORKER_OUTPUT)
+    if sent is not None:
+        state.of(node.config).workers[str(node.gateway.id)] = sent
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controller removes the shared write budget it made (a worker was only given it)."""
+    run = config.stash.get(state.RUN, None)
+    if run is not None and run.write_budget is not None and not hasattr(config, "workerinput"):
+        budget.remove(run.write_budget)
 
 
 def _app_factory(factory: str | None, seed: int) -> Callable[[], Any]:
@@ -75,6 +124,7 @@ def session_target(config: pytest.Config) -> Target:
     run = state.of(config)
     if run.target is None:
         run.target = build_target(run.options)
+        run.target.budget = run.shared_budget
     return run.target
 
 
@@ -171,16 +221,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     --contract-require-all a run that left a rule unchecked fails, so a gate cannot go green on part of the suite."""
     run = state.of(session.config)
     current = run.target
+    if current is not None and not current.settings.in_process:
+        _clean_up(run, current)
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: its traffic, for the controller's summary
+        session.config.workeroutput[budget.WORKER_OUTPUT] = summary.worker_output(run)
     if current is None:
         return
-    if not current.settings.in_process:
-        _clean_up(run, current)
     if current.settings.require_all and summary.unchecked_rules(current) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _clean_up(run: state.Run, current: Target) -> None:
     current.cleaning = True  # the budget kept these writes back
+    if current.budget is not None:  # give back to the run what this worker held for an association never made
+        current.budget.settle(len(current.ledger.associations))
     for user, code in list(current.ledger.associations):
         try:
             current.call("removeUserRoom", path={"id": user, "room_code": code})
@@ -192,9 +246,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     """The summary, in the terminal and as Markdown (--contract-report, $GITHUB_STEP_SUMMARY), redacted."""
     run = state.of(config)
     notes = run.summary_notes()
+    controller = run.write_budget is not None and not hasattr(config, "workerinput")  # under xdist, with writes
+    if controller:
+        notes = [*notes, *summary.shared_budget_lines(run.write_budget or {}, run.workers)]
     if run.target is None and not notes:
         return
     lines, text = notes, "\n".join(notes)
+    if controller:  # added to what the workers wrote, not instead of it
+        text = "\n### The whole run (pytest-xdist)\n\n" + "\n".join(f"- {line}" for line in notes)
     if run.target is not None:
         skipped = len(terminalreporter.stats.get("skipped", []))
         report = summary.build(run.target, dict(run.failed), notes, skipped, exitstatus)
@@ -204,7 +263,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(line)
     text = redact(text, run.settings.secrets) + "\n"
     if run.settings.report_path:
-        Path(run.settings.report_path).write_text(text, encoding="utf-8")
+        with Path(run.settings.report_path).open("a" if controller else "w", encoding="utf-8") as fh:
+            fh.write(text)
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub's convention: each step appends its summary
         with Path(os.environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as fh:
             fh.write(text)

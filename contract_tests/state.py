@@ -4,10 +4,11 @@ and what the summary reports beside the target's ledger. Hooks reach it through 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .budget import SharedBudget
 from .settings import SuiteSettings
 
 if TYPE_CHECKING:
@@ -23,6 +24,11 @@ class Run:
     notes: list[str] = field(default_factory=list)
     failed: dict[str, list[str]] = field(default_factory=dict)  # failed test -> the rules its failure names
     writes_not_run: int = 0  # write tests deselected, and write operations left out of the generated tests
+    # pytest-xdist: the controller's shared write budget (what it gives each worker, contract_tests.budget) and what
+    # each worker reported sending; a worker's own share of that budget (None: per process, or not under xdist)
+    write_budget: dict[str, Any] | None = None
+    workers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shared_budget: SharedBudget | None = None
 
     @property
     def settings(self) -> SuiteSettings:

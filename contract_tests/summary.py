@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
-from vsee_contract import REDACTED, RESPONSE_SCHEMA, rules
+from vsee_contract import REDACTED, RESPONSE_SCHEMA, redact, rules
 
+from . import budget
 from .findings import Advisories
+from .state import Run
 from .target import Target
 
 RULE = re.compile(r"\[([a-z][a-z0-9_-]+)\]")
@@ -178,3 +181,39 @@ def build(target: Target, failed: dict[str, list[str]], notes: list[str], skippe
         rooms=list(ledger.created_rooms),
         verdict=verdict(failed, len(unchecked) if settings.require_all else 0, skipped, exit_status, advisories),
     )
+
+
+def worker_output(run: Run) -> dict[str, Any]:
+    """What an xdist worker tells the controller at its end (`workeroutput`): its traffic, whether it shared the run's
+    write budget, and its notes (the budget's, a clean-up that failed), redacted."""
+    traffic = run.target.traffic if run.target is not None else None
+    return {
+        "sent": traffic.sent if traffic else 0,
+        "writes": traffic.writes if traffic else 0,
+        "retries": traffic.retries if traffic else 0,
+        "rooms": len(run.target.ledger.created_rooms) if run.target is not None else 0,
+        "shared": run.shared_budget is not None,
+        "notes": [redact(note, run.settings.secrets) for note in run.notes],
+    }
+
+
+def shared_budget_lines(given: dict[str, Any], workers: dict[str, dict[str, Any]]) -> list[str]:
+    """The xdist controller's lines about the whole run's writes: the budget its workers shared, how much of it they
+    used together (the clean-up included), and what they sent."""
+    limit, count = int(given["limit"]), int(given["workers"])
+    reported = list(workers.values())
+    lines = list(dict.fromkeys(note for worker in reported for note in worker.get("notes", [])))
+    usage = budget.used(given)
+    if all(worker.get("shared") for worker in reported):
+        spent = "unknown (the budget file could not be read)" if usage is None else str(usage.sent)
+        lines.append(
+            f"write budget shared by the run's {count} xdist workers: {spent} of {limit} writes used "
+            f"(--contract-max-writes {limit}, the clean-up included)"
+        )
+    total = {key: sum(int(worker.get(key, 0)) for worker in reported) for key in ("sent", "writes", "retries", "rooms")}
+    of = f"all {len(reported)} of {count} workers" if len(reported) == count else f"{len(reported)} of {count} workers"
+    lines.append(
+        f"requests sent: {total['sent']}; writes sent: {total['writes']}; 429 retries: {total['retries']}; "
+        f"rooms created: {total['rooms']} ({of})"
+    )
+    return lines

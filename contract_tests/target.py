@@ -22,6 +22,7 @@ from werkzeug.test import Client
 
 from vsee_contract import READ_METHODS, Contract, Violation, curl_command, form_value, redact, rules, v4_base
 
+from .budget import SharedBudget
 from .findings import Advisories, ContractViolation
 from .settings import SuiteSettings
 from .transport import GuardedAdapter, Traffic, guarded_wsgi
@@ -113,6 +114,7 @@ class Target:
         self.json_refused = False  # set once the deployment answered 415 to a JSON body: forms from then on
         self.domain = settings.domain  # the clinic's domain: --contract-domain, or learnt from its rooms on first need
         self.cleaning = False  # set while the associations the run made are undone at its end
+        self.budget: SharedBudget | None = None  # the run's write budget under pytest-xdist, else per process
         self.slug_numbers = itertools.count(1)  # run-wide (twins share it), so no two new slugs are the same
         self.app = self.fresh_app()
         self._client = Client(self.app) if self.app is not None else None
@@ -176,12 +178,19 @@ class Target:
             raise ContractViolation(
                 f"read-only run: the suite refused to send a {method} request (--contract-allow-writes)"
             )
-        # Keep back one write for each association still to undo, and one for the one this write may make, so
-        # the clean-up at the end always fits in the budget.
-        kept_back = 0 if self.cleaning else len(self.ledger.associations) + 1
-        if self.settings.in_process or self.traffic.writes + 1 + kept_back <= self.settings.max_writes:
+        if self.settings.in_process:
             return
-        budget = f"write budget exhausted (--contract-max-writes {self.settings.max_writes})"
+        # Keep back one write for each association still to undo, and one for the one this write may make, so
+        # the clean-up at the end always fits in the budget. Under pytest-xdist the budget is the whole run's, and
+        # each worker holds back its own clean-up share in it (contract_tests.budget).
+        kept_back = 0 if self.cleaning else len(self.ledger.associations) + 1
+        if self.budget is not None:
+            if self.budget.reserve_clean_up() if self.cleaning else self.budget.reserve(kept_back):
+                return
+        elif self.traffic.writes + 1 + kept_back <= self.settings.max_writes:
+            return
+        shared = ", shared by the run's xdist workers" if self.budget is not None else ""
+        budget = f"write budget exhausted (--contract-max-writes {self.settings.max_writes}{shared})"
         if self.ledger.failures:  # a skip must never hide a violation already seen
             broken = ", ".join(f"[{rule}]×{n}" for rule, n in self.ledger.failures.items())
             raise ContractViolation(f"{budget} after violations: {broken}")

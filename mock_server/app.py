@@ -24,12 +24,14 @@ from vsee_http import (
     shown,
 )
 
+from .database import Database
 from .fast_reads import FastReads
 from .fixtures import AccountFixture, FixtureError, load_fixtures
 from .handlers import HANDLERS, Handler
 from .mocking import MockEnding
 from .namespaces import DEFAULT, Namespaces, namespace_of
 from .scenarios import SCENARIOS
+from .shared_journal import SharedJournal
 from .store import Store
 
 RUNTIME_KEY = "vsee_mock"
@@ -59,15 +61,16 @@ class MockRuntime:
     namespaces: Namespaces
     faults: random.Random
     journal: Journal
+    fixtures: list[AccountFixture]  # the accounts the mock starts with (the banner lists them)
 
     @property
     def store(self) -> Store:
-        """The default namespace's state (the one `--state-file` keeps)."""
-        return self.namespaces.get(DEFAULT).store
+        """The default namespace's state."""
+        return self.namespaces.get(DEFAULT)
 
     @property
     def scenario(self) -> str:
-        return self.namespaces.get(DEFAULT).scenario
+        return self.store.scenario
 
     def reset(self, scenario: str | None = None, namespace: str = DEFAULT) -> None:
         """A namespace back to the fixtures of `scenario` (validated first; unknown names raise KeyError), or of its
@@ -102,15 +105,16 @@ def create_app(
         raise FixtureError(f"unknown scenario {cfg.scenario!r}; known: {', '.join(SCENARIOS)}")
     contract = Contract.load(cfg.spec_path)
     fixtures = load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[cfg.scenario])
-    state_file = Path(cfg.state_file) if cfg.state_file else None
-    store = Store(fixtures, seed=cfg.seed, state_file=state_file)
-    journal = Journal(contract.spec.security_header())
+    database = Database(Path(cfg.state_file) if cfg.state_file else None)  # opened on first use, in each process
+    token_header = contract.spec.security_header()
+    # workers sharing a database share the journal too (through a connection of its own)
+    journal = SharedJournal(Database(database.path), token_header) if database.shared else Journal(token_header)
 
     def scenario_fixtures(name: str) -> list[AccountFixture]:
-        return load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[name])
+        return fixtures if name == cfg.scenario else load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[name])
 
-    namespaces = Namespaces(store, cfg.scenario, scenario_fixtures, cfg.seed)
-    state = MockRuntime(cfg, contract, namespaces, random.Random(cfg.seed), journal)
+    namespaces = Namespaces(database, cfg.scenario, scenario_fixtures, cfg.seed)
+    state = MockRuntime(cfg, contract, namespaces, random.Random(cfg.seed), journal, fixtures)
 
     app = base_app("mock_server", contract, journal)
     app.extensions[RUNTIME_KEY] = state
@@ -136,12 +140,14 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
 
     @app.get(f"{ADMIN_PREFIX}/state")
     def snapshot() -> Response:
-        return json_response(200, {"data": state.namespaces.get(namespace()).store.snapshot()})
+        return json_response(200, {"data": state.namespaces.get(namespace()).snapshot()})
 
     @app.get(f"{ADMIN_PREFIX}/scenario")
     def scenario() -> Response:
         available = [{"name": s.name, "description": s.description} for s in SCENARIOS.values()]
-        current = state.namespaces.get(namespace()).scenario
+        store = state.namespaces.get(namespace())
+        store.sync()
+        current = store.scenario
         return json_response(200, {"data": {"current": current, "available": available}})
 
     @app.post(f"{ADMIN_PREFIX}/scenario")

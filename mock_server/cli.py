@@ -1,4 +1,9 @@
-"""`vsee-mock`: serve the mock with waitress (a production WSGI server) on loopback by default.
+"""`vsee-mock`: serve the mock with granian (a Rust HTTP server, WSGI in worker processes) on loopback by default.
+
+The main process checks everything, builds the app once and listens; granian's workers (`--workers`, forked: they
+reuse that app) serve it, each with `--threads` threads. More than one worker share their state through one SQLite
+database: `--state-file`, or a temporary one removed when the server stops. The proxy runs in one worker, which
+prints its contract summary and writes its recording when it stops (SIGTERM or SIGINT: in-flight requests finish).
 
 A bad option, environment variable or input file, or a machine that does not let it run, stops start-up with one
 line on stderr, `vsee-mock: <problem>; <fix>`, and exit code 2 (usage: fix the command line, the variable or the
@@ -9,24 +14,28 @@ while starting). Never a traceback before the server listens; after that, errors
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
-import signal
+import shutil
 import socket
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 from vsee_http import shown
-from vsee_proxy import ProxyConfig, create_proxy_app, proxy_runtime
 
-from .app import MockConfig, create_app, runtime
+from .app import MockConfig, runtime
 from .fixtures import FixtureError
 from .reloader import HotReloader
 from .scenarios import SCENARIOS
+from .serving import DEFAULT_THREADS, MockWorker, WorkerApp, at_worker_exit, defer_stop_signals, serve
 from .startup import (
     ENVIRONMENT,
     USAGE,
@@ -40,6 +49,9 @@ from .startup import (
     one_line,
     usage_error,
 )
+
+if TYPE_CHECKING:
+    from vsee_proxy import ProxyConfig
 
 PROG = "vsee-mock"
 PROXY_PROG = "vsee-mock proxy"
@@ -99,8 +111,20 @@ def _threads(text: str) -> int:
     except ValueError:
         threads = 0
     if threads < 1:
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a thread count; use a whole number >= 1 (default 8)")
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not a thread count; use a whole number >= 1 (default {DEFAULT_THREADS})"
+        )
     return threads
+
+
+def _workers(text: str) -> int:
+    try:
+        workers = int(text)
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a worker count; use a whole number >= 1 (default 1)")
+    return workers
 
 
 def _seed(text: str) -> int:
@@ -178,7 +202,8 @@ MOCK_SETTINGS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
     "state_file": ("VSEE_MOCK_STATE_FILE", str, None),
     "scenario": ("VSEE_MOCK_SCENARIO", _scenario, "default"),
     "watch": ("VSEE_MOCK_WATCH", _flag, True),
-    "threads": ("VSEE_MOCK_THREADS", _threads, 8),
+    "threads": ("VSEE_MOCK_THREADS", _threads, DEFAULT_THREADS),
+    "workers": ("VSEE_MOCK_WORKERS", _workers, 1),
     "quiet": ("VSEE_MOCK_QUIET", _flag, False),
 }
 
@@ -207,7 +232,7 @@ def _env_help(dest: str, default: str | None = None) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description="Stateful mock of the VSee Clinic Rooms API, served by waitress. "
+        description="Stateful mock of the VSee Clinic Rooms API, served by granian. "
         "`vsee-mock proxy --help`: the validation proxy.",
         epilog=MOCK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -266,7 +291,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="reload when openapi.yaml or a fixture file changes; a broken edit keeps the last good one"
         + _env_help("watch", "on"),
     )
-    add("--threads", type=_threads, metavar="N", help="waitress worker threads, >= 1" + _env_help("threads", "8"))
+    add(
+        "--threads",
+        type=_threads,
+        metavar="N",
+        help="threads per worker process, >= 1" + _env_help("threads", str(DEFAULT_THREADS)),
+    )
+    add(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="worker processes, >= 1; more than one share their state in the --state-file, or else in a temporary "
+        "database removed when the server stops" + _env_help("workers", "1"),
+    )
     add("--quiet", action=argparse.BooleanOptionalAction, help="no per-request log lines" + _env_help("quiet", "off"))
     return parser
 
@@ -355,6 +392,32 @@ def proxy_main(argv: list[str]) -> int:
     return _run(PROXY_PROG, lambda: _serve_proxy(args))
 
 
+@dataclass
+class ProxyWorker(WorkerApp):
+    """The proxy in its worker process, where its state lives: when the worker stops, it prints the contract summary
+    and writes the recording."""
+
+    config: ProxyConfig
+
+    def build(self) -> Any:
+        from vsee_proxy import create_proxy_app
+
+        return create_proxy_app(self.config)
+
+    def started(self, app: Any) -> None:
+        at_worker_exit(lambda: _proxy_report(app, self.config.record_dir))
+
+
+def _proxy_report(app: Any, record_dir: str | Path | None) -> None:
+    from vsee_proxy import proxy_runtime
+
+    state = proxy_runtime(app)
+    print("contract summary per operation and rule:", *state.violations.summary_lines(), sep="\n", flush=True)
+    if state.recorder is not None:
+        problems = state.recorder.write()
+        print(f"recorded fixtures in {record_dir}", *problems, sep="\n", flush=True)
+
+
 def _serve_proxy(args: argparse.Namespace) -> Callable[[], int]:
     if args.spec is not None:
         check_spec(args.spec, "--spec")
@@ -363,6 +426,8 @@ def _serve_proxy(args: argparse.Namespace) -> Callable[[], int]:
     if args.record is not None:
         check_output_dir(args.record, "--record")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from vsee_proxy import ProxyConfig  # only the proxy pays for its imports (requests)
+
     config = ProxyConfig(
         args.upstream,
         args.violations,
@@ -372,26 +437,14 @@ def _serve_proxy(args: argparse.Namespace) -> Callable[[], int]:
         tuple(args.cors_origin or ["*"]),
         upstream_v4=args.upstream_v4,
     )
-    app = create_proxy_app(config)
-    state = proxy_runtime(app)
-    server = bind(app, args.host, args.port, threads=8, ident="vsee-mock-proxy")
-    base = f"http://{_url_host(args.host)}:{server.effective_port}"  # --port 0: the port the system chose
+    worker = ProxyWorker(config)
+    worker.prebuilt = worker.build()
+    listener = bind(args.host, args.port)
+    defer_stop_signals()
+    base = f"http://{_url_host(args.host)}:{listener.getsockname()[1]}"  # --port 0: the port the system chose
     print(f"VSee Rooms API validation proxy on {base}/api_v3 -> {args.upstream}", flush=True)
-
-    def serve() -> int:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        try:
-            server.run()
-        except (KeyboardInterrupt, SystemExit):
-            pass
-        finally:
-            print("contract summary per operation and rule:", *state.violations.summary_lines(), sep="\n", flush=True)
-            if state.recorder is not None:
-                problems = state.recorder.write()
-                print(f"recorded fixtures in {args.record}", *problems, sep="\n", flush=True)
-        return 0
-
-    return serve
+    # one worker: the summary and the recording are of every exchange
+    return lambda: serve(listener, worker, workers=1, threads=DEFAULT_THREADS)
 
 
 # ------------------------------------------------------------------ the mock
@@ -414,38 +467,52 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str]) -> Callabl
     if args.state_file is not None:
         check_state_file(args.state_file, origin["state_file"])
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
-    config = MockConfig(
-        spec_path=args.spec,
-        fixtures_dir=args.fixtures,
-        seed=args.seed,
-        strict=args.strict,
-        latency=args.latency,
-        error_rate=args.error_rate,
-        cors_origins=tuple(args.cors_origin or ["*"]),
-        scenario=args.scenario,
-        state_file=args.state_file,
-    )
+    shared = None  # workers > 1 without --state-file: a temporary directory holding their database
+    state_file = args.state_file
+    if args.workers > 1 and state_file is None:
+        shared = tempfile.mkdtemp(prefix="vsee-mock-")
+        atexit.register(shutil.rmtree, shared, ignore_errors=True)  # also when stopped before serving
+        state_file = os.path.join(shared, "state.sqlite3")
     try:
-        server_app: Any = HotReloader(config).start() if args.watch else create_app(config)
-    except FixtureError as exc:
-        raise usage_error(f"bad fixture: {exc}", "fix the file it names") from None
-    state = runtime(server_app.app if args.watch else server_app)
-    store, token_header = state.store, state.contract.spec.security_header()
-    server = bind(
-        server_app,
-        args.host,
-        args.port,
-        threads=args.threads,
-        ident="vsee-mock",
-        max_request_header_size=1024 * 1024,  # an oversized query reaches the app and gets a JSON 414
-    )
-    base = f"http://{_url_host(args.host)}:{server.effective_port}"  # --port 0: the port the system chose
+        config = MockConfig(
+            spec_path=args.spec,
+            fixtures_dir=args.fixtures,
+            seed=args.seed,
+            strict=args.strict,
+            latency=args.latency,
+            error_rate=args.error_rate,
+            cors_origins=tuple(args.cors_origin or ["*"]),
+            scenario=args.scenario,
+            state_file=state_file,
+        )
+        worker = MockWorker(config, args.watch)
+        try:
+            worker.prebuilt = worker.build()  # forked workers serve this one; a spawned one builds its own
+        except FixtureError as exc:
+            raise usage_error(f"bad fixture: {exc}", "fix the file it names") from None
+        built = worker.prebuilt
+        state = runtime(built.app if isinstance(built, HotReloader) else built)
+        token_header = state.contract.spec.security_header()
+        listener = bind(args.host, args.port)
+        defer_stop_signals()
+    except BaseException:
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
+        raise
+    base = f"http://{_url_host(args.host)}:{listener.getsockname()[1]}"  # --port 0: the port the system chose
     print(f"VSee Rooms API mock on {base}/api_v3 (room detail also on {base}/api_v4)", flush=True)
     print(
         f"strict={'on' if args.strict else 'off'}; scenario={args.scenario}; reset: POST {base}/__mock__/reset; "
         f"state: GET {base}/__mock__/state; journal: GET {base}/__mock__/requests"
     )
-    for i, account in enumerate(store.accounts.values()):
+    if args.workers > 1:
+        where = (
+            f"the temporary database {state_file} (removed when the server stops)"
+            if shared is not None
+            else f"{state_file}"
+        )
+        print(f"workers={args.workers}: the state is shared by the {args.workers} workers in {where}")
+    for i, account in enumerate(state.fixtures):
         default = " (default when X-AccountCode is blank)" if i == 0 else ""
         print(
             f"  account {account.code}{default}: domain {account.domain}, admin user {account.admin_user_id}, "
@@ -453,8 +520,11 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str]) -> Callabl
             flush=True,
         )
 
-    def serve() -> int:
-        server.run()
-        return 0
+    def run() -> int:
+        try:
+            return serve(listener, worker, workers=args.workers, threads=args.threads, quiet=args.quiet)
+        finally:
+            if shared is not None:
+                shutil.rmtree(shared, ignore_errors=True)
 
-    return serve
+    return run

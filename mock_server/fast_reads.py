@@ -60,16 +60,15 @@ class FastReads:
             namespace = namespace_of(environ)
         except ApiError:
             return None
-        space = self.namespaces.peek(namespace)
         environ[NAMESPACE_KEY] = namespace
-        return space.store if space else None
+        return self.namespaces.peek(namespace)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         key = self._key(environ)
         store = self._store(environ) if key is not None else None
         if key is None or store is None:
             return self.app(environ, start_response)
-        version = store.version
+        version = store.sync()  # another worker's write, if any, is seen here
         hit = self._cache.get(key)
         if hit is not None and hit.store is store and hit.version == version:
             started = time.perf_counter()

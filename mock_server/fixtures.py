@@ -11,9 +11,8 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a fresh app in ~15 ms, not 130
-
 from vsee_contract import Spec, load_spec, rules
+from vsee_contract.spec import SAFE_LOADER
 
 from .scenarios import SCENARIOS, Scenario
 

@@ -1,6 +1,8 @@
 """The behaviour of each operation, one function per operationId, over already-validated input.
 
-Each handler runs under the store's lock and returns (status, body); errors are raised as ApiError.
+Each handler runs under the store's lock and returns (status, body); errors are raised as ApiError. A write changes
+the account through its containers (`rooms[code] = ...`, `defaults.pop(...)`) or `set_providers`, which record what
+the store has to save; a nested value changed in place is not seen.
 """
 
 from __future__ import annotations
@@ -133,7 +135,8 @@ def get_room_provider(call: Call) -> Reply:
 
 def get_room_queue(call: Call) -> Reply:
     room = _room(call, call.request.path["code"])
-    return 200, {"data": call.account.queues.setdefault(room["code"], new_room_defaults().fresh_queue())}
+    queue = call.account.queues.get(room["code"])  # a seeded room may have none: empty (a read stores nothing)
+    return 200, {"data": queue if queue is not None else new_room_defaults().fresh_queue()}
 
 
 def _user_rooms(account: AccountState, user_id: str) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ Everything before (routing, decoding, validation) and after (judging, JSON, jour
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import nullcontext
 
 from flask import request
 
@@ -68,29 +67,29 @@ class MockEnding:
                 check_preference(spec, operation.operation_id, pref)
             namespace = namespace_of(request.environ)
             request.environ[NAMESPACE_KEY] = namespace
-            store = self.namespaces.get(namespace).store
+            store = self.namespaces.get(namespace)
         except ApiError as exc:
             return self._error(exc, headers)
         forced = forced_failure(spec, operation.operation_id, pref) if pref else None
         if forced is not None:  # a documented failure chosen with Prefer: served as is, not re-judged
             return Answer(forced[0], forced[1], headers, judge=False)
-        with store.lock:
-            try:
-                account = _account(store)
-                token_user = _token_user(operation, account, self.token_header)
-                parsed = incoming.valid()
-            except (ApiError, RequestInvalid) as exc:  # refused before the operation ran: the journal says why
-                return self._error(exc, headers, refused=True)
-            example = preferred_example(spec, operation.operation_id, pref) if pref else None
-            if example is not None:  # a documented example chosen with Prefer, after the checks a real call passes
-                return Answer(example[0], example[1], headers, judge=False)
-            try:
-                status, encoded = self._run(store, operation, Call(account, parsed, token_user), pref)
-            except ApiError as exc:
-                return self._error(exc, headers)
-            except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
-                message = f"{exc}; nothing was changed, try again once the state file can be written"
-                return Answer(503, error_body(503, message), headers, judge=False, problem=str(exc))
+        try:  # a write is one transaction from the account check to the saved answer; a read sees every commit
+            with store.write() if operation.is_write else store.reading():
+                try:
+                    account = _account(store)
+                    token_user = _token_user(operation, account, self.token_header)
+                    parsed = incoming.valid()
+                except (ApiError, RequestInvalid) as exc:  # refused before the operation ran: the journal says why
+                    return self._error(exc, headers, refused=True)
+                example = preferred_example(spec, operation.operation_id, pref) if pref else None
+                if example is not None:  # a documented example chosen with Prefer, after the checks a call passes
+                    return Answer(example[0], example[1], headers, judge=False)
+                status, encoded = self._run(operation, Call(account, parsed, token_user), pref)
+        except ApiError as exc:
+            return self._error(exc, headers)
+        except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
+            message = f"{exc}; nothing was changed, try again once the state file can be written"
+            return Answer(503, error_body(503, message), headers, judge=False, problem=str(exc))
         return Answer(status, None, headers, encoded, judge=self.strict and status != 204)
 
     def judged(self, incoming: Incoming, answer: Answer, violations: list[Violation]) -> Answer:
@@ -105,11 +104,10 @@ class MockEnding:
         answer.judge, answer.problem = self.strict, exc.message if refused else None
         return answer
 
-    def _run(self, store: Store, operation: Operation, call: Call, pref: Preference | None) -> tuple[int, bytes]:
-        """The handler's reply, serialised (under the store lock, so no other request changes it meanwhile)."""
+    def _run(self, operation: Operation, call: Call, pref: Preference | None) -> tuple[int, bytes]:
+        """The handler's reply, serialised (under the store's lock, so no other request changes it meanwhile)."""
         handler = self.handlers.get(operation.operation_id)
-        with store.write() if operation.is_write else nullcontext():
-            reply = handler(call) if handler else self._example(operation)
+        reply = handler(call) if handler else self._example(operation)
         status, payload = with_status(reply, pref)
         return status, encode(payload)
 

@@ -1,20 +1,20 @@
 """Isolated copies of the seeded state, one per namespace, so tests and people sharing one mock never see each
 other's rooms: `X-Mock-Namespace: NAME` (or `?__namespace=NAME` where a browser cannot set a header) picks one,
-created from the fixtures on first use; without it, the default namespace (the one `--state-file` keeps).
+created from the fixtures on first use; without it, the default namespace. All live in the one database (`--state-file`
+keeps them all), so every worker sees the same namespaces.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from vsee_http import ApiError, shown
 
+from .database import Database
 from .fixtures import AccountFixture
 from .store import Store
 
@@ -37,56 +37,62 @@ def namespace_of(environ: Mapping[str, Any]) -> str:
     return str(name)
 
 
-@dataclass
-class Namespace:
-    store: Store
-    scenario: str
-
-
 class Namespaces:
-    """The default namespace and the others, each its own store (and lock) and scenario."""
+    """Every namespace's store in this process, over the one database all workers share; each namespace is created
+    from the fixtures of the app's scenario on first use (in any worker)."""
 
     def __init__(
-        self, default: Store, scenario: str, fixtures: Callable[[str], list[AccountFixture]], seed: int | None
+        self,
+        database: Database,
+        scenario: str,
+        fixtures: Callable[[str], list[AccountFixture]],
+        seed: int | None,
+        clock: Callable[[], int] | None = None,
     ) -> None:
+        self.database = database
         self._fixtures = functools.lru_cache(maxsize=8)(fixtures)  # scenario -> fixtures, read once
         self._seed = seed
-        self._default_scenario = scenario
-        self._spaces: dict[str, Namespace] = {DEFAULT: Namespace(default, scenario)}
-        self._lock = threading.Lock()
+        self._clock = clock
+        self._scenario = scenario
+        self._stores: dict[str, Store] = {}
 
-    def get(self, name: str) -> Namespace:
-        """The namespace, created from the fixtures of the app's scenario on first use."""
-        with self._lock:
-            space = self._spaces.get(name)
-            if space is None:
-                if len(self._spaces) >= MAX_NAMESPACES:
+    def get(self, name: str) -> Store:
+        """The namespace's store (created, with its rows, on first use; 503 past MAX_NAMESPACES)."""
+        with self.database.lock:
+            store = self._stores.get(name)
+            if store is None:
+                if name != DEFAULT and not self._exists(name) and len(self.names()) >= MAX_NAMESPACES:
                     raise ApiError(503, f"{MAX_NAMESPACES} namespaces exist; DELETE /__mock__/namespace some first")
-                fixtures = self._fixtures(self._default_scenario)
-                space = self._spaces[name] = Namespace(Store(fixtures, seed=self._seed), self._default_scenario)
-            return space
+                store = Store(self.database, name, self._scenario, self._fixtures, self._seed, self._clock)
+                self._stores[name] = store
+            return store
 
-    def peek(self, name: str) -> Namespace | None:
-        """The namespace if it exists (a cache must not create one)."""
-        return self._spaces.get(name)
+    def peek(self, name: str) -> Store | None:
+        """The namespace's store if this process has it already (a cache must not create one)."""
+        return self._stores.get(name)
 
     def reset(self, name: str, scenario: str | None = None) -> None:
         """Back to the fixtures of `scenario` (KeyError for an unknown one), or of the namespace's current one."""
-        space = self.get(name)
-        if scenario is not None and scenario != space.scenario:
-            space.store.load(self._fixtures(scenario))
-            space.scenario = scenario
-        else:
-            space.store.reset()
+        self.get(name).reset(scenario)
 
     def drop(self, name: str) -> bool:
-        """Forget a namespace (the default one is only reset); whether it existed."""
+        """Forget a namespace in every worker (the default one is only reset); whether it existed."""
         if name == DEFAULT:
             self.reset(DEFAULT)
             return True
-        with self._lock:
-            return self._spaces.pop(name, None) is not None
+        with self.database.lock:
+            self._stores.pop(name, None)
+            with self.database.write() as connection:
+                self.database.next_version(connection)  # other workers' caches of it are stale from now on
+                return connection.execute("DELETE FROM spaces WHERE name = ?", (name,)).rowcount > 0
+
+    def _exists(self, name: str) -> bool:
+        query = "SELECT 1 FROM spaces WHERE name = ?"
+        return self.database.connection.execute(query, (name,)).fetchone() is not None
 
     def names(self) -> list[str]:
-        with self._lock:
-            return sorted(self._spaces)
+        """Every namespace any worker has created (the default one always)."""
+        with self.database.lock:
+            self.get(DEFAULT).sync()
+            rows = self.database.connection.execute("SELECT name FROM spaces ORDER BY name")
+            return [row[0] for row in rows]

@@ -17,9 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from openapi_spec_validator import validate
-from openapi_spec_validator.readers import read_from_filename
-
 from vsee_contract import DEFAULT_SPEC_PATH
 
 from .app import MockConfig, create_app, runtime
@@ -72,6 +69,9 @@ class HotReloader:
 
     def reload(self) -> None:
         """Build a new app from the files as they are now; keep the old one if anything is wrong."""
+        from openapi_spec_validator import validate  # 0.3 s of imports (pydantic): paid at the first reload, not start
+        from openapi_spec_validator.readers import read_from_filename
+
         scenario = runtime(self.app).scenario
         try:
             spec_path = str(self.config.spec_path or DEFAULT_SPEC_PATH)

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
+import socket
 import tempfile
 from pathlib import Path
-from typing import Any
 
-import waitress
 import yaml
+
+from vsee_contract.spec import SAFE_LOADER
+
+from .database import StateFileError, check_state_database
 
 USAGE, ENVIRONMENT = 2, 1  # exit codes: fix the command line (or a variable, or a file it names) / fix the machine
 
@@ -58,7 +60,7 @@ def check_spec(path: str, named: str) -> None:
     except OSError as exc:
         raise environment_error(f"{where} cannot be read ({exc.strerror})", "make it readable for this user") from None
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -105,7 +107,7 @@ def check_state_file(path: str, named: str) -> None:
     file = Path(path)
     where = f"{named} {path}"
     if file.is_dir():
-        raise environment_error(f"{where} is a directory", f"name a file, e.g. {file / 'state.json'}")
+        raise environment_error(f"{where} is a directory", f"name a file, e.g. {file / 'state.sqlite3'}")
     directory = file.parent
     if not directory.is_dir():
         what = "is not a directory" if directory.exists() else "does not exist"
@@ -113,22 +115,15 @@ def check_state_file(path: str, named: str) -> None:
             f"{where}: {directory} {what}", f"create it (mkdir -p {directory}) or choose another path"
         )
     _probe_writable(directory, where)
-    if file.exists():
-        try:
-            saved = json.loads(file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise environment_error(
-                f"{where} cannot be read ({exc.strerror})", "make it readable for this user"
-            ) from None
-        except ValueError as exc:
-            saved = exc
-        if not (
-            isinstance(saved, dict) and isinstance(saved.get("accounts"), dict)
-        ):  # a bad input file, like a fixture
-            raise usage_error(
-                f"{where} exists but is not a vsee-mock state file",
-                "move it away (the mock then starts from the fixtures and writes it) or choose another path",
-            )
+    try:
+        check_state_database(file)
+    except StateFileError as exc:  # a bad input file, like a fixture
+        raise usage_error(
+            f"{where}: {exc}",
+            "move it away (the mock then starts from the fixtures and creates it) or choose another path",
+        ) from None
+    except OSError as exc:
+        raise environment_error(f"{where} cannot be read ({exc.strerror})", "make it readable for this user") from None
 
 
 def check_output_file(path: str, named: str) -> None:
@@ -152,10 +147,18 @@ def check_output_dir(path: str, named: str) -> None:
     _probe_writable(existing, where)
 
 
-def bind(app: Any, host: str, port: int, **options: Any) -> Any:
-    """waitress listening on host:port, or the reason it cannot as a StartupError (exit code 1)."""
+def bind(host: str, port: int, backlog: int = 1024) -> socket.socket:
+    """A socket listening on host:port (port 0: one the system picks), made in the main process before any worker
+    starts so that every worker serves this one port; or the reason it cannot, as a StartupError (exit code 1).
+
+    SO_REUSEADDR (a restart right after a stop binds again) but not SO_REUSEPORT: a port another server holds is
+    refused, not silently shared."""
     try:
-        return waitress.create_server(app, host=host, port=port, **options)
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (OSError, UnicodeError) as exc:  # normally caught earlier, by --host's own check
+        raise usage_error(f"cannot listen on {host}:{port} ({exc})", "check --host and --port") from None
+    try:
+        return socket.create_server(address, family=family, backlog=backlog)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise environment_error(
@@ -175,5 +178,3 @@ def bind(app: Any, host: str, port: int, **options: Any) -> Any:
         raise environment_error(
             f"cannot listen on {host}:{port} ({exc.strerror or exc})", "check --host and --port"
         ) from None
-    except ValueError as exc:  # waitress: "Invalid host/port specified." when the name does not resolve
-        raise usage_error(f"cannot listen on {host}:{port} ({exc})", "check --host and --port") from None

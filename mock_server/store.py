@@ -1,40 +1,126 @@
-"""All of the mock's state, isolated per account, seeded from fixtures and deterministic under a seed."""
+"""One namespace's state: the accounts' rooms, users, queues and defaults as the handlers see them (plain dicts in
+this process), kept in step with the database (`database.py`), which is the truth every worker shares.
+
+A read first catches up with what other workers committed (row by row, from the change counter), then runs on the
+dicts. A write runs inside one database transaction: catch up, run the handler, then save exactly the rows it set
+or removed (the containers remember them), and commit before the answer leaves. A write that fails leaves the
+database untouched and the dicts reloaded from it. Generated codes and ids derive from (seed, account, next id),
+so they are the same whichever worker makes them, and repeat after a reset.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import random
+import sqlite3
 import string
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .fixtures import AccountFixture, FixtureError
+from vsee_http import ApiError
+
+from .database import Database, StateNotSaved
+from .fixtures import AccountFixture
+
+__all__ = ["AccountState", "Rows", "StateNotSaved", "Store"]
 
 CODE_ALPHABET = string.ascii_lowercase + string.digits
+V = TypeVar("V")
+Clock = Callable[[], int]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+class Rows(dict[str, V]):
+    """A dict that remembers which keys were set or removed since `settle()`: what a write has to save."""
+
+    def __init__(self, items: Iterable[tuple[str, V]] = ()) -> None:
+        super().__init__(items)
+        self.dirty: set[str] = set()
+        self.removed: set[str] = set()
+
+    def __setitem__(self, key: str, value: V) -> None:
+        super().__setitem__(key, value)
+        self.dirty.add(key)
+        self.removed.discard(key)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.removed.add(key)
+        self.dirty.discard(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            self.removed.add(key)
+            self.dirty.discard(key)
+        return super().pop(key, *default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def popitem(self) -> tuple[str, V]:
+        key, value = super().popitem()
+        self.removed.add(key)
+        self.dirty.discard(key)
+        return key, value
+
+    def clear(self) -> None:
+        self.removed.update(self)
+        self.dirty.clear()
+        super().clear()
+
+    def touched(self) -> bool:
+        return bool(self.dirty or self.removed)
+
+    def settle(self) -> None:
+        self.dirty.clear()
+        self.removed.clear()
+
+    def load(self, key: str, value: V) -> None:
+        """Take a value from the database (not a change to save)."""
+        dict.__setitem__(self, key, value)
+
+    def forget(self, key: str) -> None:
+        dict.pop(self, key, None)
 
 
 class AccountState:
     """One clinic account: rooms by code (in creation order), users by id, queues and default rooms."""
 
-    def __init__(self, fixture: AccountFixture, rng: random.Random, clock: Callable[[], int]) -> None:
-        self.code = fixture.code
-        self.domain = fixture.domain
-        self.admin_token = fixture.admin_token
-        self.admin_user_id = fixture.admin_user_id
-        self.rooms: dict[str, dict[str, Any]] = {r["code"]: copy.deepcopy(r) for r in fixture.rooms}
-        self.users: dict[str, dict[str, Any]] = copy.deepcopy(fixture.users)
-        self.queues: dict[str, dict[str, Any]] = copy.deepcopy(fixture.queues)
-        self.defaults: dict[str, str] = dict(fixture.defaults)
-        self._rng = rng
+    def __init__(
+        self,
+        code: str,
+        domain: str,
+        admin_token: str,
+        admin_user_id: str,
+        next_id: int,
+        seed: int | None,
+        clock: Clock,
+    ) -> None:
+        self.code = code
+        self.domain = domain
+        self.admin_token = admin_token
+        self.admin_user_id = admin_user_id
+        self.rooms: Rows[dict[str, Any]] = Rows()
+        self.users: Rows[dict[str, Any]] = Rows()
+        self.queues: Rows[dict[str, Any]] = Rows()
+        self.defaults: Rows[str] = Rows()
+        self.next_id = next_id
+        self.next_id_changed = False
+        self._seed = seed
         self._clock = clock
-        self._next_id = max((int(r["id"]) for r in fixture.rooms), default=0) + 1
 
     def now(self) -> int:
         return self._clock()
@@ -42,19 +128,27 @@ class AccountState:
     def room_with_slug(self, domain: str, slug: str) -> dict[str, Any] | None:
         return next((r for r in self.rooms.values() if r["domain"] == domain and r["slug"] == slug), None)
 
+    def _random(self, purpose: str) -> random.Random:
+        """Under a seed, the same numbers for the same account and next id in every worker and after a reset."""
+        if self._seed is None:
+            return random.Random()
+        return random.Random(f"{self._seed}/{self.code}/{self.next_id}/{purpose}")
+
     def new_code(self) -> str:
         """A fresh 5-character lowercase code, like the server-generated `b4vjj`."""
+        rng = self._random("code")
         while True:
-            code = "".join(self._rng.choice(CODE_ALPHABET) for _ in range(5))
+            code = "".join(rng.choice(CODE_ALPHABET) for _ in range(5))
             if code not in self.rooms:
                 return code
 
     def new_room_id(self) -> str:
-        room_id, self._next_id = str(self._next_id), self._next_id + 1
-        return room_id
+        room_id = self.next_id
+        self.next_id, self.next_id_changed = room_id + 1, True
+        return str(room_id)
 
     def new_uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        return str(uuid.UUID(int=self._random("uuid").getrandbits(128), version=4))
 
     def rooms_of(self, user_id: str) -> list[dict[str, Any]]:
         return [r for r in self.rooms.values() if user_id in r["provider_ids"]]
@@ -64,22 +158,18 @@ class AccountState:
         room["provider_ids"] = provider_ids
         room["users"] = ",".join(provider_ids)
         room["modified"] = self.now()
+        self.rooms.dirty.add(room["code"])
 
-    def saved(self) -> dict[str, Any]:
-        """What --state-file keeps of this account: everything a write can change."""
-        rooms = list(self.rooms.values())
-        return {
-            "rooms": rooms,
-            "users": self.users,
-            "queues": self.queues,
-            "defaults": self.defaults,
-            "next_id": self._next_id,
-        }
+    def containers(self) -> tuple[Rows[Any], ...]:
+        return (self.rooms, self.users, self.queues, self.defaults)
 
-    def restore(self, saved: dict[str, Any]) -> None:
-        self.rooms = {r["code"]: r for r in saved["rooms"]}
-        self.users, self.queues, self.defaults = saved["users"], saved["queues"], saved["defaults"]
-        self._next_id = int(saved["next_id"])
+    def touched(self) -> bool:
+        return self.next_id_changed or any(rows.touched() for rows in self.containers())
+
+    def settle(self) -> None:
+        self.next_id_changed = False
+        for rows in self.containers():
+            rows.settle()
 
     def snapshot(self) -> dict[str, Any]:
         """What GET /__mock__/state shows (never the token)."""
@@ -89,96 +179,62 @@ class AccountState:
             "admin_user_id": self.admin_user_id,
             "rooms": list(self.rooms.values()),
             "users": list(self.users.values()),
-            "queues": self.queues,
-            "defaults": self.defaults,
+            "queues": dict(self.queues),
+            "defaults": dict(self.defaults),
         }
 
 
-class StateNotSaved(Exception):
-    """A write could not be made durable in the state file; memory was put back as it was before the write."""
-
-
 class Store:
-    """Every account's state behind one lock; `reset()` returns to the fixtures (and the seed's sequence)."""
+    """One namespace: its accounts as dicts, in step with the database; `reset()` returns to the fixtures."""
 
     def __init__(
         self,
-        fixtures: list[AccountFixture],
+        database: Database,
+        namespace: str,
+        scenario: str,
+        fixtures: Callable[[str], list[AccountFixture]],
         seed: int | None = None,
-        clock: Callable[[], int] | None = None,
-        state_file: Path | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        self.lock = threading.RLock()
+        self.database = database
+        self.namespace = namespace
+        self.scenario = scenario  # the scenario it is seeded with when the database has no such namespace yet
         self._fixtures = fixtures
         self._seed = seed
         self._clock = clock or (lambda: int(time.time()))
-        self.state_file = state_file
-        self.accounts: dict[str, AccountState] = {}
-        self.version = 0  # bumped by every write and reset: what a cached read was made from
-        self.reset()
-        if state_file is not None and state_file.exists():
-            self._restore(state_file)
+        self._accounts: dict[str, AccountState] = {}
+        self.version = -1  # the change counter this view reflects; -1: not loaded in this process
+        self._generation = -1
+        self._epoch = -1
 
-    def _restore(self, path: Path) -> None:
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))["accounts"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise FixtureError(f"{path}: unreadable state file ({exc})") from exc
-        for code, account_state in saved.items():
-            if code in self.accounts:
-                self.accounts[code].restore(account_state)
+    @property
+    def lock(self) -> Any:
+        return self.database.lock
 
-    def persist(self) -> None:
-        """With a state file, write the whole state to it (atomically, synced) before a write is acknowledged."""
-        if self.state_file is None:
-            return
-        with self.lock:
-            data = {"accounts": {code: a.saved() for code, a in self.accounts.items()}}
-            partial = self.state_file.with_name(self.state_file.name + ".partial")
-            with partial.open("w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(partial, self.state_file)
+    # ------------------------------------------------------------------ reading
 
-    def changed(self) -> None:
-        """Call under the lock when the state is about to change."""
-        self.version += 1
+    def sync(self) -> int:
+        """Catch up with the database (other workers' writes, or a first load in this process); the version."""
+        database = self.database
+        with database.lock:
+            connection = database.connection
+            if self._generation != database.generation:
+                self._catch_up(connection, loaded=False)
+            elif database.shared and database.poll() != self._epoch:
+                self._catch_up(connection, loaded=True)
+            return self.version
 
     @contextmanager
-    def write(self) -> Iterator[None]:
-        """One write, all or nothing: applied in memory inside the block, then made durable. With a state file, a
-        block that raises, or a save that fails (StateNotSaved), leaves memory as it was before the write."""
+    def reading(self) -> Iterator[None]:
+        """The lock, over a view that has caught up with every committed write."""
         with self.lock:
-            self.changed()
-            before = copy.deepcopy({code: a.saved() for code, a in self.accounts.items()}) if self.state_file else None
-            try:
-                yield
-                self.persist()
-            except BaseException as exc:
-                if before is not None:
-                    for code, saved in before.items():
-                        self.accounts[code].restore(saved)
-                    self.changed()
-                if isinstance(exc, OSError):
-                    raise StateNotSaved(f"the write could not be saved to {self.state_file} ({exc.strerror})") from exc
-                raise
+            self.sync()
+            yield
 
-    def load(self, fixtures: list[AccountFixture]) -> None:
-        """Seed from other fixtures (a scenario) from now on, starting at once."""
-        with self.lock:
-            self._fixtures = fixtures
-            self.reset()
-
-    def reset(self) -> None:
-        with self.lock:
-            self.changed()
-            master = random.Random(self._seed)
-            self.accounts = {
-                f.code: AccountState(f, random.Random(master.getrandbits(64)), self._clock) for f in self._fixtures
-            }
-            if self.version > 1:  # not the first seeding, which a state file may still override
-                self.persist()
+    @property
+    def accounts(self) -> dict[str, AccountState]:
+        self.sync()
+        return self._accounts
 
     @property
     def default_account(self) -> AccountState:
@@ -189,5 +245,202 @@ class Store:
         return self.accounts.get(code) if code else self.default_account
 
     def snapshot(self) -> dict[str, Any]:
+        with self.reading():
+            return copy.deepcopy({"accounts": [a.snapshot() for a in self._accounts.values()]})
+
+    def _catch_up(self, connection: sqlite3.Connection, loaded: bool) -> None:
+        row = connection.execute("SELECT version, full_at, scenario FROM spaces WHERE name = ?", (self.namespace,))
+        found = row.fetchone()
+        if found is None:  # new, or dropped by another worker: created from the fixtures on (this) first use
+            if connection.in_transaction:
+                self._seed_fixtures(connection, self.scenario)
+            else:
+                with self.database.write() as writing:
+                    self._catch_up(writing, loaded)  # another worker may have created it meanwhile
+            return
+        version, full_at, scenario = found
+        if not loaded or full_at > self.version:
+            self._load(connection, None)
+        elif version != self.version:
+            self._load(connection, self.version)
+        self.version, self.scenario = version, scenario
+        self._generation, self._epoch = self.database.generation, self.database.epoch
+
+    def _load(self, connection: sqlite3.Connection, since: int | None) -> None:
+        """All of the namespace (since=None), or the rows changed after version `since`, into the dicts."""
+        ns = self.namespace
+        after = -1 if since is None else since
+        accounts = {} if since is None else self._accounts
+        query = "SELECT code, domain, admin_token, admin_user_id, next_id FROM accounts WHERE ns = ? AND changed > ?"
+        for code, domain, token, admin, next_id in connection.execute(query + " ORDER BY position", (ns, after)):
+            account = accounts.get(code)
+            if account is None:
+                accounts[code] = AccountState(code, domain, token, admin, next_id, self._seed, self._clock)
+            else:
+                account.next_id = next_id
+        providers: dict[tuple[str, str], list[str]] = {}
+        query = (
+            "SELECT p.account, p.room, p.user_id FROM providers p JOIN rooms r "
+            "ON (r.ns, r.account, r.code) = (p.ns, p.account, p.room) WHERE p.ns = ? AND r.changed > ? "
+            "ORDER BY p.position"
+        )
+        for account_code, room, user in connection.execute(query, (ns, after)):
+            providers.setdefault((account_code, room), []).append(user)
+        query = "SELECT account, code, doc FROM rooms WHERE ns = ? AND changed > ? ORDER BY seq"
+        for account_code, code, doc in connection.execute(query, (ns, after)):
+            room = json.loads(doc)
+            room["provider_ids"] = providers.get((account_code, code), [])
+            accounts[account_code].rooms.load(code, room)
+        for table, attribute, key in (("users", "users", "id"), ("queues", "queues", "room")):
+            query = f"SELECT account, {key}, doc FROM {table} WHERE ns = ? AND changed > ?"
+            for account_code, key_value, doc in connection.execute(query, (ns, after)):
+                getattr(accounts[account_code], attribute).load(key_value, json.loads(doc))
+        query = "SELECT account, user_id, room FROM defaults WHERE ns = ? AND changed > ?"
+        for account_code, user, room in connection.execute(query, (ns, after)):
+            defaults = accounts[account_code].defaults
+            if room is None:
+                defaults.forget(user)
+            else:
+                defaults.load(user, room)
+        for account in accounts.values():
+            account.settle()
+        self._accounts = accounts
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One write, all or nothing: the block changes the dicts; what it changed is saved and committed after it.
+        A block that raises, or a commit that fails (StateNotSaved), leaves the state as it was before."""
         with self.lock:
-            return copy.deepcopy({"accounts": [a.snapshot() for a in self.accounts.values()]})
+            try:
+                with self.database.write() as connection:
+                    self._catch_up(connection, loaded=self._generation == self.database.generation)
+                    yield
+                    if any(a.touched() for a in self._accounts.values()):
+                        self._save(connection, self.database.next_version(connection))
+            except BaseException as exc:
+                if any(a.touched() for a in self._accounts.values()):
+                    self._generation = -1  # the dicts hold what was not saved: load them again
+                for account in self._accounts.values():
+                    account.settle()
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise _conflict(exc) from exc
+                raise
+
+    def _save(self, connection: sqlite3.Connection, version: int) -> None:
+        """Write the rows this write set or removed, marked with its version."""
+        ns, full = self.namespace, False
+        for account in self._accounts.values():
+            key = (ns, account.code)
+            if account.next_id_changed:
+                connection.execute(
+                    "UPDATE accounts SET next_id = ?, changed = ? WHERE ns = ? AND code = ?",
+                    (account.next_id, version, *key),
+                )
+            rooms = account.rooms
+            for code in rooms.removed:
+                full = True
+                connection.execute("DELETE FROM rooms WHERE ns = ? AND account = ? AND code = ?", (*key, code))
+            dirty = [c for c in rooms if c in rooms.dirty] if len(rooms.dirty) > 1 else list(rooms.dirty)
+            for code in dirty:
+                _save_room(connection, key, rooms[code], version)
+            for table, rows, column in (("users", account.users, "id"), ("queues", account.queues, "room")):
+                for item in rows.removed:
+                    full = True
+                    connection.execute(
+                        f"DELETE FROM {table} WHERE ns = ? AND account = ? AND {column} = ?", (*key, item)
+                    )
+                for item in rows.dirty:
+                    connection.execute(
+                        f"INSERT OR REPLACE INTO {table} (ns, account, {column}, doc, changed) VALUES (?, ?, ?, ?, ?)",
+                        (*key, item, _dumps(rows[item]), version),
+                    )
+            defaults = account.defaults
+            for user in defaults.dirty | defaults.removed:
+                connection.execute(
+                    "INSERT OR REPLACE INTO defaults (ns, account, user_id, room, changed) VALUES (?, ?, ?, ?, ?)",
+                    (*key, user, defaults.get(user), version),
+                )
+        connection.execute(
+            "UPDATE spaces SET version = ?, full_at = CASE WHEN ? THEN ? ELSE full_at END WHERE name = ?",
+            (version, full, version, ns),
+        )
+        for account in self._accounts.values():
+            account.settle()
+        self.version = version
+
+    def reset(self, scenario: str | None = None) -> None:
+        """Back to the fixtures of `scenario` (KeyError for an unknown one), or of the current one."""
+        fixtures = self._fixtures(scenario or self.scenario)  # before the lock: KeyError for an unknown scenario
+        with self.lock:
+            try:
+                with self.database.write() as connection:
+                    self._seed_fixtures(connection, scenario or self.scenario, fixtures)
+            except BaseException:
+                self._generation = -1  # the dicts may hold what was not committed
+                raise
+
+    def _seed_fixtures(
+        self, connection: sqlite3.Connection, scenario: str, fixtures: list[AccountFixture] | None = None
+    ) -> None:
+        """Inside a write: the namespace's rows replaced by the fixtures of `scenario`."""
+        fixtures = self._fixtures(scenario) if fixtures is None else fixtures
+        version = self.database.next_version(connection)
+        ns = self.namespace
+        connection.execute("DELETE FROM accounts WHERE ns = ?", (ns,))
+        connection.execute(
+            "INSERT INTO spaces (name, scenario, version, full_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
+            "UPDATE SET scenario = excluded.scenario, version = excluded.version, full_at = excluded.full_at",
+            (ns, scenario, version, version),
+        )
+        for position, fixture in enumerate(fixtures):
+            key = (ns, fixture.code)
+            next_id = max((int(r["id"]) for r in fixture.rooms), default=0) + 1
+            connection.execute(
+                "INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, position, fixture.domain, fixture.admin_token, fixture.admin_user_id, next_id, version),
+            )
+            for room in fixture.rooms:
+                _save_room(connection, key, room, version)
+            connection.executemany(
+                "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                [(*key, user_id, _dumps(user), version) for user_id, user in fixture.users.items()],
+            )
+            connection.executemany(
+                "INSERT INTO queues VALUES (?, ?, ?, ?, ?)",
+                [(*key, room, _dumps(queue), version) for room, queue in fixture.queues.items()],
+            )
+            connection.executemany(
+                "INSERT INTO defaults VALUES (?, ?, ?, ?, ?)",
+                [(*key, user, room, version) for user, room in fixture.defaults.items()],
+            )
+        self._load(connection, None)
+        self.version, self.scenario = version, scenario
+        self._generation, self._epoch = self.database.generation, self.database.epoch
+
+
+def _save_room(connection: sqlite3.Connection, key: tuple[str, str], room: dict[str, Any], version: int) -> None:
+    doc = _dumps({k: v for k, v in room.items() if k != "provider_ids"})
+    code = room["code"]
+    connection.execute(
+        "INSERT INTO rooms (ns, account, code, domain, slug, doc, changed) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (ns, account, code) DO UPDATE SET domain = excluded.domain, slug = excluded.slug, "
+        "doc = excluded.doc, changed = excluded.changed",
+        (*key, code, room["domain"], room["slug"], doc, version),
+    )
+    connection.execute("DELETE FROM providers WHERE ns = ? AND account = ? AND room = ?", (*key, code))
+    connection.executemany(
+        "INSERT OR IGNORE INTO providers VALUES (?, ?, ?, ?, ?)",
+        [(*key, code, user, position) for position, user in enumerate(room.get("provider_ids", []))],
+    )
+
+
+def _conflict(exc: sqlite3.IntegrityError) -> ApiError:
+    """A uniqueness constraint refused the write (the handler's own check missed it): the documented answers."""
+    text = str(exc)
+    if "rooms.slug" in text:
+        return ApiError(400, "In this domain the slug already exists.")
+    if "rooms.code" in text:
+        return ApiError(409, "Room code already exists.")
+    return ApiError(409, f"The write conflicts with the stored state ({text}).")

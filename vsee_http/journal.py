@@ -159,17 +159,24 @@ class Journal:
             namespace=environ.get(NAMESPACE_KEY, ""),
             detail=detail,
         )
+        self._keep(entry)
+
+    def _keep(self, entry: Entry) -> None:
         with self._lock:
             self._entries.append(entry)
+
+    def summary(self, entry: Entry) -> dict[str, Any]:
+        return {f.name: getattr(entry, f.name) for f in SUMMARY_FIELDS}
+
+    def rendered(self, entry: Entry) -> dict[str, Any]:
+        """The entry with its request and response, as `GET /__mock__/requests/<id>` shows it."""
+        return {**self.summary(entry), "detail": entry.detail.render(self._token_header, entry.token == REDACTED)}
 
     def entry(self, entry_id: int) -> dict[str, Any] | None:
         """One call with its request and response, or None once it left the journal."""
         with self._lock:
             found = next((e for e in self._entries if e.id == entry_id), None)
-        if found is None:
-            return None
-        shown = {f.name: getattr(found, f.name) for f in SUMMARY_FIELDS}
-        return {**shown, "detail": found.detail.render(self._token_header, found.token == REDACTED)}
+        return None if found is None else self.rendered(found)
 
     def entries(
         self,
@@ -191,7 +198,7 @@ class Journal:
             and (valid is None or e.valid == valid)
             and (namespace is None or e.namespace == namespace)
         ]
-        return [{f.name: getattr(e, f.name) for f in SUMMARY_FIELDS} for e in found]
+        return [self.summary(e) for e in found]
 
     def clear(self) -> None:
         with self._lock:

@@ -124,18 +124,39 @@ def create_ignores_name(inner: Handler, call: Call) -> Reply:
     return status, body
 
 
-@_variant("createRoom")
-def duplicate_slug_accepted(inner: Handler, call: Call) -> Reply:
+TWIN_MARK = "\u200b"  # the store's uniqueness constraint refuses a true twin: a duplicate is kept marked
+
+
+def _unmarked(value: Any) -> Any:
+    """The reply as the broken server shows it: every marked slug back to the slug that was sent."""
+    if isinstance(value, dict):
+        return {
+            k: v.rstrip(TWIN_MARK) if k == "slug" and isinstance(v, str) else _unmarked(v) for k, v in value.items()
+        }
+    return [_unmarked(v) for v in value] if isinstance(value, list) else value
+
+
+def duplicate_slug_accepted() -> Flask:
     """The same slug again in the same domain creates a second room (duplicate-slug-refused)."""
-    body = call.request.body or {}
-    twin = call.account.room_with_slug(body.get("domain", ""), body.get("slug", ""))
-    if twin is not None:
-        twin["slug"] += "\u200b"  # hide the first one from the uniqueness check, keep it listed
-        try:
-            return inner(call)
-        finally:
-            twin["slug"] = twin["slug"].rstrip("\u200b")
-    return inner(call)
+    handlers: Handlers = {}
+
+    def create(inner: Handler, call: Call) -> Reply:
+        body = call.request.body or {}
+        slug = body.get("slug", "")
+        while call.account.room_with_slug(body.get("domain", ""), slug) is not None:
+            slug += TWIN_MARK
+        return inner(
+            Call(call.account, dataclasses.replace(call.request, body={**body, "slug": slug}), call.token_user)
+        )
+
+    def shown(inner: Handler, call: Call) -> Reply:
+        status, reply = inner(call)
+        return status, _unmarked(reply)
+
+    _patch(handlers, "createRoom", create)
+    for operation_id in HANDLERS:
+        _patch(handlers, operation_id, shown)
+    return _app(handlers)
 
 
 @_variant("createRoom")

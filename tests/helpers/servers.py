@@ -1,9 +1,10 @@
 """The one way the tests start a server and learn where it listens: on port 0, never a guessed "free" port.
 
-A server process (`vsee-mock`, its validation proxy, or any WSGI app under waitress in a child) binds port 0 and
-names the URL it got in the first line of its stdout (`... on http://HOST:PORT/...`). `cli_process` reads that
-line within a deadline, failing with what the process wrote to stderr. The socket listens before the line is
-printed, so nothing polls.
+A server process (`vsee-mock` or its validation proxy under granian, or any WSGI app under waitress in a child)
+binds port 0 and names the URL it got in the first line of its stdout (`... on http://HOST:PORT/...`).
+`cli_process` reads that line within a deadline, failing with what the process wrote to stderr. The socket listens
+before the line is printed, so nothing polls (under granian the main process listens; a connection made before its
+workers are up waits in the backlog).
 
 Every server is stopped when its block ends, whatever happens inside.
 """

@@ -1,6 +1,6 @@
 """The web console in a real headless browser (Debian's chromium through selenium) against a live `vsee-mock`:
 the docs render every operation, a request made with curl shows up in the journal, reset removes what was created,
-and a broken fixture edit is reported on the page. The journal filters by verdict, method and status, opens an entry
+and a broken fixture edit is reported on the page. The journal filters by verdict, method, status and namespace, opens an entry
 (request and response, token redacted, bodies as text), shows UTF-8 and very long paths, and the docs have a tab of
 their own. A page served from another origin makes credentialed `fetch`es (with preflights) to the mock, as a
 frontend in development does.
@@ -132,7 +132,7 @@ ROWS = """return [...document.querySelectorAll("#journal tbody tr")].map((tr) =>
   id: Number(tr.dataset.id), selected: tr.classList.contains("selected"),
   method: tr.querySelector(".method").textContent, path: tr.querySelector(".path").textContent,
   title: tr.querySelector(".path").title, status: tr.querySelector(".status").textContent,
-  verdict: tr.querySelector(".verdict").textContent}));"""
+  verdict: tr.querySelector(".verdict").textContent, namespace: tr.querySelector(".namespace").textContent}));"""
 
 
 def test_console_filters_opens_and_lays_out_journal_entries(browser: object) -> None:
@@ -252,6 +252,23 @@ def test_console_filters_opens_and_lays_out_journal_entries(browser: object) -> 
         _wait(lambda: driver.find_element(By.ID, "journal").is_displayed(), "the journal back on its tab")
         assert operations() == [], "Swagger UI must not show on the requests tab"
         assert driver.find_element(By.ID, "detail").is_displayed(), "switching tabs keeps the open entry"
+
+        # Namespaces: each row shows its own; the filter offers those the entries carry (the default one apart from
+        # "any") and keeps one, through ?namespace=.
+        namespaced = {**admin, "X-Mock-Namespace": "console-ns"}
+        body = {"domain": DOMAIN, "slug": "ns-room", "name": "In a namespace"}
+        assert requests.post(f"{api}/rooms", headers=namespaced, json=body, timeout=10).status_code == 200
+        _wait(lambda: len(shown()) == 3, "the POST in another namespace in the journal")
+        assert sorted(r["namespace"] for r in rows()) == ["(default)", "(default)", "console-ns"], rows()
+        namespace = Select(driver.find_element(By.ID, "filter-namespace"))
+        assert [o.text for o in namespace.options] == ["any", "(default)", "console-ns"]
+        namespace.select_by_visible_text("console-ns")
+        _wait(lambda: len(shown()) == 1 and rows()[0]["namespace"] == "console-ns", "the namespace filter")
+        namespace.select_by_visible_text("(default)")
+        _wait(lambda: len(shown()) == 2 and posted in shown(), "the default namespace's POSTs")
+        fetched = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+        journal_urls = {u.split("/__mock__/requests", 1)[1] for u in fetched if "/__mock__/requests" in u}
+        assert {"?method=POST&namespace=console-ns", "?method=POST&namespace="} <= journal_urls, journal_urls
 
 
 # A frontend in development: its page on one origin, the mock on another. Every call below needs a preflight (a

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import requests
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from mock_server import create_app
+from mock_server import create_app, runtime
 
 from helpers.mock_api import AUTH, DOMAIN, ROOT, VCLINIC
 from helpers.servers import child_env, mock_process
@@ -57,7 +59,7 @@ def _writer(base: str, stream: _Stream) -> None:
 
 
 def test_acknowledged_writes_survive_kill_9_mid_write(tmp_path: Path) -> None:
-    state, stream = tmp_path / "state.json", _Stream()
+    state, stream = tmp_path / "state.sqlite3", _Stream()
     with mock_process("--quiet", "--state-file", str(state)) as server:
         associated = requests.post(
             f"{server.url}/api_v3/users/401/rooms",
@@ -105,25 +107,33 @@ def _create(client: FlaskClient, slug: str) -> TestResponse:
     return client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": slug, "name": slug}, headers=AUTH)
 
 
+def _slugs_in(state_file: Path) -> set[str]:
+    """What the database itself holds, read by a connection of the test's own."""
+    with closing(sqlite3.connect(state_file)) as connection:
+        return {row[0] for row in connection.execute("SELECT slug FROM rooms")}
+
+
 def test_a_write_that_cannot_be_saved_answers_503_and_changes_nothing(tmp_path: Path) -> None:
-    """The state file becomes unwritable mid-run: the write is refused in the error shape, memory and file keep the
-    state before it, and once the file can be written again the next write is saved."""
-    state_file = tmp_path / "state.json"
-    client = create_app({"state_file": state_file, "seed": 1}).test_client()
+    """The disk fills up mid-run (SQLite's page limit, as a full disk answers): the write is refused in the error
+    shape, the state and the file keep what was there before it, and once there is room the next write is saved."""
+    state_file = tmp_path / "state.sqlite3"
+    app = create_app({"state_file": state_file, "seed": 1})
+    client = app.test_client()
     assert _create(client, "kept").status_code == 200
-    before_memory, before_file = client.get("/__mock__/state").get_json(), state_file.read_bytes()
-    blocker = (
-        tmp_path / "state.json.partial"
-    )  # where the save writes first: a folder there makes it fail (even as root)
-    blocker.mkdir()
-    refused = _create(client, "lost")
-    assert refused.status_code == 503, refused.get_json()
-    assert set(refused.get_json()) == {"code", "message"} and "nothing was changed" in refused.get_json()["message"]
-    association = client.post("/api_v3/users/1002/rooms", json={"code": "ceproom1"}, headers=AUTH)
-    assert association.status_code == 503
-    assert client.get("/__mock__/state").get_json() == before_memory
-    assert state_file.read_bytes() == before_file
-    assert client.get("/api_v3/rooms", query_string={"slug": "lost"}).get_json()["total_count"] == 0
-    blocker.rmdir()
+    before_state, before_rows = client.get("/__mock__/state").get_json(), _slugs_in(state_file)
+    connection = runtime(app).namespaces.database.connection
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages}")  # no page more: the next growth fails as SQLITE_FULL
+    refused = [_create(client, f"lost-{n}") for n in range(30)]  # each a room more: the file must grow at some point
+    assert any(r.status_code == 503 for r in refused), [r.status_code for r in refused]
+    first = next(r for r in refused if r.status_code == 503)
+    assert set(first.get_json()) == {"code", "message"} and "nothing was changed" in first.get_json()["message"]
+    saved_meanwhile = {r.get_json()["data"]["slug"] for r in refused if r.status_code == 200}
+    after_state = client.get("/__mock__/state").get_json()
+    slugs = {r["slug"] for a in after_state["data"]["accounts"] for r in a["rooms"]}
+    before_slugs = {r["slug"] for a in before_state["data"]["accounts"] for r in a["rooms"]}
+    assert slugs == before_slugs | saved_meanwhile, "a refused write left a room behind"
+    assert _slugs_in(state_file) == before_rows | saved_meanwhile
+    connection.execute("PRAGMA max_page_count = 1073741823")
     assert _create(client, "saved").status_code == 200
-    assert "saved" in state_file.read_text() and "lost" not in state_file.read_text()
+    assert "saved" in _slugs_in(state_file)

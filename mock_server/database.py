@@ -1,0 +1,208 @@
+"""The mock's state in SQLite: one database for every namespace and account, private to the process (in memory) or
+shared by worker processes through a file (`--state-file`, or the temporary one `--workers` makes).
+
+One connection per process, opened on first use in that process (so an app built before granian forks its workers
+is safe) and guarded by one lock. A write is one `BEGIN IMMEDIATE` transaction, which also serialises writers across
+processes; every write takes the next value of a global change counter, and `PRAGMA data_version` tells a worker,
+at the cost of one statement, whether another process has committed since it last looked.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another worker's transaction before giving up (503)
+HEADER = b"SQLite format 3\x00"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS spaces (
+    name TEXT PRIMARY KEY,
+    scenario TEXT NOT NULL,
+    version INTEGER NOT NULL,  -- the counter at this namespace's last change
+    full_at INTEGER NOT NULL   -- ... at its last change a reader cannot apply row by row (seeding, a deletion)
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    ns TEXT NOT NULL REFERENCES spaces (name) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    domain TEXT NOT NULL,
+    admin_token TEXT NOT NULL,
+    admin_user_id TEXT NOT NULL,
+    next_id INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    PRIMARY KEY (ns, code)
+);
+CREATE TABLE IF NOT EXISTS rooms (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order, the order of the list
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    code TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    doc TEXT NOT NULL,  -- the room as served, without provider_ids (the providers table)
+    changed INTEGER NOT NULL,
+    UNIQUE (ns, account, code),
+    UNIQUE (ns, account, domain, slug),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS rooms_changed ON rooms (ns, changed);
+CREATE TABLE IF NOT EXISTS providers (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    room TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (ns, account, room, user_id),
+    FOREIGN KEY (ns, account, room) REFERENCES rooms (ns, account, code) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS users (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    changed INTEGER NOT NULL,
+    PRIMARY KEY (ns, account, id),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS queues (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    room TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    changed INTEGER NOT NULL,
+    PRIMARY KEY (ns, account, room),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS journal (  -- the request journal every worker writes, when the database is shared
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    summary TEXT NOT NULL,  -- the entry as the list shows it (JSON)
+    detail TEXT NOT NULL,   -- its request and response (JSON)
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    valid INTEGER NOT NULL,
+    namespace TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS defaults (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    room TEXT,  -- NULL: the user's default was removed (kept so another worker sees the removal row by row)
+    changed INTEGER NOT NULL,
+    PRIMARY KEY (ns, account, user_id),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+"""
+
+
+class StateNotSaved(Exception):
+    """A write could not be committed (disk full, file not writable, another worker holding the lock too long);
+    nothing of it was kept."""
+
+
+class StateFileError(ValueError):
+    """The state file is not a database this mock can use."""
+
+
+def check_state_database(path: Path) -> None:
+    """Refuse, as StateFileError, an existing file that is not a vsee-mock state database (e.g. the JSON state file
+    of an earlier version, or a corrupt one). A missing or empty file is fine: it is created."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(HEADER))
+    except FileNotFoundError:
+        return
+    if not head:
+        return
+    if head != HEADER:
+        raise StateFileError(f"{path} is not an SQLite database (a state file of an earlier vsee-mock is JSON)")
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            stored = dict(connection.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise StateFileError(f"{path} is not a usable database ({exc})") from None
+    if tables and stored.get("schema") != SCHEMA_VERSION:
+        raise StateFileError(f"{path} is an SQLite database, but not one of this vsee-mock (schema {SCHEMA_VERSION})")
+
+
+class Database:
+    """The connection of this process (re-opened after a fork), its lock, and the write transaction."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.shared = path is not None  # a file other processes may write too
+        self.lock = threading.RLock()
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self.generation = 0  # bumped whenever this process opens a connection: in-memory views must reload
+        self._data_version = -1
+        self.epoch = 0  # bumped whenever another process is seen to have committed
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            self._open()
+        assert self._connection is not None
+        return self._connection
+
+    def _open(self) -> None:
+        if self.path is not None:
+            check_state_database(self.path)
+        target = str(self.path) if self.path is not None else ":memory:"
+        connection = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=0)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        if self.path is not None:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")  # acknowledged means on disk
+        connection.executescript(SCHEMA)  # idempotent, each statement its own transaction
+        connection.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('counter', 0)", (SCHEMA_VERSION,))
+        self._connection, self._pid = connection, os.getpid()
+        self.generation += 1
+        self._data_version = -1
+
+    def poll(self) -> int:
+        """The epoch: it moves on when another process has committed since the last poll (one cheap statement for
+        a shared file, nothing for a private database)."""
+        if self.shared:
+            version = self.connection.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._data_version = version
+                self.epoch += 1
+        return self.epoch
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the database's write lock across processes; rolled back on any error.
+        A failure of the database itself becomes StateNotSaved."""
+        with self.lock:
+            connection = self.connection
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StateNotSaved(f"the state could not be locked for writing ({exc})") from exc
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException as exc:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise StateNotSaved(f"the write could not be saved ({exc})") from exc
+                raise
+
+    def next_version(self, connection: sqlite3.Connection) -> int:
+        """Inside a write: the counter's next value, which marks everything this write changes."""
+        row = connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value").fetchone()
+        return int(row[0])

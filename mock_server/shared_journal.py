@@ -1,0 +1,113 @@
+"""The request journal of a mock whose workers share one database: every worker's calls in one list.
+
+A call is kept in memory at once (cheap, on the request's path) and written to the database's `journal` table by a
+background thread in small batches, so the workers do not take the database's write lock once per call. Reading the
+journal writes this worker's pending calls first, so a client sees its own last call; another worker's may be up to
+one flush interval late.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from typing import Any
+
+from vsee_http import Journal
+from vsee_http.journal import JOURNAL_SIZE, Entry
+
+from .database import Database
+
+FLUSH_SECONDS = 0.1
+
+
+class SharedJournal(Journal):
+    """A `Journal` kept in the shared database (ids are the database's, unique across workers)."""
+
+    def __init__(self, database: Database, token_header: str, size: int = JOURNAL_SIZE) -> None:
+        super().__init__(token_header, size)
+        self._database = database
+        self._size = size
+        self._pending: list[Entry] = []
+        self._pending_lock = threading.Lock()
+        self._flusher_pid = 0
+
+    def _keep(self, entry: Entry) -> None:
+        with self._pending_lock:
+            self._pending.append(entry)
+            if self._flusher_pid != os.getpid():  # a thread of its own in each worker (threads do not survive fork)
+                self._flusher_pid = os.getpid()
+                threading.Thread(target=self._flush_forever, name="vsee-mock-journal", daemon=True).start()
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending calls in one transaction, and drop what falls out of the journal's size."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        if not pending:
+            return
+        rows = [
+            (
+                json.dumps({**self.summary(e), "id": None}),
+                json.dumps(self.rendered(e)["detail"]),
+                e.method,
+                e.path,
+                e.status,
+                e.valid,
+                e.namespace,
+            )
+            for e in pending
+        ]
+        with self._database.write() as connection:
+            connection.executemany(
+                "INSERT INTO journal (summary, detail, method, path, status, valid, namespace) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            connection.execute("DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?", (self._size,))
+
+    def entry(self, entry_id: int) -> dict[str, Any] | None:
+        self.flush()
+        with self._database.lock:
+            found = self._database.connection.execute(
+                "SELECT summary, detail FROM journal WHERE id = ?", (entry_id,)
+            ).fetchone()
+        if found is None:
+            return None
+        return {**json.loads(found[0]), "id": entry_id, "detail": json.loads(found[1])}
+
+    def entries(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        valid: bool | None = None,
+        namespace: str | None = None,
+    ) -> list[dict[str, Any]]:
+        self.flush()
+        where, values = ["1"], []
+        for clause, value in (
+            ("method = ?", method.upper() if method is not None else None),
+            ("instr(path, ?) > 0", path),
+            ("status = ?", status),
+            ("valid = ?", valid),
+            ("namespace = ?", namespace),
+        ):
+            if value is not None:
+                where.append(clause)
+                values.append(value)
+        query = f"SELECT id, summary FROM journal WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?"
+        with self._database.lock:
+            rows = self._database.connection.execute(query, (*values, self._size)).fetchall()
+        return [{**json.loads(summary), "id": entry_id} for entry_id, summary in rows]
+
+    def clear(self) -> None:
+        with self._pending_lock:
+            self._pending = []
+        with self._database.write() as connection:
+            connection.execute("DELETE FROM journal")
