@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -164,9 +165,9 @@ class Database:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
         if self.path is not None:
-            connection.execute("PRAGMA journal_mode = WAL")
+            _patiently(lambda: connection.execute("PRAGMA journal_mode = WAL"))
             connection.execute("PRAGMA synchronous = FULL")  # acknowledged means on disk
-        connection.executescript(SCHEMA)  # idempotent, each statement its own transaction
+        _patiently(lambda: connection.executescript(SCHEMA))  # idempotent, each statement its own transaction
         connection.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('counter', 0)", (SCHEMA_VERSION,))
         self._connection, self._pid = connection, os.getpid()
         self.generation += 1
@@ -206,3 +207,18 @@ class Database:
         """Inside a write: the counter's next value, which marks everything this write changes."""
         row = connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value").fetchone()
         return int(row[0])
+
+
+def _patiently(statement: Callable[[], object]) -> None:
+    """Run a set-up statement, waiting out another worker's lock: SQLite answers "database is locked" to a change of
+    journal mode (and, while another connection converts the file, to the schema) without calling the busy handler,
+    so two workers opening one new file at once would otherwise fail."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

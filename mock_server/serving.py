@@ -41,6 +41,7 @@ from granian.log import LogLevels
 from granian.server.mp import MPServer
 
 from vsee_http import MAX_BODY_BYTES
+from vsee_http.request_log import write_request_lines_to
 
 from .app import MockConfig, create_app
 from .reloader import HotReloader
@@ -291,9 +292,11 @@ def _wsgi_worker(*args: Any) -> None:
     _stop_with_the_main_process()
     granian._signals.set_sync_signals = _worker_signals(granian._signals.set_sync_signals)
     setattr(granian.wsgi, "os", SimpleNamespace(environ={}))  # noqa: B010 (its global `os`, read per worker)
+    lines = write_request_lines_to(sys.stderr)  # the request log in batches (where logging's lines go too)
     try:
         MPServer._spawn_wsgi_worker(*args)
     finally:
+        lines.flush()
         for hook in _at_worker_exit:
             hook()
 

@@ -14,6 +14,7 @@ from typing import Any
 from vsee_contract import REDACTED
 
 from .errors import header_text
+from .request_log import request_lines
 
 log = logging.getLogger("vsee_mock")
 JOURNAL_SIZE = 1000
@@ -105,8 +106,7 @@ class Journal:
             return
         query = environ.get("QUERY_STRING", "")
         target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
-        log.info(
-            "%s %s %s %d %.1fms account=%s token=%s%s",
+        line = "%s %s %s %d %.1fms account=%s token=%s%s" % (  # noqa: UP031 (the logging format it replaces)
             environ.get("REMOTE_ADDR"),
             environ.get("REQUEST_METHOD"),
             target.encode("unicode_escape").decode("ascii"),
@@ -116,6 +116,11 @@ class Journal:
             self._token(environ),
             note,
         )
+        lines = request_lines()
+        if lines is not None:
+            lines.add(line)
+        else:
+            log.info("%s", line)
 
     def record(
         self,

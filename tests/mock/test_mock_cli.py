@@ -27,6 +27,8 @@ import requests
 import yaml
 
 from mock_server import cli, serving
+from mock_server.cli import mock_threads
+from mock_server.serving import DEFAULT_THREADS
 
 from helpers.mock_api import CONTRACT, ROOT, TOKEN, VCLINIC, WELL_TOKEN
 from helpers.servers import ServerProcess, child_env, cli_process, mock_process
@@ -648,3 +650,15 @@ def test_readme_curl_examples_answer_within_the_contract_in_order(fresh: ServerP
         expected = 404 if "Prefer: code=404" in line else 200
         assert resp.status_code == expected, (line, resp.text)
         assert judged(resp, operation_id, params, sent=sent) == [], line
+
+
+@pytest.mark.parametrize(
+    ("given", "latency", "expected"),
+    [(None, None, 1), (None, (0.1, 0.3), DEFAULT_THREADS), (3, None, 3), (2, (0.1, 0.1), 2)],
+)
+def test_one_thread_per_worker_unless_latency_or_asked(
+    given: int | None, latency: tuple[float, float] | None, expected: int
+) -> None:
+    """The replayed reads are CPU under one GIL (more threads: p99 of tens of ms); --latency calls sleep, so they
+    get DEFAULT_THREADS to overlap; --threads always wins."""
+    assert mock_threads(given, latency) == expected
