@@ -167,8 +167,14 @@ class Database:
         if self.path is not None:
             _patiently(lambda: connection.execute("PRAGMA journal_mode = WAL"))
             connection.execute("PRAGMA synchronous = FULL")  # acknowledged means on disk
-        _patiently(lambda: connection.executescript(SCHEMA))  # idempotent, each statement its own transaction
-        connection.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('counter', 0)", (SCHEMA_VERSION,))
+        # one transaction: another worker's check_state_database sees no tables or all of them with their version
+        script = f"BEGIN IMMEDIATE;{SCHEMA}INSERT OR IGNORE INTO meta VALUES ('schema', {SCHEMA_VERSION}), ('counter', 0);COMMIT;"
+        try:
+            _patiently(lambda: connection.executescript(script))
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
         self._connection, self._pid = connection, os.getpid()
         self.generation += 1
         self._data_version = -1

@@ -52,7 +52,7 @@ def _both_workers_answer(server: ServerProcess) -> None:
     before = {pid: _served_bytes(pid) for pid in workers}
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(_fresh_connection_get, [f"{server.api_v3}/rooms/ceproom1"] * 200))
-    assert set(statuses) == {200}
+    assert set(statuses) == {200}, server.output_tail()
     grew = [pid for pid in workers if _served_bytes(pid) > before[pid]]
     assert len(grew) == 2, "only one worker answered 200 requests on fresh connections"
 
