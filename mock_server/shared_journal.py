@@ -9,13 +9,11 @@ one flush interval late.
 from __future__ import annotations
 
 import json
-import os
-import threading
-import time
 from dataclasses import fields
 from typing import Any
 
 from vsee_http import Journal
+from vsee_http.batches import Batches
 from vsee_http.journal import JOURNAL_SIZE, Entry, Exchange
 
 from .database import Database
@@ -30,28 +28,17 @@ class SharedJournal(Journal):
         super().__init__(token_header, size)
         self._database = database
         self._size = size
-        self._pending: list[Entry] = []
-        self._pending_lock = threading.Lock()
-        self._flusher_pid = 0
+        self._pending: Batches[Entry] = Batches(self._write, FLUSH_SECONDS, "vsee-mock-journal")
 
     def _keep(self, entry: Entry) -> None:
-        with self._pending_lock:
-            self._pending.append(entry)
-            if self._flusher_pid != os.getpid():  # a thread of its own in each worker (threads do not survive fork)
-                self._flusher_pid = os.getpid()
-                threading.Thread(target=self._flush_forever, name="vsee-mock-journal", daemon=True).start()
-
-    def _flush_forever(self) -> None:
-        while True:
-            time.sleep(FLUSH_SECONDS)
-            self.flush()
+        self._pending.add(entry)
 
     def flush(self) -> None:
-        """Write the pending calls in one transaction, and drop what falls out of the journal's size."""
-        with self._pending_lock:
-            pending, self._pending = self._pending, []
-        if not pending:
-            return
+        """Write the pending calls now (reads of the journal do, so a client sees its own last call)."""
+        self._pending.flush()
+
+    def _write(self, pending: list[Entry]) -> None:
+        """The calls in one transaction; what falls out of the journal's size is dropped."""
         rows = [
             (_packed(e), _packed_detail(e.detail), e.method, e.path, e.status, e.valid, e.namespace) for e in pending
         ]
@@ -99,8 +86,7 @@ class SharedJournal(Journal):
         return [self.summary(_unpacked(*row)) for row in rows]
 
     def clear(self) -> None:
-        with self._pending_lock:
-            self._pending = []
+        self._pending.drop()
         with self._database.write() as connection:
             connection.execute("DELETE FROM journal")
 

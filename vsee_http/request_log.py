@@ -6,48 +6,32 @@ replayed read (measured: 40 of 69 µs in-process; under granian 6,000 req/s with
 
 from __future__ import annotations
 
-import threading
-import time
+from collections.abc import Callable
 from typing import TextIO
+
+from .batches import Batches
 
 FLUSH_SECONDS = 0.05
 
 
-class LineBuffer:
-    """Lines appended by request threads (a list append: no lock on the request's path), written out in batches."""
+def _lines_to(stream: TextIO) -> Callable[[list[str]], None]:
+    def write(lines: list[str]) -> None:
+        stream.write("\n".join(lines) + "\n")
+        stream.flush()
 
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._lines: list[str] = []
-        self._write_lock = threading.Lock()
-        threading.Thread(target=self._write_forever, name="vsee-request-log", daemon=True).start()
-
-    def add(self, line: str) -> None:
-        self._lines.append(line)
-
-    def _write_forever(self) -> None:
-        while True:
-            time.sleep(FLUSH_SECONDS)
-            self.flush()
-
-    def flush(self) -> None:
-        with self._write_lock:
-            lines, self._lines = self._lines, []
-            if lines:
-                self._stream.write("\n".join(lines) + "\n")
-                self._stream.flush()
+    return write
 
 
-_buffer: LineBuffer | None = None  # set once per served process (a worker), never by an app or a test
+_buffer: Batches[str] | None = None  # set once per served process (a worker), never by an app or a test
 
 
-def write_request_lines_to(stream: TextIO) -> LineBuffer:
+def write_request_lines_to(stream: TextIO) -> Batches[str]:
     """From now on this process's request lines go to `stream` in batches (call it in each worker: threads do not
     survive a fork); flush the returned buffer when the worker stops."""
     global _buffer
-    _buffer = LineBuffer(stream)
+    _buffer = Batches(_lines_to(stream), FLUSH_SECONDS, "vsee-request-log")
     return _buffer
 
 
-def request_lines() -> LineBuffer | None:
+def request_lines() -> Batches[str] | None:
     return _buffer

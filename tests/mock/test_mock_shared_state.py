@@ -6,6 +6,7 @@ other committed, uniqueness must hold between them, and a failed write must leav
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 
 from mock_server import create_app
 from mock_server.database import StateFileError, check_state_database
+from mock_server.handlers import Call, Reply
 
 from helpers.mock_api import AUTH, DOMAIN, VCLINIC
 
@@ -161,3 +163,20 @@ def test_the_journal_lists_the_calls_of_every_worker(workers: tuple[FlaskClient,
         opened = client.get(f"/__mock__/requests/{only[0]['id']}").get_json()["data"]
         assert opened["detail"]["response"]["status"] == 404
         assert opened["detail"]["request"]["headers"]["X-Apitoken"] == "[redacted]"
+
+
+def test_the_database_refuses_a_duplicate_the_handler_let_through() -> None:
+    """The uniqueness constraints are the last word: a handler that skips its own check (a bug, or a variant) gets
+    the documented 400, and the refused write changed nothing."""
+
+    def careless(call: Call) -> Reply:
+        twin = {**copy.deepcopy(next(iter(call.account.rooms.values()))), "code": "twin1"}
+        call.account.rooms["twin1"] = twin  # the seeded room's domain and slug again
+        return 200, {"data": twin}
+
+    client = create_app({"strict": False}, handlers={"createRoom": careless}).test_client()
+    before = client.get("/__mock__/state").get_json()
+    refused = client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": "x", "name": "x"}, headers=HEADERS)
+    assert refused.status_code == 400 and "slug already exists" in refused.get_json()["message"]
+    assert client.get("/__mock__/state").get_json() == before
+    assert client.get("/api_v3/rooms/twin1", headers=HEADERS).status_code == 404

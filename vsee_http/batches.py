@@ -1,0 +1,47 @@
+"""Work moved off the request's path: items added by request threads (a list append) and handed over in batches by
+a background thread of the process, so a busy server pays one write per interval instead of one per call."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Batches(Generic[T]):
+    """`write(items)` every `seconds` for what was added meanwhile; the thread starts on the first `add` in each
+    process (threads do not survive a fork, so a forked worker starts its own)."""
+
+    def __init__(self, write: Callable[[list[T]], None], seconds: float, name: str) -> None:
+        self._write = write
+        self._seconds = seconds
+        self._name = name
+        self._items: list[T] = []
+        self._lock = threading.Lock()
+        self._pid = 0
+
+    def add(self, item: T) -> None:
+        self._items.append(item)
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            threading.Thread(target=self._write_forever, name=self._name, daemon=True).start()
+
+    def _write_forever(self) -> None:
+        while True:
+            time.sleep(self._seconds)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending now (one batch at a time)."""
+        with self._lock:
+            items, self._items = self._items, []
+            if items:
+                self._write(items)
+
+    def drop(self) -> None:
+        with self._lock:
+            self._items = []
