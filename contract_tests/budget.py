@@ -99,10 +99,12 @@ class SharedBudget:
         self.held = 0  # what this worker holds back, as last written to the state
 
     @classmethod
-    def join(cls, given: dict[str, Any], worker: str) -> SharedBudget | None:
+    def join(cls, given: dict[str, Any], worker: str, can_lock: bool | None = None) -> SharedBudget | None:
         """The shared budget a worker was given, or None when it cannot be shared from here (no file locking, or
-        the controller's directory is not on this machine)."""
-        if fcntl is None or not (Path(given["path"]) / STATE).is_file():
+        the controller's directory is not on this machine). `can_lock` defaults to whether `fcntl` exists."""
+        if can_lock is None:
+            can_lock = locking_available()
+        if not can_lock or not (Path(given["path"]) / STATE).is_file():
             return None
         joined = cls(given["path"], worker, int(given["limit"]))
         try:

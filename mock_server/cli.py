@@ -58,6 +58,7 @@ PROXY_PROG = "vsee-mock proxy"
 DISTRIBUTION = "vsee-rooms-contract"
 PORTS = "use 0-65535 (0 picks a free port)"
 DEBUG_VARIABLE = "VSEE_MOCK_DEBUG"  # set: an unexpected start-up error shows its traceback (for a bug report)
+Serve = Callable[..., int]  # `serving.serve`, or a test's stand-in
 
 
 def _shown(value: str) -> str:
@@ -396,9 +397,9 @@ def build_proxy_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def proxy_main(argv: list[str]) -> int:
+def proxy_main(argv: list[str], serve: Serve = serve) -> int:
     args = build_proxy_parser().parse_args(argv)
-    return _run(PROXY_PROG, lambda: _serve_proxy(args))
+    return _run(PROXY_PROG, lambda: _serve_proxy(args, serve))
 
 
 @dataclass
@@ -427,7 +428,7 @@ def _proxy_report(app: Any, record_dir: str | Path | None) -> None:
         print(f"recorded fixtures in {record_dir}", *problems, sep="\n", flush=True)
 
 
-def _serve_proxy(args: argparse.Namespace) -> Callable[[], int]:
+def _serve_proxy(args: argparse.Namespace, serve: Serve) -> Callable[[], int]:
     if args.spec is not None:
         check_spec(args.spec, "--spec")
     if args.violations is not None:
@@ -459,15 +460,17 @@ def _serve_proxy(args: argparse.Namespace) -> Callable[[], int]:
 # ------------------------------------------------------------------ the mock
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, serve: Serve = serve) -> int:
+    """`vsee-mock ARGS`: the settings from `argv` and `environ` (default: this process's), served by `serve` once
+    everything is checked and bound (a test passes one that does not serve)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["proxy"]:
-        return proxy_main(argv[1:])
+        return proxy_main(argv[1:], serve)
     args = build_parser().parse_args(argv)
-    return _run(PROG, lambda: _serve_mock(args, os.environ if environ is None else environ))
+    return _run(PROG, lambda: _serve_mock(args, os.environ if environ is None else environ, serve))
 
 
-def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str]) -> Callable[[], int]:
+def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str], serve: Serve) -> Callable[[], int]:
     origin = _settle(args, MOCK_SETTINGS, environ)
     if args.spec is not None:
         check_spec(args.spec, origin["spec"])
@@ -479,7 +482,7 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str]) -> Callabl
     shared = None  # workers > 1 without --state-file: a temporary directory holding their database
     state_file = args.state_file
     if args.workers > 1 and state_file is None:
-        shared = tempfile.mkdtemp(prefix="vsee-mock-")
+        shared = tempfile.mkdtemp(prefix="vsee-mock-", dir=environ.get("TMPDIR") or None)
         atexit.register(shutil.rmtree, shared, ignore_errors=True)  # also when stopped before serving
         state_file = os.path.join(shared, "state.sqlite3")
     try:

@@ -14,7 +14,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -26,7 +25,7 @@ import pytest
 import requests
 import yaml
 
-from mock_server import cli, serving
+from mock_server import cli
 from mock_server.cli import mock_threads
 from mock_server.serving import DEFAULT_THREADS
 
@@ -223,12 +222,10 @@ def main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) ->
     def no_serving(*args: object, **kwargs: object) -> int:
         pytest.fail("it started serving")
 
-    monkeypatch.setattr(cli, "serve", no_serving)
-
     def run(*args: str, env: dict[str, str] | None = None) -> Done:
         capsys.readouterr()
         try:
-            code = cli.main(list(args), env or {})
+            code = cli.main(list(args), env or {}, serve=no_serving)
         except SystemExit as exc:  # argparse: a usage error, --help, --version
             code = exc.code if isinstance(exc.code, int) else 1
         out = capsys.readouterr()
@@ -518,26 +515,32 @@ def test_proxy_output_paths_are_checked_at_start(tmp_path: Path, main: Main) -> 
     assert str(record) in line and "cannot write" in line
 
 
-def test_an_unexpected_start_up_error_is_one_line_and_exit_code_1(main: Main, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A bug while building the app (here: create_app raising) is still one line, with how to get the traceback."""
+def test_an_unexpected_start_up_error_is_one_line_and_exit_code_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug while starting (any exception out of the checks and the build) is still one line, with how to get the
+    traceback; with VSEE_MOCK_DEBUG set, the traceback itself."""
 
-    def boom(config: object) -> None:
+    def start() -> Callable[[], int]:
         raise RuntimeError("boom at start-up")
 
-    monkeypatch.setattr(serving, "create_app", boom)
-    refusal(main("--port", "0", "--no-watch"), ENVIRONMENT, "RuntimeError", "boom at start-up", "VSEE_MOCK_DEBUG=1")
+    monkeypatch.delenv(cli.DEBUG_VARIABLE, raising=False)
+    capsys.readouterr()
+    code = cli._run(cli.PROG, start)
+    refusal(Done(code, *capsys.readouterr()), ENVIRONMENT, "RuntimeError", "boom at start-up", "VSEE_MOCK_DEBUG=1")
     monkeypatch.setenv(cli.DEBUG_VARIABLE, "1")
     with pytest.raises(RuntimeError, match="boom at start-up"):
-        main("--port", "0", "--no-watch")
+        cli._run(cli.PROG, start)
 
 
-def test_a_temporary_state_directory_is_removed_when_start_up_fails(
-    main: Main, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_temporary_state_directory_is_removed_when_start_up_fails(main: Main, tmp_path: Path) -> None:
     """--workers 2 without --state-file makes a temporary directory for the shared database; a refusal after that
     (here: an address of another machine) leaves nothing behind."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    refusal(main("--workers", "2", "--host", "192.0.2.1", "--port", "0", "--no-watch"), ENVIRONMENT, "192.0.2.1")
+    refusal(
+        main("--workers", "2", "--host", "192.0.2.1", "--port", "0", "--no-watch", env={"TMPDIR": str(tmp_path)}),
+        ENVIRONMENT,
+        "192.0.2.1",
+    )
     assert list(tmp_path.iterdir()) == []
 
 
