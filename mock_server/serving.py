@@ -310,7 +310,6 @@ def serve(
     died)."""
     global _main_pid
     _main_pid = os.getpid()
-    gc.collect()
     gc.freeze()  # the app built here is never scanned again by a forked worker's collector: shorter pauses (read p99)
     host, port = listener.getsockname()[:2]
     server = _OneSocketServer(
