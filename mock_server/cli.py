@@ -115,26 +115,25 @@ def mock_threads(given: int | None, latency: tuple[float, float] | None) -> int:
     return DEFAULT_THREADS if latency else 1
 
 
-def _threads(text: str) -> int:
-    try:
-        threads = int(text)
-    except ValueError:
-        threads = 0
-    if threads < 1:
-        raise argparse.ArgumentTypeError(
-            f"{_shown(text)} is not a thread count; use a whole number >= 1 (default {DEFAULT_THREADS})"
-        )
-    return threads
+def _count(what: str, default: str) -> Callable[[str], int]:
+    """The parser of a whole number >= 1 (`--threads`, `--workers`), naming the count and its default when refused."""
+
+    def parse(text: str) -> int:
+        try:
+            count = int(text)
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise argparse.ArgumentTypeError(
+                f"{_shown(text)} is not a {what} count; use a whole number >= 1 (default {default})"
+            )
+        return count
+
+    return parse
 
 
-def _workers(text: str) -> int:
-    try:
-        workers = int(text)
-    except ValueError:
-        workers = 0
-    if workers < 1:
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a worker count; use a whole number >= 1 (default 1)")
-    return workers
+_threads = _count("thread", f"1, or {DEFAULT_THREADS} with --latency")
+_workers = _count("worker", "1")
 
 
 def _seed(text: str) -> int:

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,18 @@ STARTUP_SECONDS = 30.0
 STOP_SECONDS = 10.0
 # e.g. "VSee Rooms API mock on http://127.0.0.1:40123/api_v3 (room detail also on ...)"
 ANNOUNCEMENT = re.compile(r"\bon (?P<url>https?://[^\s/]+)")
+
+
+def children(pid: int, count: int = 0, seconds: float = 15) -> list[int]:
+    """The child processes of `pid` (Linux /proc), once there are at least `count` of them (granian's workers start
+    after the banner); what there is after `seconds` otherwise."""
+    deadline = time.monotonic() + seconds
+    while True:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        found = [int(child) for task in tasks for child in (task / "children").read_text().split()]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

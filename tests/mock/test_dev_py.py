@@ -16,7 +16,7 @@ from types import ModuleType
 import pytest
 import requests
 
-from helpers.servers import ROOT, ServerProcess, cli_process
+from helpers.servers import ROOT, ServerProcess, children, cli_process
 
 VSEE_MOCK = ROOT / ".venv" / "bin" / "vsee-mock"
 
@@ -74,19 +74,6 @@ def _stat(pid: int) -> str:
         return ""
 
 
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def _port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         try:
@@ -140,12 +127,12 @@ def _stop_and_check_the_mock_is_gone(server: ServerProcess) -> None:
     """SIGTERM to dev.py: its vsee-mock child stops gracefully (exit 0, which dev.py passes on), every process of it
     ends and the port is free again."""
     assert requests.get(f"{server.url}/__mock__/state", timeout=10).status_code == 200
-    children = _children(server.process.pid)
-    assert children, "dev.py runs vsee-mock as its child"
-    children += [grandchild for child in children for grandchild in _children(child)]  # granian's workers
+    family = children(server.process.pid, 1)
+    assert family, "dev.py runs vsee-mock as its child"
+    family += [worker for child in family for worker in children(child, 1)]  # granian's workers
     code = server.stop(signal.SIGTERM)
     assert code == 0, server.output_tail()
-    assert [pid for pid in children if _alive(pid)] == []
+    assert [pid for pid in family if _alive(pid)] == []
     assert _port_is_free(server.port)
 
 

@@ -19,16 +19,10 @@ from pathlib import Path
 import requests
 
 from helpers.mock_api import AUTH, DOMAIN, VCLINIC
-from helpers.servers import ServerProcess, mock_process
+from helpers.servers import ServerProcess, children, mock_process
 
 HEADERS = {**AUTH, "X-AccountCode": VCLINIC}
 CONTENDERS = 40
-
-
-def _children(pid: int) -> list[int]:
-    return [
-        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
-    ]
 
 
 def _served_bytes(pid: int) -> int:
@@ -45,9 +39,7 @@ def _fresh_connection_get(url: str) -> int:
 
 def _both_workers_answer(server: ServerProcess) -> None:
     """The premise of every test here: two worker processes, and requests on fresh connections reach both."""
-    deadline = time.monotonic() + 20  # the banner comes before granian has forked its workers
-    while len(workers := _children(server.process.pid)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    workers = children(server.process.pid, 2)
     assert len(workers) == 2, f"expected 2 worker processes under the server, found {workers}"
     before = {pid: _served_bytes(pid) for pid in workers}
     with ThreadPoolExecutor(8) as pool:
@@ -124,7 +116,7 @@ def test_kill_9_of_two_workers_loses_no_acknowledged_write(tmp_path: Path) -> No
             lane.start()
         while len(acknowledged) < 60 and all(lane.is_alive() for lane in lanes):
             time.sleep(0.01)
-        for pid in [*_children(server.process.pid), server.process.pid]:  # kill -9, workers and supervisor
+        for pid in [*children(server.process.pid), server.process.pid]:  # kill -9, workers and supervisor
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         stop.set()

@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from helpers.mock_api import TOKEN, VCLINIC
-from helpers.servers import ServerProcess, cli_process, mock_process
+from helpers.servers import ServerProcess, children, cli_process, mock_process
 
 HEADERS = {"X-AccountCode": VCLINIC}
 WRITE = f"X-AccountCode: {VCLINIC}\r\nX-ApiToken: {TOKEN}\r\nContent-Type: application/json\r\n"
@@ -199,17 +199,6 @@ def test_the_servers_environment_is_no_request_header() -> None:
 # ------------------------------------------------------------------ workers, stopping
 
 
-def _children(pid: int, count: int = 1, seconds: float = 15) -> list[int]:
-    """The child processes of `pid`, once there are `count` (the workers start after the banner)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        tasks = Path(f"/proc/{pid}/task").iterdir()
-        children = [int(child) for task in tasks for child in (task / "children").read_text().split()]
-        if len(children) >= count or time.monotonic() > deadline:
-            return children
-        time.sleep(0.05)
-
-
 def _sockets(pid: int) -> set[str]:
     """The inodes of the sockets process `pid` holds."""
     found = set()
@@ -235,7 +224,7 @@ def test_two_workers_serve_the_one_socket_the_main_process_bound(tmp_path: Path)
         running.wait_for("state is shared by the 2 workers in the temporary database", "stdout")
         shared = Path(re.search(r"temporary database (\S+)", running.stdout())[1]).parent  # type: ignore[index]
         assert shared.is_dir()
-        workers = _children(running.process.pid, 2)
+        workers = children(running.process.pid, 2)
         assert len(workers) == 2, workers
         (listening,) = _tcp(running.port, "0A")  # one listening socket: not one per worker (SO_REUSEPORT)
         assert all(listening in _sockets(worker) for worker in workers)
@@ -292,7 +281,7 @@ def test_a_stop_lets_the_request_in_flight_finish_and_exits_0(sig: signal.Signal
         slow.start()
         time.sleep(0.5)  # well inside its 1.5 s
         if sig == signal.SIGINT:
-            for worker in _children(running.process.pid):
+            for worker in children(running.process.pid, 1):
                 os.kill(worker, sig)
         assert running.stop(sig) == 0
         slow.join(30)
@@ -327,7 +316,7 @@ def test_the_workers_stop_when_the_main_process_is_killed(tmp_path: Path) -> Non
     """kill -9 of `vsee-mock` must not leave orphaned workers serving its port (and its state file)."""
     state = str(tmp_path / "state.sqlite3")  # a temporary one would outlive the killed process
     with mock_process("--workers", "2", "--state-file", state, "--no-watch", "--quiet") as running:
-        workers = _children(running.process.pid, 2)
+        workers = children(running.process.pid, 2)
         assert len(workers) == 2, workers
         running.kill()
         deadline = time.monotonic() + 15
