@@ -13,16 +13,17 @@ configuration. Either way the worker then starts what does not survive a fork (t
 A stop (SIGTERM, or SIGINT: Ctrl-C reaches every process of the group) lets each worker answer its in-flight
 requests, run its exit hooks (the proxy's summary and recording) and end; then the main process exits 0. A stop
 sent while a worker is still starting is held until granian can act on it (`defer_stop_signals`), and workers end
-with the main process even when it is killed (PR_SET_PDEATHSIG).
+with the main process even when it is killed (a watch on its pidfd).
 """
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import io
 import logging
+import multiprocessing
 import os
+import select
 import signal
 import socket
 import sys
@@ -271,16 +272,55 @@ def _worker_signals(install: Callable[[], Any]) -> Callable[[], Any]:
     return installed
 
 
-_main_pid: int | None = None  # the process that serves, in it and in its forked workers
+ORPHAN_GRACE_SECONDS = 5.0
 
 
-def _stop_with_the_main_process() -> None:
-    """A worker gets SIGTERM (a graceful stop) when the main process dies, even by kill -9: granian's workers would
-    otherwise keep serving the port, orphaned. (Linux: PR_SET_PDEATHSIG; a spawned worker has no `_main_pid`.)"""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
-    if _main_pid is not None and os.getppid() != _main_pid:  # it died before that
+def _stop_with_the_main_process(grace: float = ORPHAN_GRACE_SECONDS) -> None:
+    """A worker whose main process died, even by kill -9, stops: granian's workers would otherwise keep serving the
+    port, orphaned. First gracefully (SIGTERM to itself: in-flight requests answered); granian can lose a stop that
+    comes early in a worker's life and nobody is left to send it again, so after `grace` seconds the worker runs its
+    exit hooks and ends anyway."""
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return
+    main_pid = parent.pid
+
+    def watch() -> None:
+        _wait_for_exit(main_pid)
         os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace)
+        _finish_worker()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="vsee-mock-orphan-watch", daemon=True).start()
+
+
+def _wait_for_exit(parent_pid: int) -> None:
+    """Until the parent process `parent_pid` is gone: woken by its pidfd on Linux (5.3+), polled elsewhere."""
+    try:
+        pidfd = os.pidfd_open(parent_pid)
+    except (AttributeError, OSError):  # no pidfd here, or the parent is gone already
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        return
+    try:
+        if os.getppid() == parent_pid:  # the pidfd is the parent's, not a process that reused its pid
+            select.select([pidfd], [], [])
+    finally:
+        os.close(pidfd)
+
+
+_finishing = threading.Lock()
+_finished = threading.Event()
+
+
+def _finish_worker() -> None:
+    """This worker's exit hooks, once, whichever thread gets here first (the others wait for them to be done)."""
+    with _finishing:
+        if not _finished.is_set():
+            for hook in _at_worker_exit:
+                hook()
+            _finished.set()
 
 
 def _wsgi_worker(*args: Any) -> None:
@@ -290,16 +330,14 @@ def _wsgi_worker(*args: Any) -> None:
     `Proxy:` request header to the app, the journal and the proxy's upstream call. It gets an empty environment
     instead (in this worker process only; the process's own os.environ stays as it is)."""
     defer_stop_signals()  # a spawned worker starts with Python's; a forked one with the main process's (noting too)
-    _stop_with_the_main_process()
     granian._signals.set_sync_signals = _worker_signals(granian._signals.set_sync_signals)
     setattr(granian.wsgi, "os", SimpleNamespace(environ={}))  # noqa: B010 (its global `os`, read per worker)
-    lines = write_request_lines_to(sys.stderr)  # the request log in batches (where logging's lines go too)
+    _at_worker_exit.insert(0, write_request_lines_to(sys.stderr).flush)  # the request log, in batches
+    _stop_with_the_main_process()
     try:
         MPServer._spawn_wsgi_worker(*args)
     finally:
-        lines.flush()
-        for hook in _at_worker_exit:
-            hook()
+        _finish_worker()
 
 
 def serve(
@@ -308,8 +346,6 @@ def serve(
     """Serve `app` on `listener` with `workers` processes of `threads` threads each, until SIGTERM or SIGINT: then
     each worker answers its in-flight requests and runs its exit hooks. Returns the exit code (0; 1 when a worker
     died)."""
-    global _main_pid
-    _main_pid = os.getpid()
     gc.freeze()  # the app built here is never scanned again by a forked worker's collector: shorter pauses (read p99)
     host, port = listener.getsockname()[:2]
     server = _OneSocketServer(

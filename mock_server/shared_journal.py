@@ -14,7 +14,7 @@ from typing import Any
 
 from vsee_http import Journal
 from vsee_http.batches import Batches
-from vsee_http.journal import JOURNAL_SIZE, Entry, Exchange
+from vsee_http.journal import JOURNAL_SIZE, Call, Entry, Exchange
 
 from .database import Database
 
@@ -28,19 +28,20 @@ class SharedJournal(Journal):
         super().__init__(token_header, size)
         self._database = database
         self._size = size
-        self._pending: Batches[Entry] = Batches(self._write, FLUSH_SECONDS, "vsee-mock-journal")
+        self._pending: Batches[Call] = Batches(self._write, FLUSH_SECONDS, "vsee-mock-journal")
 
-    def _keep(self, entry: Entry) -> None:
-        self._pending.add(entry)
+    def _keep(self, call: Call) -> None:
+        self._pending.add(call)
 
     def flush(self) -> None:
         """Write the pending calls now (reads of the journal do, so a client sees its own last call)."""
         self._pending.flush()
 
-    def _write(self, pending: list[Entry]) -> None:
+    def _write(self, pending: list[Call]) -> None:
         """The calls in one transaction; what falls out of the journal's size is dropped."""
+        entries = [call.entry() for call in pending]
         rows = [
-            (_packed(e), _packed_detail(e.detail), e.method, e.path, e.status, e.valid, e.namespace) for e in pending
+            (_packed(e), _packed_detail(e.detail), e.method, e.path, e.status, e.valid, e.namespace) for e in entries
         ]
         with self._database.write() as connection:
             connection.executemany(

@@ -42,10 +42,9 @@ class Entry:
     detail: Exchange = field(repr=False, compare=False)  # request and response, shown by `entry(id)` only
 
 
-@dataclass(slots=True)  # made on every call: the cheapest dataclass
+@dataclass(slots=True)
 class Exchange:
-    """What a call sent and got, kept raw (cheap on every call) and rendered only when someone opens the entry.
-    The token header is left out when it is captured, so its value is never held here."""
+    """What a call sent and got, as the detail view renders it. The token header is never among its headers."""
 
     request_headers: tuple[tuple[str, str], ...]  # WSGI keys: HTTP_X_ACCOUNTCODE, CONTENT_TYPE, ...
     request_body: bytes  # at most BODY_CHARS of it
@@ -69,6 +68,56 @@ class Exchange:
         }
 
 
+@dataclass(slots=True)  # made on every call: the cheapest dataclass
+class Call:
+    """One call as captured on the request's path: a copy of the WSGI environ and the answer, turned into an `Entry`
+    only when someone reads the journal (building it on every call cost a replayed read a third of its time).
+    The copy holds neither the token's value nor the request's body stream and server objects (`NOT_KEPT`)."""
+
+    id: int
+    time: float
+    environ: dict[str, Any]
+    token_sent: bool
+    status: int
+    latency_ms: float
+    problem: str | None
+    request_body: bytes  # at most BODY_CHARS of it, as the response body
+    request_size: int
+    response_headers: list[tuple[str, str]]
+    response_body: bytes
+    response_size: int
+
+    def entry(self) -> Entry:
+        environ = self.environ
+        sent = tuple([(k, v) for k, v in environ.items() if k.startswith("HTTP_") or (k in CGI_HEADERS and v)])
+        detail = Exchange(
+            sent,
+            self.request_body,
+            self.request_size,
+            self.status,
+            self.response_headers,
+            self.response_body,
+            self.response_size,
+        )
+        return Entry(
+            id=self.id,
+            time=self.time,
+            method=environ.get("REQUEST_METHOD", ""),
+            path=header_text(environ.get("PATH_INFO", "")),
+            query=header_text(environ.get("QUERY_STRING", "")),
+            status=self.status,
+            latency_ms=round(self.latency_ms, 3),
+            account=header_text(environ.get("HTTP_X_ACCOUNTCODE", "")),
+            token=REDACTED if self.token_sent else "none",
+            valid=self.problem is None,
+            problem=self.problem,
+            namespace=environ.get(NAMESPACE_KEY, ""),
+            detail=detail,
+        )
+
+
+# Environ entries a call's copy leaves out: the body stream (up to a megabyte), the server's and Werkzeug's objects.
+NOT_KEPT = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper", "werkzeug.request", "waitress.client_disconnected")
 SUMMARY_FIELDS = [f for f in fields(Entry) if f.name != "detail"]
 CGI_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
@@ -93,7 +142,7 @@ class Journal:
     def __init__(self, token_header: str, size: int = JOURNAL_SIZE) -> None:
         self._token_header = token_header
         self._token_key = environ_key(token_header)
-        self._entries: deque[Entry] = deque(maxlen=size)
+        self._calls: deque[Call] = deque(maxlen=size)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -131,44 +180,31 @@ class Journal:
         request_body: bytes = b"",
         response: tuple[list[tuple[str, str]], bytes] = ([], b""),
     ) -> None:
-        """One call; its headers are kept without the token's value, its bodies cut to BODY_CHARS."""
+        """One call; its environ is kept without the token's value, its bodies cut to BODY_CHARS."""
         response_headers, response_body = response
-        sent = tuple(
-            [
-                (k, v)
-                for k, v in environ.items()
-                if (k.startswith("HTTP_") or (k in CGI_HEADERS and v)) and k != self._token_key
-            ]
-        )
-        detail = Exchange(
-            sent,
+        kept = dict(environ)
+        token = kept.pop(self._token_key, None)
+        for key in NOT_KEPT:
+            kept.pop(key, None)
+        call = Call(
+            next(self._ids),
+            time.time(),
+            kept,
+            bool(token),
+            status,
+            latency_ms,
+            problem,
             request_body[:BODY_CHARS],
             len(request_body),
-            status,
             response_headers,
             response_body[:BODY_CHARS],
             len(response_body),
         )
-        entry = Entry(
-            id=next(self._ids),
-            time=time.time(),
-            method=environ.get("REQUEST_METHOD", ""),
-            path=header_text(environ.get("PATH_INFO", "")),
-            query=header_text(environ.get("QUERY_STRING", "")),
-            status=status,
-            latency_ms=round(latency_ms, 3),
-            account=header_text(environ.get("HTTP_X_ACCOUNTCODE", "")),
-            token=self._token(environ),
-            valid=problem is None,
-            problem=problem,
-            namespace=environ.get(NAMESPACE_KEY, ""),
-            detail=detail,
-        )
-        self._keep(entry)
+        self._keep(call)
 
-    def _keep(self, entry: Entry) -> None:
+    def _keep(self, call: Call) -> None:
         with self._lock:
-            self._entries.append(entry)
+            self._calls.append(call)
 
     def summary(self, entry: Entry) -> dict[str, Any]:
         return {f.name: getattr(entry, f.name) for f in SUMMARY_FIELDS}
@@ -180,8 +216,8 @@ class Journal:
     def entry(self, entry_id: int) -> dict[str, Any] | None:
         """One call with its request and response, or None once it left the journal."""
         with self._lock:
-            found = next((e for e in self._entries if e.id == entry_id), None)
-        return None if found is None else self.rendered(found)
+            found = next((c for c in self._calls if c.id == entry_id), None)
+        return None if found is None else self.rendered(found.entry())
 
     def entries(
         self,
@@ -193,10 +229,10 @@ class Journal:
     ) -> list[dict[str, Any]]:
         """Newest first, without request and response; `path` matches as a substring, the others exactly."""
         with self._lock:
-            found = list(self._entries)
+            calls = list(self._calls)
         found = [
             e
-            for e in reversed(found)
+            for e in map(Call.entry, reversed(calls))
             if (method is None or e.method == method.upper())
             and (path is None or path in e.path)
             and (status is None or e.status == status)
@@ -207,4 +243,4 @@ class Journal:
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._calls.clear()

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -24,7 +25,7 @@ import pytest
 import requests
 
 from helpers.mock_api import TOKEN, VCLINIC
-from helpers.servers import ServerProcess, children, cli_process, mock_process
+from helpers.servers import ServerProcess, child_env, children, cli_process, mock_process
 
 HEADERS = {"X-AccountCode": VCLINIC}
 WRITE = f"X-AccountCode: {VCLINIC}\r\nX-ApiToken: {TOKEN}\r\nContent-Type: application/json\r\n"
@@ -325,6 +326,44 @@ def test_the_workers_stop_when_the_main_process_is_killed(tmp_path: Path) -> Non
         assert not [worker for worker in workers if Path(f"/proc/{worker}").exists()], "orphaned workers"
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", running.port), timeout=5).close()
+
+
+ORPHAN = """
+import multiprocessing, os, signal, sys, time
+from mock_server import serving
+
+def worker(marker):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as a stop granian lost: the graceful way never ends
+    serving.at_worker_exit(lambda: open(marker, "w").write("exit hooks ran"))
+    serving._stop_with_the_main_process(grace=0.5)
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+
+if __name__ == "__main__":
+    multiprocessing.get_context("fork").Process(target=worker, args=(sys.argv[1],)).start()
+    time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_an_orphaned_worker_whose_graceful_stop_is_lost_runs_its_exit_hooks_and_ends(tmp_path: Path) -> None:
+    """The way out when granian lost the stop: nobody is left to send it again once the main process is gone."""
+    marker = tmp_path / "marker"
+    main = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN, str(marker)], stdout=subprocess.PIPE, text=True, env=child_env()
+    )
+    try:
+        assert main.stdout is not None
+        worker = int(main.stdout.readline())
+        main.kill()
+        deadline = time.monotonic() + 15
+        while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{worker}").exists(), "the orphaned worker is still running"
+        assert marker.read_text() == "exit hooks ran"
+    finally:
+        main.kill()
+        main.wait()
 
 
 def test_a_stop_right_after_the_banner_exits_0_and_removes_the_temporary_database() -> None:
