@@ -28,7 +28,9 @@ class SharedJournal(Journal):
         super().__init__(token_header, size)
         self._database = database
         self._size = size
-        self._pending: Batches[Call] = Batches(self._write, FLUSH_SECONDS, "vsee-mock-journal")
+        # Only the newest `size` calls can be in the journal after a write: under a load the writes cannot keep up
+        # with, older ones are dropped before they are written, not held in memory.
+        self._pending: Batches[Call] = Batches(self._write, FLUSH_SECONDS, "vsee-mock-journal", keep_last=size)
 
     def _keep(self, call: Call) -> None:
         self._pending.add(call)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -14,13 +15,17 @@ T = TypeVar("T")
 
 class Batches(Generic[T]):
     """`write(items)` every `seconds` for what was added meanwhile; the thread starts on the first `add` in each
-    process (threads do not survive a fork, so a forked worker starts its own)."""
+    process (threads do not survive a fork, so a forked worker starts its own). With `keep_last`, only that many of
+    the newest items wait: when writing falls behind, the oldest are dropped instead of piling up in memory."""
 
-    def __init__(self, write: Callable[[list[T]], None], seconds: float, name: str) -> None:
+    def __init__(
+        self, write: Callable[[list[T]], None], seconds: float, name: str, keep_last: int | None = None
+    ) -> None:
         self._write = write
         self._seconds = seconds
         self._name = name
-        self._items: list[T] = []
+        self._keep_last = keep_last
+        self._items: deque[T] = deque(maxlen=keep_last)
         self._lock = threading.Lock()
         self._pid = 0
 
@@ -38,10 +43,10 @@ class Batches(Generic[T]):
     def flush(self) -> None:
         """Write what is pending now (one batch at a time)."""
         with self._lock:
-            items, self._items = self._items, []
+            items, self._items = self._items, deque(maxlen=self._keep_last)
             if items:
-                self._write(items)
+                self._write(list(items))
 
     def drop(self) -> None:
         with self._lock:
-            self._items = []
+            self._items = deque(maxlen=self._keep_last)

@@ -6,6 +6,8 @@ import json
 
 from flask.testing import FlaskClient
 
+from vsee_http.batches import Batches
+
 from helpers.mock_api import AUTH, DOMAIN, TOKEN, VCLINIC, assert_error
 
 
@@ -85,3 +87,19 @@ def test_the_journal_filters_by_verdict_and_shows_utf8_paths_as_sent(client: Fla
     accepted = client.get("/__mock__/requests?valid=true").get_json()["data"]
     assert accepted[0]["path"] == "/api_v3/rooms/räume"
     assert_error(client.get("/__mock__/requests?valid=maybe"), 400)
+
+
+def test_batches_written_behind_keep_the_newest_items_only_when_bounded() -> None:
+    """The shared journal's calls wait for their write bounded by the journal's size (a load its writes cannot keep
+    up with dropped the oldest, not grew a worker by hundreds of MB); the request log's lines all wait."""
+    bounded: list[int] = []
+    every: list[int] = []
+    journal_like = Batches(bounded.extend, 3600, "test-bounded", keep_last=3)
+    log_like = Batches(every.extend, 3600, "test-every")
+    for item in range(10):
+        journal_like.add(item)
+        log_like.add(item)
+    journal_like.flush()
+    log_like.flush()
+    assert bounded == [7, 8, 9]
+    assert every == list(range(10))
