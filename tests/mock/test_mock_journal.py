@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import io
 import json
+import sys
+from collections import deque
 
 from flask.testing import FlaskClient
 
+from vsee_http import Journal
 from vsee_http.batches import Batches
 
 from helpers.mock_api import AUTH, DOMAIN, TOKEN, VCLINIC, assert_error
@@ -103,3 +108,29 @@ def test_batches_written_behind_keep_the_newest_items_only_when_bounded() -> Non
     log_like.flush()
     assert bounded == [7, 8, 9]
     assert every == list(range(10))
+
+
+def test_a_journaled_call_holds_neither_the_tokens_value_nor_the_request_body_stream() -> None:
+    """What the journal keeps per call (a copy of the environ) is searched as memory: the token's value, the body
+    stream (up to a megabyte a call) and the server's objects are not reachable from it."""
+    journal = Journal("X-ApiToken")
+    body = io.BytesIO(b"x" * 100_000)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api_v3/rooms",
+        "HTTP_X_ACCOUNTCODE": VCLINIC,
+        "HTTP_X_APITOKEN": TOKEN,
+        "CONTENT_LENGTH": "100000",
+        "wsgi.input": body,
+        "wsgi.errors": sys.stderr,
+    }
+    journal.record(environ, 200, 1.0, None, b"x" * 100_000, ([("Content-Type", "application/json")], b"{}"))
+    seen, todo = set(), [journal]
+    while todo:  # the journal's data: its containers and its own instances, not its classes, functions or modules
+        obj = todo.pop()
+        if id(obj) not in seen:
+            seen.add(id(obj))
+            assert obj is not body and obj is not sys.stderr and obj != TOKEN
+            if isinstance(obj, (dict, list, tuple, deque)) or type(obj).__module__.startswith("vsee_http"):
+                todo.extend(gc.get_referents(obj))
+    assert journal.entries()[0]["token"] == "[redacted]"
