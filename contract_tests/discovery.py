@@ -27,15 +27,17 @@ NAMES = st.text(
 ).filter(lambda s: s.strip() == s and s != "")
 
 
-def run_id(seed: int) -> str:
-    """Six hex digits from the seed: one seed replays the same slugs (so a run can be reproduced), another seed
-    gives others (so runs against one deployment do not clash)."""
-    return hashlib.sha256(str(seed).encode()).hexdigest()[:6]
+def run_id(settings: SuiteSettings) -> str:
+    """Six hex digits from the seed (and the xdist worker): one seed replays the same slugs (so a run can be
+    reproduced), another seed gives others (so runs against one deployment do not clash), and so does each worker
+    of one run (they share its seed)."""
+    key = str(settings.seed) if settings.worker is None else f"{settings.seed}/{settings.worker}"
+    return hashlib.sha256(key.encode()).hexdigest()[:6]
 
 
 def unique_part(target: Target) -> re.Pattern[str]:
     """What `unique_slug` put in front of a value, to take it off again before a re-sent case is re-prefixed."""
-    return re.compile(rf"^{re.escape(ROOM_PREFIX)}{run_id(target.settings.seed)}-[0-9]+-?")
+    return re.compile(rf"^{re.escape(ROOM_PREFIX)}{run_id(target.settings)}-[0-9]+-?")
 
 
 def rule_examples(settings: SuiteSettings) -> Callable[[F], F]:
@@ -58,7 +60,7 @@ def rule_examples(settings: SuiteSettings) -> Callable[[F], F]:
 
 def unique_slug(target: Target) -> str:
     """A slug no earlier call (in this or any run) produced, with the suite's recognisable prefix."""
-    return f"{ROOM_PREFIX}{run_id(target.settings.seed)}-{next(target.slug_numbers)}"
+    return f"{ROOM_PREFIX}{run_id(target.settings)}-{next(target.slug_numbers)}"
 
 
 def list_all_rooms(target: Target) -> list[dict[str, Any]]:

@@ -50,6 +50,18 @@ class Advisories:
                 f"[{rule}] {message} (an advisory, failing because of --contract-strict)\n  reproduce: {curl}"
             )
 
+    def wire(self) -> list[list[Any]]:
+        """Each rule's advisories in plain values (rule, message, curl, count), for the xdist controller."""
+        return [[a.rule, a.message, a.curl, a.count] for a in self.by_rule.values()]
+
+    def absorb(self, wire: list[list[Any]]) -> None:
+        """Another process's `wire()`: counts add up, the first example of a rule stays."""
+        for rule, message, curl, count in wire:
+            if rule in self.by_rule:
+                self.by_rule[rule].count += count
+            else:
+                self.by_rule[rule] = Advisory(rule, message, curl, count)
+
     def lines(self) -> list[str]:
         """One line per rule (`advisory [rule] ×N: message`) and its example curl."""
         if not self.by_rule:

@@ -22,6 +22,7 @@ from .summary import rules_named
 from .target import Target
 
 WRITE_MARK = "contract_writes"
+SEED_INPUT = "vsee_contract_seed"  # in an xdist worker's `workerinput`: the run's seed
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     run = state.start(config, from_options(config.option, options.base_url(config)))
     settings = run.options
+    _take_the_runs_seed(config, run)
     _join_write_budget(config, run)
     if settings.report_path:  # found now, not after the whole run: the report is overwritten at the end
         try:
@@ -45,6 +47,14 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"--contract-report {settings.report_path}: cannot write there ({exc.strerror}); pass a writable path"
             ) from None
+
+
+def _take_the_runs_seed(config: pytest.Config, run: state.Run) -> None:
+    """An xdist worker uses the controller's seed (`pytest_configure_node`): one seed for the whole run, which its
+    summary names and a rerun with --contract-seed replays."""
+    seed = getattr(config, "workerinput", {}).get(SEED_INPUT)
+    if seed is not None:
+        run.options = replace(run.options, seed=int(seed))
 
 
 def _join_write_budget(config: pytest.Config, run: state.Run) -> None:
@@ -68,10 +78,12 @@ def _join_write_budget(config: pytest.Config, run: state.Run) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist's controller, for each worker it starts: one write budget for the whole run, made once and
-    given to every worker (`node.workerinput`), so that `-n 4` sends at most --contract-max-writes writes, not four
-    times as many. In-process and read-only runs need none."""
+    """pytest-xdist's controller, for each worker it starts: the run's seed, and one write budget for the whole run,
+    made once and given to every worker (`node.workerinput`), so that `-n 4` sends at most --contract-max-writes
+    writes, not four times as many. In-process and read-only runs need no budget."""
     run = state.of(node.config)
+    run.worker_count = int(node.workerinput["workercount"])
+    node.workerinput[SEED_INPUT] = run.options.seed
     if run.options.in_process or not run.options.allow_writes:
         return
     if run.write_budget is None:
@@ -218,16 +230,20 @@ def _scrub_report(report: pytest.TestReport | pytest.CollectReport, secrets: tup
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Undo the associations the run made on a live deployment (rooms cannot be deleted: they are listed). With
-    --contract-require-all a run that left a rule unchecked fails, so a gate cannot go green on part of the suite."""
+    --contract-require-all a run that left a rule unchecked fails, so a gate cannot go green on part of the suite;
+    under pytest-xdist the controller judges that over every worker's checks (a worker sends them, see
+    `summary.worker_output`)."""
     run = state.of(session.config)
     current = run.target
     if current is not None and not current.settings.in_process:
         _clean_up(run, current)
-    if hasattr(session.config, "workeroutput"):  # an xdist worker: its traffic, for the controller's summary
+    if hasattr(session.config, "workeroutput"):
         session.config.workeroutput[budget.WORKER_OUTPUT] = summary.worker_output(run)
-    if current is None:
         return
-    if current.settings.require_all and summary.unchecked_rules(current) and session.exitstatus == pytest.ExitCode.OK:
+    seen = summary.observed(run)
+    if seen is None or not run.settings.require_all or session.exitstatus != pytest.ExitCode.OK:
+        return
+    if summary.unchecked_rules(seen.ledger):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -243,27 +259,29 @@ def _clean_up(run: state.Run, current: Target) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """The summary, in the terminal and as Markdown (--contract-report, $GITHUB_STEP_SUMMARY), redacted."""
+    """The summary, in the terminal and as Markdown (--contract-report, $GITHUB_STEP_SUMMARY), redacted. Under
+    pytest-xdist the controller's is the whole run's, from every worker's part; a worker shows none."""
+    if hasattr(config, "workerinput"):
+        return
     run = state.of(config)
     notes = run.summary_notes()
-    controller = run.write_budget is not None and not hasattr(config, "workerinput")  # under xdist, with writes
-    if controller:
-        notes = [*notes, *summary.shared_budget_lines(run.write_budget or {}, run.workers)]
-    if run.target is None and not notes:
+    if run.worker_count:
+        notes += summary.xdist_lines(run.write_budget, run.workers, run.worker_count)
+    seen = summary.observed(run)
+    if seen is None and not notes:
         return
     lines, text = notes, "\n".join(notes)
-    if controller:  # added to what the workers wrote, not instead of it
-        text = "\n### The whole run (pytest-xdist)\n\n" + "\n".join(f"- {line}" for line in notes)
-    if run.target is not None:
+    if seen is not None:
+        contract = run.target.contract if run.target is not None else Contract.load()
         skipped = len(terminalreporter.stats.get("skipped", []))
-        report = summary.build(run.target, dict(run.failed), notes, skipped, exitstatus)
+        report = summary.build(contract, run.settings, seen, notes, skipped, exitstatus)
         lines, text = report.terminal_lines(), report.markdown()
     terminalreporter.section("VSee Rooms API contract")
     for line in lines:
         terminalreporter.write_line(line)
     text = redact(text, run.settings.secrets) + "\n"
     if run.settings.report_path:
-        with Path(run.settings.report_path).open("a" if controller else "w", encoding="utf-8") as fh:
+        with Path(run.settings.report_path).open("w", encoding="utf-8") as fh:
             fh.write(text)
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub's convention: each step appends its summary
         with Path(os.environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as fh:

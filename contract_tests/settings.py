@@ -54,6 +54,7 @@ class SuiteSettings:
     domain: str | None = None  # the clinic's domain, when no room shows it
     require_all: bool = False  # a rule left unchecked fails the run
     namespace: str | None = None  # the shared mock's namespace this run (this xdist worker) keeps its rooms in
+    worker: str | None = None  # the pytest-xdist worker this process is (gw0, gw1, ...), if any
 
     @property
     def in_process(self) -> bool:
@@ -96,5 +97,6 @@ def from_options(option: Any, base_url: str | None) -> SuiteSettings:
         strict=bool(option.contract_strict),
         domain=option.contract_domain or env.get("VSEE_DOMAIN") or None,
         namespace=namespace_for(option.contract_namespace or env.get("VSEE_NAMESPACE"), env.get("PYTEST_XDIST_WORKER")),
+        worker=env.get("PYTEST_XDIST_WORKER") or None,
         require_all=bool(option.contract_require_all),
     )

@@ -25,9 +25,11 @@ class Run:
     failed: dict[str, list[str]] = field(default_factory=dict)  # failed test -> the rules its failure names
     writes_not_run: int = 0  # write tests deselected, and write operations left out of the generated tests
     # pytest-xdist: the controller's shared write budget (what it gives each worker, contract_tests.budget) and what
-    # each worker reported sending; a worker's own share of that budget (None: per process, or not under xdist)
+    # each worker reported (what it saw and sent); a worker's own share of that budget (None: per process, or not
+    # under xdist)
     write_budget: dict[str, Any] | None = None
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    worker_count: int = 0  # the xdist workers the controller started (0: not under xdist, or a worker)
     shared_budget: SharedBudget | None = None
 
     @property

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from vsee_contract import REDACTED, RESPONSE_SCHEMA, redact, rules
+from vsee_contract import REDACTED, RESPONSE_SCHEMA, Contract, redact, rules
 
 from . import budget
 from .findings import Advisories
+from .settings import SuiteSettings
 from .state import Run
-from .target import Target
+from .target import Ledger, Target
+from .transport import Traffic
 
 RULE = re.compile(r"\[([a-z][a-z0-9_-]+)\]")
 TERMINAL_ROOMS = 50  # the terminal lists this many created rooms; the Markdown report lists them all
@@ -24,16 +27,59 @@ def rules_named(text: str) -> list[str]:
     return list(dict.fromkeys(m for m in RULE.findall(text) if f"[{m}]" != REDACTED))
 
 
-def _statuses(target: Target, op_id: str) -> str:
-    return ", ".join(f"{s}×{n}" for s, n in sorted(target.ledger.statuses[op_id].items()))
+@dataclass
+class Observations:
+    """What a run saw, the part of its summary that adds up across processes: one target's in a single process, and
+    on pytest-xdist's controller every worker's together (each worker sends its `wire()`)."""
+
+    ledger: Ledger = field(default_factory=Ledger)
+    advisories: Advisories = field(default_factory=lambda: Advisories(strict=False, secrets=()))
+    traffic: Traffic = field(default_factory=Traffic)
+    failed: dict[str, list[str]] = field(default_factory=dict)  # failed test -> the rules it names
+
+    @classmethod
+    def of(cls, target: Target, failed: Mapping[str, list[str]]) -> Observations:
+        return cls(target.ledger, target.advisories, target.traffic, dict(failed))
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "ledger": self.ledger.wire(),
+            "advisories": self.advisories.wire(),
+            "traffic": asdict(self.traffic),
+            "failed": dict(self.failed),
+        }
+
+    def absorb(self, wire: Mapping[str, Any]) -> None:
+        self.ledger.absorb(wire["ledger"])
+        self.advisories.absorb(wire["advisories"])
+        self.traffic.absorb(Traffic(**wire["traffic"]))
+        self.failed.update(wire["failed"])
 
 
-def unchecked_rules(target: Target) -> dict[str, str]:
+def observed(run: Run) -> Observations | None:
+    """What this process's target saw, or on pytest-xdist's controller what every worker that reported saw; None when
+    nothing was (no test reached a target)."""
+    if run.target is not None:
+        return Observations.of(run.target, run.failed)
+    wires = [worker["observations"] for worker in run.workers.values() if worker.get("observations")]
+    if not wires:
+        return None
+    seen = Observations()
+    for wire in wires:
+        seen.absorb(wire)
+    return seen
+
+
+def _statuses(ledger: Ledger, op_id: str) -> str:
+    return ", ".join(f"{s}×{n}" for s, n in sorted(ledger.statuses[op_id].items()))
+
+
+def unchecked_rules(ledger: Ledger) -> dict[str, str]:
     """Every rule of the catalogue no exchange of this run was judged by, with the reason when one is known."""
-    checked = set().union(*target.ledger.rules.values()) if target.ledger.rules else set()
+    checked = set().union(*ledger.rules.values()) if ledger.rules else set()
     missing = [rule for rule in (RESPONSE_SCHEMA, *rules.CATALOGUE) if rule not in checked]
     default = "no test that checks it ran to the point of checking it (deselected, skipped or failed before)"
-    return {rule: target.ledger.unchecked.get(rule, default) for rule in missing}
+    return {rule: ledger.unchecked.get(rule, default) for rule in missing}
 
 
 # The rule whose checks would have shown a documented answer: a response never observed says why that rule was not
@@ -50,11 +96,11 @@ SHOWN_BY = {
 }
 
 
-def response_coverage(target: Target) -> list[tuple[str, str]]:
+def response_coverage(contract: Contract, ledger: Ledger) -> list[tuple[str, str]]:
     """Per operation, each documented response and how often it was observed (a 5XX only when it was)."""
     lines = []
-    for op in target.contract.spec.operations.values():
-        seen = target.ledger.statuses.get(op.operation_id, Counter())
+    for op in contract.spec.operations.values():
+        seen = ledger.statuses.get(op.operation_id, Counter())
         for key, response in op.responses.items():
             statuses = {s: n for s, n in seen.items() if op.response_key(s) == key}
             if key == "5XX" and not statuses:
@@ -62,7 +108,7 @@ def response_coverage(target: Target) -> list[tuple[str, str]]:
             what = re.split(r"[.(]", str((response or {}).get("description") or ""))[0].strip()
             label = f"{op.method} {op.path} {key}" + (f" ({what})" if what else "")
             if not statuses:
-                why = target.ledger.unchecked.get(SHOWN_BY.get((op.operation_id, key), ""))
+                why = ledger.unchecked.get(SHOWN_BY.get((op.operation_id, key), ""))
                 lines.append((label, "never observed" + (f" ({why})" if why else "")))
             elif key.endswith("XX"):
                 lines.append((label, "observed " + ", ".join(f"{s}×{n}" for s, n in sorted(statuses.items()))))
@@ -159,12 +205,14 @@ class Summary:
         return "\n".join(rows)
 
 
-def build(target: Target, failed: dict[str, list[str]], notes: list[str], skipped: int, exit_status: int) -> Summary:
-    """The run's summary from its target's ledger, traffic and advisories, the failed tests and pytest's outcome."""
-    ledger, settings = target.ledger, target.settings
-    unchecked = unchecked_rules(target)
+def build(
+    contract: Contract, settings: SuiteSettings, seen: Observations, notes: list[str], skipped: int, exit_status: int
+) -> Summary:
+    """The run's summary from what it saw (its ledger, traffic, advisories and failed tests) and pytest's outcome."""
+    ledger, failed = seen.ledger, seen.failed
+    unchecked = unchecked_rules(ledger)
     named = Counter(rule for rules_of_test in failed.values() for rule in rules_of_test if rule not in ledger.failures)
-    advisories = sum(a.count for a in target.advisories.by_rule.values())
+    advisories = sum(a.count for a in seen.advisories.by_rule.values())
     return Summary(
         target="in-process mock" if settings.in_process else str(settings.base_url),
         profile=settings.profile.name,
@@ -172,48 +220,40 @@ def build(target: Target, failed: dict[str, list[str]], notes: list[str], skippe
         notes=notes,
         failed=failed,
         violations=(ledger.failures + named).most_common(),
-        advisories=target.advisories,
-        operations=[(op, _statuses(target, op), ", ".join(sorted(ledger.rules[op]))) for op in sorted(ledger.statuses)],
-        responses=response_coverage(target),
+        advisories=seen.advisories,
+        operations=[(op, _statuses(ledger, op), ", ".join(sorted(ledger.rules[op]))) for op in sorted(ledger.statuses)],
+        responses=response_coverage(contract, ledger),
         unchecked=unchecked,
-        traffic=f"requests sent: {target.traffic.sent}; writes sent: {target.traffic.writes}",
-        retries=target.traffic.summary(),
+        traffic=f"requests sent: {seen.traffic.sent}; writes sent: {seen.traffic.writes}",
+        retries=seen.traffic.summary(),
         rooms=list(ledger.created_rooms),
         verdict=verdict(failed, len(unchecked) if settings.require_all else 0, skipped, exit_status, advisories),
     )
 
 
 def worker_output(run: Run) -> dict[str, Any]:
-    """What an xdist worker tells the controller at its end (`workeroutput`): its traffic, whether it shared the run's
-    write budget, and its notes (the budget's, a clean-up that failed), redacted."""
-    traffic = run.target.traffic if run.target is not None else None
+    """What an xdist worker tells the controller at its end (`workeroutput`): what it saw (for the one summary of the
+    run), whether it shared the run's write budget, and its notes (the budget's, a clean-up that failed), redacted."""
+    seen = Observations.of(run.target, run.failed) if run.target is not None else None
     return {
-        "sent": traffic.sent if traffic else 0,
-        "writes": traffic.writes if traffic else 0,
-        "retries": traffic.retries if traffic else 0,
-        "rooms": len(run.target.ledger.created_rooms) if run.target is not None else 0,
+        "observations": seen.wire() if seen is not None else None,
         "shared": run.shared_budget is not None,
         "notes": [redact(note, run.settings.secrets) for note in run.notes],
     }
 
 
-def shared_budget_lines(given: dict[str, Any], workers: dict[str, dict[str, Any]]) -> list[str]:
-    """The xdist controller's lines about the whole run's writes: the budget its workers shared, how much of it they
-    used together (the clean-up included), and what they sent."""
-    limit, count = int(given["limit"]), int(given["workers"])
+def xdist_lines(given: dict[str, Any] | None, workers: dict[str, dict[str, Any]], count: int) -> list[str]:
+    """The xdist controller's lines about the workers: their notes, the write budget they shared and how much of it
+    they used together (the clean-up included), and which of them did not report."""
     reported = list(workers.values())
     lines = list(dict.fromkeys(note for worker in reported for note in worker.get("notes", [])))
-    usage = budget.used(given)
-    if all(worker.get("shared") for worker in reported):
+    if given is not None and all(worker.get("shared") for worker in reported):
+        limit, usage = int(given["limit"]), budget.used(given)
         spent = "unknown (the budget file could not be read)" if usage is None else str(usage.sent)
         lines.append(
             f"write budget shared by the run's {count} xdist workers: {spent} of {limit} writes used "
             f"(--contract-max-writes {limit}, the clean-up included)"
         )
-    total = {key: sum(int(worker.get(key, 0)) for worker in reported) for key in ("sent", "writes", "retries", "rooms")}
-    of = f"all {len(reported)} of {count} workers" if len(reported) == count else f"{len(reported)} of {count} workers"
-    lines.append(
-        f"requests sent: {total['sent']}; writes sent: {total['writes']}; 429 retries: {total['retries']}; "
-        f"rooms created: {total['rooms']} ({of})"
-    )
+    if len(reported) < count:
+        lines.append(f"only {len(reported)} of {count} xdist workers reported: this summary is theirs alone")
     return lines

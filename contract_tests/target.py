@@ -79,6 +79,27 @@ class Ledger:
         for rule in rules:
             self.unchecked.setdefault(rule, reason)
 
+    def wire(self) -> dict[str, Any]:
+        """What the summary needs of it, in plain values (an xdist worker sends it to the controller)."""
+        return {
+            "statuses": {op: {str(status): n for status, n in seen.items()} for op, seen in self.statuses.items()},
+            "rules": {op: sorted(checked) for op, checked in self.rules.items()},
+            "failures": dict(self.failures),
+            "created_rooms": list(self.created_rooms),
+            "unchecked": dict(self.unchecked),
+        }
+
+    def absorb(self, wire: Mapping[str, Any]) -> None:
+        """Another process's `wire()` added to this ledger: counts add up, rules and rooms join."""
+        for op, seen in wire["statuses"].items():
+            self.statuses[op].update({int(status): n for status, n in seen.items()})
+        for op, checked in wire["rules"].items():
+            self.rules[op].update(checked)
+        self.failures.update(wire["failures"])
+        self.created_rooms.extend(wire["created_rooms"])
+        for rule, reason in wire["unchecked"].items():
+            self.unchecked.setdefault(rule, reason)
+
     def saw(self, operation_id: str, status: int, checked: Iterable[str]) -> None:
         self.statuses[operation_id][status] += 1
         self.rules[operation_id].update(checked)

@@ -39,6 +39,13 @@ class Traffic:
     def summary(self) -> str:
         return f"429 retries: {self.retries} (waited {self.waited:.1f} s)"
 
+    def absorb(self, other: Traffic) -> None:
+        """Another process's traffic (an xdist worker's) added to this one."""
+        self.sent += other.sent
+        self.writes += other.writes
+        self.retries += other.retries
+        self.waited += other.waited
+
     def admit(self, gate: Gate, method: str) -> None:
         """One attempt: through the gate (which may refuse it by raising), then counted."""
         gate(method)

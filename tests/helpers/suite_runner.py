@@ -22,8 +22,10 @@ def suite_env() -> dict[str, str]:
     return env
 
 
-def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m pytest --pyargs contract_tests` (quick profile, seed 1) with `args`, as a user would run it."""
+def run_suite(*args: str, env: dict[str, str] | None = None, seed: int | None = 1) -> subprocess.CompletedProcess[str]:
+    """`python -m pytest --pyargs contract_tests` (quick profile, seed 1; `seed=None`: the suite picks one) with
+    `args`, as a user would run it."""
+    seeded = ["--contract-seed", str(seed)] if seed is not None else []
     command = [
         sys.executable,
         "-m",
@@ -35,8 +37,7 @@ def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
         "no:cacheprovider",
         "--contract-profile",
         "quick",
-        "--contract-seed",
-        "1",
+        *seeded,
         *args,
     ]
     return subprocess.run(
