@@ -234,7 +234,7 @@ def build(
 def worker_output(run: Run) -> dict[str, Any]:
     """What an xdist worker tells the controller at its end (`workeroutput`): what it saw (for the one summary of the
     run), whether it shared the run's write budget, and its notes (the budget's, a clean-up that failed), redacted."""
-    seen = Observations.of(run.target, run.failed) if run.target is not None else None
+    seen = observed(run)  # a worker's own: it got no other worker's
     return {
         "observations": seen.wire() if seen is not None else None,
         "shared": run.shared_budget is not None,

@@ -7,10 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from contract_tests.findings import Advisories
 from contract_tests.summary import Observations
-from contract_tests.target import Ledger
-from contract_tests.transport import Traffic
 
 from helpers.suite_runner import run_suite
 
@@ -51,7 +48,7 @@ def test_require_all_under_xdist_is_judged_over_every_workers_checks() -> None:
 
 def test_what_workers_saw_adds_up_on_the_controller() -> None:
     """Counts add, rules and rooms join, the first reason a rule went unchecked and an advisory's first example stay."""
-    first, second = Observations(), Observations(Ledger(), Advisories(strict=False, secrets=()), Traffic())
+    first, second = Observations(), Observations()
     first.ledger.saw("getRoom", 200, ["response-schema"])
     first.ledger.created_rooms.append("one")
     first.ledger.cannot_check(["queue-arithmetic"], "no room with a queue")
