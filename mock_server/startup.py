@@ -9,9 +9,7 @@ import socket
 import tempfile
 from pathlib import Path
 
-import yaml
-
-from vsee_contract.spec import SAFE_LOADER
+from vsee_contract.spec_file import SpecFileError, one_line, read_spec_file
 
 from .database import StateFileError, check_state_database
 
@@ -34,49 +32,12 @@ def environment_error(problem: str, fix: str) -> StartupError:
     return StartupError(ENVIRONMENT, problem, fix)
 
 
-def one_line(text: object, limit: int = 400) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
 def check_spec(path: str, named: str) -> None:
     """The OpenAPI file exists, is YAML (or JSON) and a valid OpenAPI document, as the hot reloader checks it."""
-    from openapi_spec_validator import validate
-
-    file, fix = Path(path), "fix it, or leave it out for the packaged openapi.yaml"
-    where = f"{named} {path}"
-    if not file.exists():
-        raise usage_error(
-            f"{where}: no such file", "give the path of an OpenAPI 3 file (YAML or JSON), or leave it out"
-        )
-    if file.is_dir():
-        raise usage_error(
-            f"{where} is a directory", "give the path of an OpenAPI 3 file (YAML or JSON), or leave it out"
-        )
     try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise usage_error(f"{where} is not UTF-8 text ({exc.reason} at byte {exc.start})", fix) from None
-    except OSError as exc:
-        raise environment_error(f"{where} cannot be read ({exc.strerror})", "make it readable for this user") from None
-    try:
-        document = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise usage_error(f"{where} is not valid YAML: {getattr(exc, 'problem', None) or exc}{at}", fix) from None
-    if not isinstance(document, dict):
-        raise usage_error(f"{where} is not an OpenAPI document (its top level is not a mapping)", fix)
-    try:
-        validate(document, base_uri=file.resolve().as_uri())
-    except Exception as exc:
-        message = str(getattr(exc, "message", None) or exc or type(exc).__name__).split("\n", 1)[0]
-        location = "/".join(str(part) for part in getattr(exc, "absolute_path", ()))
-        at = f" at /{location}" if location else ""
-        raise usage_error(
-            f"{where} is not a valid OpenAPI document: {message}{at}",
-            f"fix it (`openapi-spec-validator {path}` lists every problem), or leave it out for the packaged one",
-        ) from None
+        read_spec_file(path, named, "or leave it out for the packaged openapi.yaml")
+    except SpecFileError as exc:
+        raise StartupError(ENVIRONMENT if exc.unreadable else USAGE, exc.problem, exc.fix) from None
 
 
 def check_fixtures(path: str, named: str) -> None:

@@ -1,0 +1,270 @@
+"""The generative method (Specmatic's idea, with the project's own validators): requests drawn from OLD's schemas
+must pass NEW's validators, answers drawn from NEW's schemas must pass OLD's. Seeded and bounded in examples (and,
+as a safety net, in time), so a verdict is reproducible; Hypothesis shrinks what it finds to a small example."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema_rs
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+from hypothesis import seed as seeded
+from hypothesis.strategies import SearchStrategy
+
+from ..curl import form_value
+from ..spec import Operation
+from ..validation import FORM_MEDIA_TYPES, ContractValidator, RequestInvalid
+from .model import GENERATIVE, Change, escape, operation_label, operation_pointer, shown
+from .schemas import plain
+from .structural import JSON, covering, path_names
+
+DEFAULT_EXAMPLES = 30  # per request encoding and per answer: ~5 s for this spec when every schema differs
+DEFAULT_TIME_LIMIT = 8.0  # seconds for all searches of one diff: reached only on a much slower machine
+LOCATIONS = ("path", "query", "header")
+
+
+class _Refused(Exception):
+    def __init__(self, value: Any, problem: str) -> None:
+        super().__init__(problem)
+        self.value, self.problem = value, problem
+
+
+def strategy(schema: Any) -> SearchStrategy[Any]:
+    """Values `schema` admits, drawn by schemathesis' generator (jsonschema-rs' canonical form, the validators' regex
+    engine, so a drawn value and a validator agree on patterns)."""
+    from schemathesis.generation.jsonschema.builder import build
+
+    return build(plain(schema), draft=jsonschema_rs.Draft202012, formats={})
+
+
+def search(values: SearchStrategy[Any], judge: Callable[[Any], str | None], examples: int, seed: int) -> Any:
+    """The smallest value `judge` finds a problem with, as (value, problem), or None; `judge` raises
+    `hypothesis.reject()` for a value outside the question (e.g. one OLD itself refuses)."""
+
+    @settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        verbosity=Verbosity.quiet,
+        phases=(Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @seeded(seed)
+    @given(values)
+    def probe(value: Any) -> None:
+        problem = judge(value)
+        if problem is not None:
+            raise _Refused(value, problem)
+
+    try:
+        probe()
+    except _Refused as exc:
+        return exc.value, exc.problem
+    return None
+
+
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+LENGTHS = ("minLength", "maxLength")
+PLAIN_VALUES: tuple[Any, ...] = (None, True, False, 0, 1, -1, 0.5, "", "0", "a", [], {})
+
+
+def _candidates(*schemas: Any) -> Iterator[Any]:
+    """Values at the edges both schemas name (bounds and their neighbours, lengths, enums), then plain ones: where
+    a narrowed or widened bound shows, and what random drawing seldom hits."""
+    for schema in schemas:
+        if not isinstance(schema, dict):
+            continue
+        for key in BOUNDS:
+            if isinstance(bound := schema.get(key), int | float) and not isinstance(bound, bool):
+                yield from (bound, bound - 1, bound + 1, bound - 0.5, bound + 0.5)
+        for key in LENGTHS:
+            if isinstance(length := schema.get(key), int):
+                yield from ("0" * n for n in (length - 1, length, length + 1) if n >= 0)
+        yield from schema.get("enum", [])
+        if "const" in schema:
+            yield schema["const"]
+    yield from PLAIN_VALUES
+
+
+def witness(old: Any, new: Any, request: bool, seed: int, examples: int) -> Any:
+    """A value OLD's schema admits and NEW's refuses (request), or NEW's admits and OLD's refuses (answer); or None."""
+    source, judge_by = (old, new) if request else (new, old)
+    try:
+        admits, refuses = jsonschema_rs.validator_for(plain(source)), jsonschema_rs.validator_for(plain(judge_by))
+        for value in _candidates(old, new):
+            if admits.is_valid(value) and not refuses.is_valid(value):
+                return value
+        found = search(strategy(source), lambda v: None if refuses.is_valid(v) else "refused", examples, seed)
+    except Exception:  # a schema the generator does not model: the line keeps its reason, without an example
+        return None
+    return None if found is None else found[0]
+
+
+@dataclass
+class Budget:
+    """The time all searches of one diff may take, and what was left undone when it ran out."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+    skipped: list[str] = field(default_factory=list)
+
+    def spent(self, what: str) -> bool:
+        if time.monotonic() - self.started <= self.seconds:
+            return False
+        self.skipped.append(what)
+        return True
+
+
+def _text(value: Any) -> str:
+    """A parameter value as it travels in a URL or header."""
+    return value if isinstance(value, str) else form_value(value) if isinstance(value, bool) else json.dumps(value)
+
+
+def _params_schema(op: Operation, location: str) -> dict[str, Any]:
+    params = op.params_in(location)
+    return {
+        "type": "object",
+        "properties": {p.name: p.schema for p in params},
+        "required": [p.name for p in params if p.required],
+        "additionalProperties": False,
+    }
+
+
+def request_schema(op: Operation, media: str | None) -> dict[str, Any]:
+    """One request as one instance: its parameters by location, and its body in `media`."""
+    properties: dict[str, Any] = {location: _params_schema(op, location) for location in LOCATIONS}
+    required = list(LOCATIONS)
+    if media is not None:
+        properties["body"] = (op.request_body or {})["content"][media].get("schema", {})
+        if (op.request_body or {}).get("required"):
+            required.append("body")
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+class Judge:
+    """Runs the searches of one diff: OLD's and NEW's compiled validators, the seed, the counts, the time budget."""
+
+    def __init__(
+        self, old: ContractValidator, new: ContractValidator, examples: int, seed: int, budget: Budget
+    ) -> None:
+        self.old, self.new, self.examples, self.seed, self.budget = old, new, examples, seed, budget
+        self.searched = 0
+        self._seen: dict[str, Any] = {}
+
+    def requests(self, old_op: Operation, new_op: Operation, media: str | None) -> Change | None:
+        """A request OLD accepts and NEW refuses, drawn from OLD's schemas in the encoding `media`."""
+        old_v, new_v = self.old[old_op.operation_id], self.new[new_op.operation_id]
+        renamed = dict(zip(path_names(old_op), path_names(new_op), strict=True))
+        old_schema, new_schema = request_schema(old_op, media), request_schema(new_op, media)
+        new_schema["properties"]["path"]["properties"] = {
+            name: new_schema["properties"]["path"]["properties"].get(renamed.get(name, name), {})
+            for name in old_schema["properties"]["path"]["properties"]
+        }
+        new_schema["properties"]["path"]["required"] = sorted(
+            old for old, new in renamed.items() if new in new_schema["properties"]["path"]["required"]
+        )
+        old_schema["properties"]["path"]["required"] = sorted(old_schema["properties"]["path"]["required"])
+        if plain(old_schema) == plain(new_schema) or self.budget.spent(f"{old_op.operation_id} {media} requests"):
+            return None
+
+        def wire(value: dict[str, Any]) -> tuple[dict[str, str], dict[str, str], dict[str, str], Any]:
+            path, query, headers = ({k: _text(v) for k, v in value[loc].items()} for loc in LOCATIONS)
+            body = value.get("body")
+            if media in FORM_MEDIA_TYPES and isinstance(body, dict):
+                body = {k: v if isinstance(v, str) else _text(v) for k, v in body.items()}
+            return path, query, headers, body
+
+        def judge(value: dict[str, Any]) -> str | None:
+            path, query, headers, body = wire(value)
+            sent = media if body is not None else None
+            try:
+                old_v.parse_request(path, query, headers, sent, body)
+            except RequestInvalid:
+                reject()
+            try:
+                new_v.parse_request({renamed[k]: v for k, v in path.items()}, query, headers, sent, body)
+            except RequestInvalid as exc:
+                return exc.message
+            return None
+
+        found = self._search(old_schema, judge)
+        if found is None:
+            return None
+        value, problem = found
+        path, query, headers, body = wire(value)
+        shown_path = old_op.path
+        for name, text in path.items():
+            shown_path = shown_path.replace("{" + name + "}", text)
+        parts = [f"{old_op.method} {shown_path}"]
+        parts += [f"{where}={shown(given)}" for where, given in (("query", query), ("headers", headers)) if given]
+        if body is not None:
+            parts.append(f"{media} body={shown(body)}")
+        at = f"/requestBody/content/{escape(media)}" if media else "/parameters"
+        why = f"a request drawn from OLD's schemas is refused by NEW: {problem}"
+        return Change(operation_label(old_op), operation_pointer(old_op) + at, why, True, " ".join(parts), GENERATIVE)
+
+    def answers(self, old_op: Operation, new_op: Operation, key: str) -> Change | None:
+        """An answer NEW allows under `key` that OLD's clients refuse, drawn from NEW's schema."""
+        media = new_op.responses[key].get("content", {}).get(JSON)
+        old_key = covering(old_op, key)
+        if media is None or old_key is None or self.new[new_op.operation_id].responses[key] is None:
+            return None
+        old_media = old_op.responses[old_key].get("content", {}).get(JSON)
+        if old_media is None or plain(old_media.get("schema")) == plain(media.get("schema")):
+            return None
+        if self.budget.spent(f"{new_op.operation_id} {key} answers"):
+            return None
+        status = _status(key, old_op, new_op)
+        old_v, new_v = self.old[old_op.operation_id], self.new[new_op.operation_id]
+
+        def judge(body: Any) -> str | None:
+            if new_v.response_problems(status, JSON, body):
+                reject()
+            problems = old_v.response_problems(status, JSON, body)
+            return problems[0] if problems else None
+
+        found = self._search(media.get("schema", {}), judge, f"{old_media.get('schema')}|{status}")
+        if found is None:
+            return None
+        body, problem = found
+        at = f"/responses/{escape(key)}/content/{escape(JSON)}/schema"
+        why = f"an answer NEW allows is refused by OLD's clients: {problem}"
+        example = f"HTTP {status} {shown(body)}"
+        return Change(operation_label(new_op), operation_pointer(new_op) + at, why, True, example, GENERATIVE)
+
+    def _search(self, schema: Any, judge: Callable[[Any], str | None], against: str = "") -> Any:
+        key = json.dumps(plain(schema), sort_keys=True) + against
+        if key not in self._seen:
+            self.searched += 1
+            try:
+                self._seen[key] = search(strategy(schema), judge, self.examples, self.seed)
+            except Exception as exc:  # a schema the generator does not model: said, never a crash
+                self.budget.skipped.append(f"a schema the generator cannot draw from ({type(exc).__name__})")
+                self._seen[key] = None
+        return self._seen[key]
+
+
+def _status(key: str, old_op: Operation, new_op: Operation) -> int:
+    """A status NEW may answer under `key`: the key itself, or a code of its range that neither side names."""
+    if key.isdigit():
+        return int(key)
+    named = {int(k) for k in (*old_op.responses, *new_op.responses) if k.isdigit()}
+    first = int(key[0]) * 100 if key[0].isdigit() else 100
+    return next(code for code in range(first, first + 100 if key[0].isdigit() else 600) if code not in named)
+
+
+def generative_changes(judge: Judge, pairs: list[tuple[Operation, Operation]]) -> Iterator[Change]:
+    for old_op, new_op in pairs:
+        old_media = list((old_op.request_body or {}).get("content", {}))
+        new_media = (new_op.request_body or {}).get("content", {})
+        for media in [m for m in old_media if m in new_media] or ([None] if not old_media else []):
+            if (found := judge.requests(old_op, new_op, media)) is not None:
+                yield found
+        for key in new_op.responses:
+            if (found := judge.answers(old_op, new_op, key)) is not None:
+                yield found
