@@ -26,9 +26,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from vsee_contract.cli import OneLineParser as _Parser
+from vsee_contract.spec_file import one_line
 from vsee_http import shown
 
 from .app import MockConfig, runtime
@@ -38,7 +40,6 @@ from .scenarios import SCENARIOS
 from .serving import DEFAULT_THREADS, MockWorker, WorkerApp, at_worker_exit, defer_stop_signals, serve
 from .startup import (
     ENVIRONMENT,
-    USAGE,
     StartupError,
     bind,
     check_fixtures,
@@ -46,7 +47,6 @@ from .startup import (
     check_output_file,
     check_spec,
     check_state_file,
-    one_line,
     usage_error,
 )
 
@@ -71,14 +71,6 @@ def _version() -> str:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return "(version unknown: the vsee-rooms-contract distribution is not installed)"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with its usage errors on one line, naming the fix."""
-
-    def error(self, message: str) -> NoReturn:
-        fix = "" if ";" in message else f"; see {self.prog} --help"
-        self.exit(USAGE, f"{self.prog}: {one_line(message)}{fix}\n")
 
 
 # ------------------------------------------------------------------ option values (command line and environment)

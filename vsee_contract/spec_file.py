@@ -47,7 +47,9 @@ def read_spec_file(path: str | Path, named: str, otherwise: str = "") -> dict[st
     except UnicodeDecodeError as exc:
         raise SpecFileError(f"{where} is not UTF-8 text ({exc.reason} at byte {exc.start})", fix) from None
     except OSError as exc:
-        raise SpecFileError(f"{where} cannot be read ({exc.strerror})", "make it readable for this user", True) from None
+        raise SpecFileError(
+            f"{where} cannot be read ({exc.strerror})", "make it readable for this user", True
+        ) from None
     try:
         document = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:

@@ -20,17 +20,26 @@ from ..spec import Operation
 from ..validation import FORM_MEDIA_TYPES, ContractValidator, RequestInvalid
 from .model import GENERATIVE, Change, escape, operation_label, operation_pointer, shown
 from .schemas import plain
-from .structural import JSON, covering, path_names
+from .structural import JSON, REQUEST, covering, path_names
 
 DEFAULT_EXAMPLES = 30  # per request encoding and per answer: ~5 s for this spec when every schema differs
 DEFAULT_TIME_LIMIT = 8.0  # seconds for all searches of one diff: reached only on a much slower machine
 LOCATIONS = ("path", "query", "header")
 
 
+SHRINK_SECONDS = 1.0  # Hypothesis shrinks a large object for minutes; past this, the smallest seen so far is shown
+
+
 class _Refused(Exception):
     def __init__(self, value: Any, problem: str) -> None:
         super().__init__(problem)
         self.value, self.problem = value, problem
+
+
+class _Enough(BaseException):  # not an Exception: Hypothesis lets it through instead of shrinking it
+    def __init__(self, found: _Refused) -> None:
+        super().__init__(found.problem)
+        self.found = found
 
 
 def strategy(schema: Any) -> SearchStrategy[Any]:
@@ -45,6 +54,8 @@ def search(values: SearchStrategy[Any], judge: Callable[[Any], str | None], exam
     """The smallest value `judge` finds a problem with, as (value, problem), or None; `judge` raises
     `hypothesis.reject()` for a value outside the question (e.g. one OLD itself refuses)."""
 
+    smallest: list[tuple[float, int, _Refused]] = []  # (when first found, size, the refusal)
+
     @settings(
         max_examples=examples,
         database=None,
@@ -57,14 +68,21 @@ def search(values: SearchStrategy[Any], judge: Callable[[Any], str | None], exam
     @seeded(seed)
     @given(values)
     def probe(value: Any) -> None:
+        if smallest and time.monotonic() - smallest[0][0] > SHRINK_SECONDS:
+            raise _Enough(smallest[0][2])
         problem = judge(value)
         if problem is not None:
-            raise _Refused(value, problem)
+            refused, size = _Refused(value, problem), len(shown(value, limit=10**9))
+            if not smallest or size < smallest[0][1]:
+                smallest[:] = [(smallest[0][0] if smallest else time.monotonic(), size, refused)]
+            raise refused
 
     try:
         probe()
     except _Refused as exc:
         return exc.value, exc.problem
+    except _Enough as exc:
+        return exc.found.value, exc.found.problem
     return None
 
 
@@ -228,7 +246,7 @@ class Judge:
             problems = old_v.response_problems(status, JSON, body)
             return problems[0] if problems else None
 
-        found = self._search(media.get("schema", {}), judge, f"{old_media.get('schema')}|{status}")
+        found = self._search(media.get("schema", {}), judge, json.dumps(plain(old_media.get("schema")), sort_keys=True))
         if found is None:
             return None
         body, problem = found
@@ -258,13 +276,19 @@ def _status(key: str, old_op: Operation, new_op: Operation) -> int:
     return next(code for code in range(first, first + 100 if key[0].isdigit() else 600) if code not in named)
 
 
-def generative_changes(judge: Judge, pairs: list[tuple[Operation, Operation]]) -> Iterator[Change]:
+def generative_changes(
+    judge: Judge, pairs: list[tuple[Operation, Operation]], settled: set[tuple[str, str]]
+) -> Iterator[Change]:
+    """The searches of every part of every operation, but those `settled` (operation, REQUEST or responses key):
+    where a structural line already names a break, a second line would say it again."""
     for old_op, new_op in pairs:
+        label = operation_label(old_op)
         old_media = list((old_op.request_body or {}).get("content", {}))
         new_media = (new_op.request_body or {}).get("content", {})
-        for media in [m for m in old_media if m in new_media] or ([None] if not old_media else []):
-            if (found := judge.requests(old_op, new_op, media)) is not None:
-                yield found
+        if (label, REQUEST) not in settled:
+            for media in [m for m in old_media if m in new_media] or ([None] if not old_media else []):
+                if (found := judge.requests(old_op, new_op, media)) is not None:
+                    yield found
         for key in new_op.responses:
-            if (found := judge.answers(old_op, new_op, key)) is not None:
+            if (operation_label(new_op), key) not in settled and (found := judge.answers(old_op, new_op, key)):
                 yield found

@@ -3,6 +3,7 @@ what it cannot see; each structural break gets a concrete value drawn the same w
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 
 import jsonschema_rs
@@ -53,23 +54,21 @@ def judge(
     searches = Judge(ContractValidator(old), ContractValidator(new), examples, seed, budget)
     changes: list[Change] = []
     broken: set[tuple[str, str]] = set()  # (operation, part) a structural line already names a break of
+    drawn: dict[str, str] = {}
     for finding in structural_changes(old, new):
         change = finding.change
         if change.breaking and finding.schemas is not None:
-            change = replace(change, example=_example(finding, seed, examples))
+            key = json.dumps([finding.schemas, finding.part == REQUEST, finding.where], sort_keys=True, default=str)
+            if key not in drawn:
+                drawn[key] = _example(finding, seed, examples)
+            change = replace(change, example=drawn[key])
         if change.breaking:
             broken.add((change.operation, finding.part))
         changes.append(change)
     pairs, _, _ = pair_operations(old, new)
-    for change in generative_changes(searches, pairs):
-        if (change.operation, _part(change.pointer)) not in broken:
-            changes.append(change)
+    changes.extend(generative_changes(searches, pairs, broken))
     changes.sort(key=lambda c: not c.breaking)
     return Verdict(changes, examples, seed, searches.searched, budget.skipped)
-
-
-def _part(pointer: str) -> str:
-    return pointer.split("/responses/", 1)[1].split("/", 1)[0] if "/responses/" in pointer else REQUEST
 
 
 def _example(finding: Finding, seed: int, examples: int) -> str:

@@ -84,12 +84,16 @@ def flatten(schema: Any) -> Any:
 def _types(schema: dict[str, Any]) -> frozenset[str] | None:
     """The JSON types a schema admits, or None for any; `integer` is within `number`."""
     declared = schema.get("type")
-    if declared is None:
-        values = _values(schema)
-        if values is None:
-            return None
+    if declared is not None:
+        return frozenset([declared] if isinstance(declared, str) else declared)
+    values = _values(schema)
+    if values is not None:
         return frozenset(_type_of(v) for v in values)
-    return frozenset([declared] if isinstance(declared, str) else declared)
+    for key in ("anyOf", "oneOf"):  # no type of its own: the types its branches admit, if each names them
+        branches = [_types(flatten(b)) if isinstance(b, dict) else None for b in schema.get(key) or [None]]
+        if key in schema and all(b is not None for b in branches):
+            return frozenset().union(*(b for b in branches if b is not None))
+    return None
 
 
 def _type_of(value: Any) -> str:
