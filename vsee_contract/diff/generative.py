@@ -42,12 +42,35 @@ class _Enough(BaseException):  # not an Exception: Hypothesis lets it through in
         self.found = found
 
 
+MAX_ITEMS, MORE_PROPERTIES = 3, 2  # drawn arrays and undeclared properties: small values, many of them per second
+
+
+def bounded(schema: Any) -> Any:
+    """`schema` with its arrays and open objects capped in size: it admits a subset of what `schema` admits, drawn
+    ~10x faster (a room list of 30 rooms of 40 fields each takes seconds to draw and says no more than 3 rooms)."""
+    if isinstance(schema, list):
+        return [bounded(part) for part in schema]
+    if not isinstance(schema, dict):
+        return schema
+    capped = {key: value if key in ("enum", "const") else bounded(value) for key, value in schema.items()}
+    if "items" in schema or schema.get("type") == "array":
+        capped["maxItems"] = min(schema.get("maxItems", MAX_ITEMS), max(MAX_ITEMS, schema.get("minItems", 0)))
+    if isinstance(schema.get("properties"), dict) or schema.get("type") == "object":
+        declared = len(schema.get("properties", {})) + MORE_PROPERTIES
+        capped["maxProperties"] = min(
+            schema.get("maxProperties", declared), max(declared, schema.get("minProperties", 0))
+        )
+    if isinstance(schema.get("properties"), dict):
+        capped["properties"] = {name: bounded(sub) for name, sub in schema["properties"].items()}
+    return capped
+
+
 def strategy(schema: Any) -> SearchStrategy[Any]:
     """Values `schema` admits, drawn by schemathesis' generator (jsonschema-rs' canonical form, the validators' regex
     engine, so a drawn value and a validator agree on patterns)."""
     from schemathesis.generation.jsonschema.builder import build
 
-    return build(plain(schema), draft=jsonschema_rs.Draft202012, formats={})
+    return build(bounded(plain(schema)), draft=jsonschema_rs.Draft202012, formats={})
 
 
 def search(values: SearchStrategy[Any], judge: Callable[[Any], str | None], examples: int, seed: int) -> Any:
