@@ -27,7 +27,7 @@ DEFAULT_TIME_LIMIT = 8.0  # seconds for all searches of one diff: reached only o
 LOCATIONS = ("path", "query", "header")
 
 
-SHRINK_SECONDS = 1.0  # Hypothesis shrinks a large object for minutes; past this, the smallest seen so far is shown
+SHRINK_SECONDS = 0.5  # Hypothesis shrinks a large object for minutes; past this, the smallest seen so far is shown
 
 
 class _Refused(Exception):
@@ -132,18 +132,19 @@ def _candidates(*schemas: Any) -> Iterator[Any]:
     yield from PLAIN_VALUES
 
 
-def witness(old: Any, new: Any, request: bool, seed: int, examples: int) -> Any:
-    """A value OLD's schema admits and NEW's refuses (request), or NEW's admits and OLD's refuses (answer); or None."""
+def witness(old: Any, new: Any, request: bool, seed: int, examples: int) -> tuple[Any] | None:
+    """A value OLD's schema admits and NEW's refuses (request), or NEW's admits and OLD's refuses (answer), as a
+    1-tuple (the value may be null); or None."""
     source, judge_by = (old, new) if request else (new, old)
     try:
         admits, refuses = jsonschema_rs.validator_for(plain(source)), jsonschema_rs.validator_for(plain(judge_by))
         for value in _candidates(old, new):
             if admits.is_valid(value) and not refuses.is_valid(value):
-                return value
+                return (value,)
         found = search(strategy(source), lambda v: None if refuses.is_valid(v) else "refused", examples, seed)
     except Exception:  # a schema the generator does not model: the line keeps its reason, without an example
         return None
-    return None if found is None else found[0]
+    return None if found is None else (found[0],)
 
 
 @dataclass

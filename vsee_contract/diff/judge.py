@@ -75,11 +75,10 @@ def _example(finding: Finding, seed: int, examples: int) -> str:
     """The value that differs, drawn from OLD's schema (a request) or NEW's (an answer) and refused by the other."""
     request = finding.part == REQUEST
     assert finding.schemas is not None
-    value = witness(*finding.schemas, request=request, seed=seed, examples=examples)
-    if value is None:
+    found = witness(*finding.schemas, request=request, seed=seed, examples=examples)
+    if found is None:
         return ""
-    where = finding.where or "/"
-    return f"{'sent' if request else 'answered'}: {where} = {shown(value)}"
+    return f"{'sent' if request else 'answered'}: {finding.where or '/'} = {shown(found[0])}"
 
 
 __all__ = ["DEFAULT_SEED", "Verdict", "inlined", "judge"]
