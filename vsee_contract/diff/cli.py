@@ -102,6 +102,9 @@ def _write(path: str, content: str | bytes, named: str, append: bool = False) ->
 
 
 def _compare(args: argparse.Namespace, environ: Mapping[str, str], folder: Path) -> int:
+    for path, named in ((args.report, "--report"), (args.junit, "--junit")):
+        if path and not Path(path).resolve().parent.is_dir():
+            raise UsageError(f"{named} {path} cannot be written (no such folder)", "give a path in a writable folder")
     if args.base is not None:
         if len(args.specs) > 1:
             raise UsageError("--base takes only NEW (OLD comes from git)", "drop OLD, or drop --base")
