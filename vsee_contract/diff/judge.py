@@ -78,7 +78,8 @@ def _example(finding: Finding, seed: int, examples: int) -> str:
     found = witness(*finding.schemas, request=request, seed=seed, examples=examples)
     if found is None:
         return ""
-    return f"{'sent' if request else 'answered'}: {finding.where or '/'} = {shown(found[0])}"
+    where = finding.where or ("the body" if request else "the answer body")
+    return f"{'sent' if request else 'answered'}: {where} = {shown(found[0])}"
 
 
 __all__ = ["DEFAULT_SEED", "Verdict", "inlined", "judge"]

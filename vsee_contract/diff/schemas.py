@@ -241,7 +241,7 @@ def _objects(old: dict[str, Any], new: dict[str, Any], pointer: str, where: str,
             yield effect(f"properties/{escape(name)}", f"property `{name}` added", False, True)
         elif old_more is True:
             if not _open(plain(new_props[name])):
-                what = f"property `{name}` declared (OLD let it hold any value)"
+                what = f"property `{name}` added (OLD admitted it undeclared, with any value)"
                 yield effect(f"properties/{escape(name)}", what, True, False)
         else:
             yield from compare(old_more, new_props[name], at, inside)

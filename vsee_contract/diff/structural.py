@@ -115,7 +115,7 @@ def _parameters(old_op: Operation, new_op: Operation) -> Iterator[Finding]:
             if new_param.required and not param.required:
                 why = f"{named} is now required"
                 yield _finding(old_op, f"{at}/required", why, True, example=f"{_call(old_op)} without {param.name}")
-            for found in compare(param.schema, new_param.schema, f"{at}/schema", ""):
+            for found in compare(param.schema, new_param.schema, f"{at}/schema", param.name):
                 yield _effect(old_op, found, REQUEST, named)
         elif (moved := new_names.get(param.name.lower())) is not None and moved.location != param.location:
             why = f"{named} moved to {moved.location}: NEW looks for it elsewhere"
@@ -220,7 +220,7 @@ def _response(old_op: Operation, new_op: Operation, old_key: str, new_key: str) 
 def _effect(op: Operation, found: Effect, direction: str, named: str, part: str = REQUEST) -> Finding:
     """A schema difference, judged: narrowing breaks a request, widening breaks an answer."""
     breaking = found.narrows if direction == REQUEST else found.widens
-    field = f" `{found.where}`" if found.where else ""
+    field = f" `{found.where}`" if found.where.startswith("/") else ""  # a parameter's is its name, already said
     if breaking:
         consequence = (
             "NEW refuses requests OLD accepted"
