@@ -229,22 +229,9 @@ def _objects(old: dict[str, Any], new: dict[str, Any], pointer: str, where: str,
         if name in old_props and name in new_props:
             yield from compare(old_props[name], new_props[name], at, inside)
         elif name in old_props:
-            if new_more is False:
-                yield effect(f"properties/{escape(name)}", f"property `{name}` removed (NEW refuses it)", True, False)
-            elif new_more is True:
-                if not _open(plain(old_props[name])):
-                    what = f"property `{name}` no longer declared (NEW lets it hold any value)"
-                    yield effect(f"properties/{escape(name)}", what, False, True)
-            else:
-                yield from compare(old_props[name], new_more, at, inside)
-        elif old_more is False:
-            yield effect(f"properties/{escape(name)}", f"property `{name}` added", False, True)
-        elif old_more is True:
-            if not _open(plain(new_props[name])):
-                what = f"property `{name}` added (OLD admitted it undeclared, with any value)"
-                yield effect(f"properties/{escape(name)}", what, True, False)
+            yield from _one_side(name, old_props[name], new_more, True, at, inside, effect)
         else:
-            yield from compare(old_more, new_props[name], at, inside)
+            yield from _one_side(name, new_props[name], old_more, False, at, inside, effect)
     if old_more != new_more:
         if new_more is False:
             yield effect("additionalProperties", "undeclared properties no longer admitted", True, False)
@@ -254,3 +241,23 @@ def _objects(old: dict[str, Any], new: dict[str, Any], pointer: str, where: str,
             old_schema = {} if old_more is True else old_more
             new_schema = {} if new_more is True else new_more
             yield from compare(old_schema, new_schema, f"{pointer}/additionalProperties", f"{where}/*")
+
+
+def _one_side(
+    name: str, declared: Any, other: Any, in_old: bool, at: str, inside: str, effect: Any
+) -> Iterator[Effect]:
+    """A property only one side declares, against what the other side lets an undeclared property hold."""
+    key = f"properties/{escape(name)}"
+    if other is False:  # the other side refuses it
+        what = f"property `{name}` removed (NEW refuses it)" if in_old else f"property `{name}` added"
+        yield effect(key, what, in_old, not in_old)
+    elif other is True:  # the other side admits it with any value
+        if not _open(plain(declared)):
+            what = (
+                f"property `{name}` no longer declared (NEW lets it hold any value)"
+                if in_old
+                else f"property `{name}` added (OLD admitted it undeclared, with any value)"
+            )
+            yield effect(key, what, not in_old, in_old)
+    else:
+        yield from compare(declared, other, at, inside) if in_old else compare(other, declared, at, inside)
