@@ -15,7 +15,7 @@ from ..cli import USAGE, OneLineParser
 from ..spec import Spec
 from ..spec_file import SpecFileError, one_line, read_spec_file
 from .generative import DEFAULT_EXAMPLES
-from .judge import DEFAULT_SEED, judge
+from .judge import DEFAULT_SEED, inlined, judge
 from .report import junit, markdown, summary, text
 
 SUMMARY = "judge whether a new openapi.yaml breaks the clients of an old one"
@@ -57,12 +57,14 @@ def _count(text: str) -> int:
 def _load(path: str, named: str) -> Spec:
     document = read_spec_file(path, named)
     try:
-        return Spec(document, Path(path))
+        spec = Spec(document, Path(path))
+        inlined(spec)  # every $ref resolves: judged here, where the file is known
     except Exception as exc:
         raise UsageError(
-            f"{named} {path}: its operations cannot be indexed ({type(exc).__name__}: {exc})",
-            "give every operation an operationId and use only local $refs (#/...)",
+            f"{named} {path} cannot be judged ({type(exc).__name__}: {exc})",
+            "give every operation an operationId and use only local $refs (#/components/...)",
         ) from None
+    return spec
 
 
 def _at_ref(spec: str, ref: str, folder: Path) -> str:

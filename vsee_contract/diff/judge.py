@@ -37,8 +37,9 @@ class Verdict:
 
 
 def inlined(spec: Spec) -> Spec:
-    """The spec with every `$ref` replaced by its target: schemas compare by content, whatever their components."""
-    return Spec(jsonschema_rs.dereference(spec.document), spec.path)
+    """The spec with every `$ref` replaced by its target: schemas compare by content, whatever their components.
+    Only local refs resolve (nothing is fetched); ValueError names the one that does not."""
+    return Spec(jsonschema_rs.dereference(spec.document, offline=True), spec.path)
 
 
 def judge(

@@ -5,6 +5,7 @@ send must still be understood (NEW may not widen it). Schemas come inlined (see 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,15 +88,22 @@ def _operation(old: Spec, new: Spec, old_op: Operation, new_op: Operation) -> It
         why = f"server(s) no longer serve it: {', '.join(gone)}"
         yield _finding(old_op, "/servers", why, True, example=f"{old_op.method} {gone[0]}{old_op.path}")
     if new_op.needs_token and not old_op.needs_token:
-        header = new.security_header()
-        why = f"security added: NEW requires {header}, which OLD's clients do not send"
-        yield _finding(new_op, "/security", why, True, example=f"{_call(old_op)} without {header}")
-    elif old_op.needs_token and new_op.needs_token and old.security_header() != new.security_header():
-        why = f"the token header changed: {old.security_header()} → {new.security_header()}"
-        yield _finding(new_op, "/security", why, True, example=f"{_call(old_op)} with {old.security_header()}")
+        why = "security added: NEW requires a credential OLD's clients do not send"
+        yield _finding(new_op, "/security", why, True, example=f"{_call(old_op)} without credentials")
+    elif old_op.needs_token and new_op.needs_token and (changed := _schemes(old) - _schemes(new)):
+        why = f"security scheme(s) changed: {', '.join(sorted(name for name, _ in changed))}"
+        yield _finding(new_op, "/security", why, True, example=f"{_call(old_op)} with OLD's credentials")
     yield from _parameters(old_op, new_op)
     yield from _request_body(old_op, new_op)
     yield from _responses(old_op, new_op)
+
+
+def _schemes(spec: Spec) -> set[tuple[str, str]]:
+    """The security schemes, each as (name, how it is sent): a client of OLD sends exactly that."""
+    return {
+        (name, json.dumps({k: v for k, v in scheme.items() if k != "description"}, sort_keys=True, default=str))
+        for name, scheme in spec.components.get("securitySchemes", {}).items()
+    }
 
 
 def _param_key(op: Operation, param: Parameter) -> tuple[str, str]:
