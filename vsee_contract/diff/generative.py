@@ -134,13 +134,15 @@ def _candidates(*schemas: Any) -> Iterator[Any]:
 
 def witness(old: Any, new: Any, request: bool, seed: int, examples: int) -> tuple[Any] | None:
     """A value OLD's schema admits and NEW's refuses (request), or NEW's admits and OLD's refuses (answer), as a
-    1-tuple (the value may be null); or None."""
+    1-tuple (the value may be null); or None. The edge values come first; `examples` drawn ones (0: none) after."""
     source, judge_by = (old, new) if request else (new, old)
     try:
         admits, refuses = jsonschema_rs.validator_for(plain(source)), jsonschema_rs.validator_for(plain(judge_by))
         for value in _candidates(old, new):
             if admits.is_valid(value) and not refuses.is_valid(value):
                 return (value,)
+        if not examples:
+            return None
         found = search(strategy(source), lambda v: None if refuses.is_valid(v) else "refused", examples, seed)
     except Exception:  # a schema the generator does not model: the line keeps its reason, without an example
         return None
@@ -152,7 +154,7 @@ class Budget:
     """The time all searches of one diff may take, and what was left undone when it ran out."""
 
     seconds: float
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.process_time)
     skipped: list[str] = field(default_factory=list)
 
     def spent(self, what: str) -> bool:
@@ -208,7 +210,7 @@ class Judge:
             for name in old_schema["properties"]["path"]["properties"]
         }
         new_schema["properties"]["path"]["required"] = sorted(
-            old for old, new in renamed.items() if new in new_schema["properties"]["path"]["required"]
+            name for name, renamed_to in renamed.items() if renamed_to in new_schema["properties"]["path"]["required"]
         )
         old_schema["properties"]["path"]["required"] = sorted(old_schema["properties"]["path"]["required"])
         if plain(old_schema) == plain(new_schema) or self.budget.spent(f"{old_op.operation_id} {media} requests"):
@@ -234,7 +236,7 @@ class Judge:
                 return exc.message
             return None
 
-        found = self._search(old_schema, judge)
+        found = self._search(old_schema, judge, json.dumps([plain(new_schema), media], sort_keys=True))
         if found is None:
             return None
         value, problem = found
@@ -279,7 +281,8 @@ class Judge:
         example = f"HTTP {status} {shown(body)}"
         return Change(operation_label(new_op), operation_pointer(new_op) + at, why, True, example, GENERATIVE)
 
-    def _search(self, schema: Any, judge: Callable[[Any], str | None], against: str = "") -> Any:
+    def _search(self, schema: Any, judge: Callable[[Any], str | None], against: str) -> Any:
+        """One search per distinct pair of schemas (`against` spells the other side): the same pair, the same answer."""
         key = json.dumps(plain(schema), sort_keys=True) + against
         if key not in self._seen:
             self.searched += 1

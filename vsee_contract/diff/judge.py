@@ -61,7 +61,8 @@ def judge(
         if change.breaking and finding.schemas is not None:
             key = json.dumps([finding.schemas, finding.part == REQUEST, finding.where], sort_keys=True, default=str)
             if key not in drawn:
-                drawn[key] = _example(finding, seed, examples)
+                draws = 0 if budget.spent(f"an example for {change.pointer}") else examples
+                drawn[key] = _example(finding, seed, draws)
             change = replace(change, example=drawn[key])
         if change.breaking:
             broken.add((change.operation, finding.part))
