@@ -39,7 +39,13 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     add("-v", "--verbose", action="store_true", help="also list the compatible changes")
     add("--report", metavar="PATH", help="write a Markdown report (also appended to $GITHUB_STEP_SUMMARY when set)")
     add("--junit", metavar="PATH", help="write a JUnit XML report: one test case per operation")
-    add("--examples", type=_count, default=DEFAULT_EXAMPLES, metavar="N", help="generated instances per schema pair")
+    add(
+        "--examples",
+        type=_count,
+        default=DEFAULT_EXAMPLES,
+        metavar="N",
+        help="generated instances per schema pair (0: the structural method alone)",
+    )
     add("--seed", type=_count, default=DEFAULT_SEED, metavar="N", help="seed of the generated instances")
     return parser
 

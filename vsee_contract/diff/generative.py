@@ -284,6 +284,8 @@ class Judge:
     def _search(self, schema: Any, judge: Callable[[Any], str | None], against: str) -> Any:
         """One search per distinct pair of schemas (`against` spells the other side): the same pair, the same answer."""
         key = json.dumps(plain(schema), sort_keys=True) + against
+        if not self.examples:  # --examples 0: the structural method alone
+            return None
         if key not in self._seen:
             self.searched += 1
             try:
