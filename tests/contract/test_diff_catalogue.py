@@ -370,6 +370,38 @@ CATALOGUE = {
 }
 
 
+# the operation a breaking edit must be reported on (an edit of a shared component may break others too)
+BROKEN = {
+    "operation removed": "getRoomQueue",
+    "operation moved": "getRoomProvider",
+    "request media type removed": "createRoom",
+    "optional query parameter now required": "listRooms",
+    "new required header": "getRoom",
+    "parameter moved to another location": "listRooms",
+    "body field type changed": "createRoom",
+    "request maximum lowered": "listRooms",
+    "request minLength raised": "listRooms",
+    "request maxLength added": "createRoom",
+    "request pattern added": "addUserRoom",
+    "request enum value removed": "listRooms",
+    "body field now required": "createRoom",
+    "field removed from an exact body": "addUserRoom",
+    "optional body now required": "removeUserRoom",
+    "anyOf branch removed (generative only)": "addUserRoom",
+    "security added": "getRoom",
+    "server removed": "getRoom",
+    "required answer field no longer required": "getRoom",
+    "nullable added to an answer field": "getRoomQueue",
+    "answer type widened": "getRoomProvider",
+    "answer minimum removed": "getRoomQueue",
+    "answer enum value added": "getRoomQueue",
+    "undocumented status added": "getRoom",
+    "answer media type added": "getRoomQueue",
+    "answer body removed": "getRoomQueue",
+    "required field dropped inside if/then": "createRoom",
+}
+
+
 def edited(edit: Callable[[Doc], None] | None) -> Spec:
     document = json.loads(json.dumps(load_spec().document))  # no YAML anchors shared between copies
     if edit is not None:
@@ -391,6 +423,7 @@ def test_each_edit_is_judged_as_expected(name: str) -> None:
     assert bool(verdict.breaking) is entry.breaking, f"{name} ({entry.why}):\n{lines}"
     if entry.breaking:
         assert all(change.example for change in verdict.breaking), f"a breaking line without an example:\n{lines}"
+        assert any(change.operation.startswith(f"{BROKEN[name]} ") for change in verdict.breaking), lines
     else:
         assert bool(verdict.compatible) is entry.seen, f"{name}: {lines or 'the edit was not seen at all'}"
 
