@@ -63,16 +63,16 @@ def field(doc: Doc, schema: Any, *names: str) -> Doc:
         schema = deref(doc, holder(doc, schema, "properties", name)["properties"][name])
     if isinstance(schema, dict) and ("items" in schema):
         return schema
-    return deref(doc, schema)  # type: ignore[no-any-return]
+    return deref(doc, schema)
 
 
 def body(doc: Doc, operation_id: str, media: str = "application/json") -> Doc:
-    return deref(doc, deref(doc, operation(doc, operation_id)["requestBody"])["content"][media]["schema"])  # type: ignore[no-any-return]
+    return deref(doc, deref(doc, operation(doc, operation_id)["requestBody"])["content"][media]["schema"])
 
 
 def answer(doc: Doc, operation_id: str, status: str = "200") -> Doc:
     response = deref(doc, operation(doc, operation_id)["responses"][status])
-    return deref(doc, response["content"]["application/json"]["schema"])  # type: ignore[no-any-return]
+    return deref(doc, response["content"]["application/json"]["schema"])
 
 
 def param(doc: Doc, operation_id: str, name: str) -> Doc:
@@ -81,7 +81,7 @@ def param(doc: Doc, operation_id: str, name: str) -> Doc:
     for index, given in enumerate(params):
         if deref(doc, given)["name"] == name:
             params[index] = copy.deepcopy(deref(doc, given))
-            return params[index]  # type: ignore[no-any-return]
+            return params[index]
     raise LookupError(name)
 
 

@@ -18,7 +18,7 @@ from hypothesis.strategies import SearchStrategy
 from ..curl import form_value
 from ..spec import Operation
 from ..validation import FORM_MEDIA_TYPES, ContractValidator, RequestInvalid
-from .model import GENERATIVE, Change, escape, operation_label, operation_pointer, shown
+from .model import Change, escape, operation_label, operation_pointer, shown
 from .schemas import plain
 from .structural import JSON, REQUEST, covering, path_names
 
@@ -250,7 +250,7 @@ class Judge:
             parts.append(f"{media} body={shown(body)}")
         at = f"/requestBody/content/{escape(media)}" if media else "/parameters"
         why = f"a request drawn from OLD's schemas is refused by NEW: {problem}"
-        return Change(operation_label(old_op), operation_pointer(old_op) + at, why, True, " ".join(parts), GENERATIVE)
+        return Change(operation_label(old_op), operation_pointer(old_op) + at, why, True, " ".join(parts))
 
     def answers(self, old_op: Operation, new_op: Operation, key: str) -> Change | None:
         """An answer NEW allows under `key` that OLD's clients refuse, drawn from NEW's schema."""
@@ -279,7 +279,7 @@ class Judge:
         at = f"/responses/{escape(key)}/content/{escape(JSON)}/schema"
         why = f"an answer NEW allows is refused by OLD's clients: {problem}"
         example = f"HTTP {status} {shown(body)}"
-        return Change(operation_label(new_op), operation_pointer(new_op) + at, why, True, example, GENERATIVE)
+        return Change(operation_label(new_op), operation_pointer(new_op) + at, why, True, example)
 
     def _search(self, schema: Any, judge: Callable[[Any], str | None], against: str) -> Any:
         """One search per distinct pair of schemas (`against` spells the other side): the same pair, the same answer."""

@@ -8,8 +8,6 @@ from typing import Any
 
 from ..spec import Operation
 
-STRUCTURAL, GENERATIVE = "structural", "generative"
-
 
 @dataclass(frozen=True)
 class Change:
@@ -25,7 +23,6 @@ class Change:
     why: str
     breaking: bool
     example: str = ""
-    method: str = STRUCTURAL
 
     def line(self) -> str:
         verdict = "BREAKING" if self.breaking else "compatible"
