@@ -217,6 +217,28 @@ def open_answer_consultation(doc: Doc) -> None:
     current["required"] = [name for name in current["required"] if name != "slots"]
 
 
+def user_room(doc: Doc) -> Doc:
+    return deref(doc, field(doc, answer(doc, "addUserRoom"), "data")["items"])
+
+
+def id_alternatives(doc: Doc) -> list[Doc]:
+    """The parts of a user room's schema holding an anyOf of required lists (e.g. `_id` or `id`)."""
+    room = user_room(doc)
+    parts = [room, *(deref(doc, part) for part in room.get("allOf", []))]
+    return [p for p in parts if any("required" in branch for branch in p.get("anyOf", []))]
+
+
+def require_an_id(doc: Doc) -> None:
+    """OLD: each of a user's rooms names its id as `_id` or `id` (added where the spec states it as a rule instead)."""
+    if not id_alternatives(doc):
+        user_room(doc)["anyOf"] = [{"required": ["_id"]}, {"required": ["id"]}]
+
+
+def drop_the_id_alternatives(doc: Doc) -> None:
+    for part in id_alternatives(doc):
+        del part["anyOf"]
+
+
 def rename_path_param(doc: Doc) -> None:
     old = path_of(doc, "getRoom")
     param(doc, "getRoom", "code")["name"] = "room_code"
@@ -342,6 +364,9 @@ CATALOGUE = {
     "answer media type added": Edit(add_answer_media_type, True, "an HTML queue page OLD cannot parse"),
     "answer body removed": Edit(drop_answer_body, True, "a 200 queue without its JSON"),
     "required field dropped inside if/then": Edit(open_answer_consultation, True, "a consultation without `slots`"),
+    "anyOf of required ids dropped (generative, minimal answer)": Edit(
+        drop_the_id_alternatives, True, "a user room with neither `_id` nor `id`", before=require_an_id
+    ),
     # ------------------------------------------------------------- compatible
     "path parameter renamed": Edit(rename_path_param, False, "the URLs are the same"),
     "descriptions reworded": Edit(reword_descriptions, False, "text only"),
@@ -399,6 +424,7 @@ BROKEN = {
     "answer media type added": "getRoomQueue",
     "answer body removed": "getRoomQueue",
     "required field dropped inside if/then": "createRoom",
+    "anyOf of required ids dropped (generative, minimal answer)": "addUserRoom",
 }
 
 

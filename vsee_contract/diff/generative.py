@@ -19,7 +19,7 @@ from ..curl import form_value
 from ..spec import Operation
 from ..validation import FORM_MEDIA_TYPES, ContractValidator, RequestInvalid
 from .model import Change, escape, operation_label, operation_pointer, shown
-from .schemas import plain
+from .schemas import flatten, plain
 from .structural import JSON, REQUEST, covering, path_names
 
 DEFAULT_EXAMPLES = 30  # per request encoding and per answer: ~5 s for this spec when every schema differs
@@ -45,23 +45,36 @@ class _Enough(BaseException):  # not an Exception: Hypothesis lets it through in
 MAX_ITEMS, MORE_PROPERTIES = 3, 2  # drawn arrays and undeclared properties: small values, many of them per second
 
 
-def bounded(schema: Any) -> Any:
-    """`schema` with its arrays and open objects capped in size: it admits a subset of what `schema` admits, drawn
-    ~10x faster (a room list of 30 rooms of 40 fields each takes seconds to draw and says no more than 3 rooms)."""
-    if isinstance(schema, list):
-        return [bounded(part) for part in schema]
+def bounded(schema: Any, whole: bool = True) -> Any:
+    """`schema` with its arrays and objects capped in size: it admits a subset of what `schema` admits, drawn ~10x
+    faster (a room list of 30 rooms of 40 fields each takes seconds to draw and says no more than 3 rooms). Only a
+    `whole` value's schema is capped, never a part of one (an allOf or anyOf part constrains the whole value)."""
     if not isinstance(schema, dict):
         return schema
-    capped = {key: value if key in ("enum", "const") else bounded(value) for key, value in schema.items()}
-    if "items" in schema or schema.get("type") == "array":
-        capped["maxItems"] = min(schema.get("maxItems", MAX_ITEMS), max(MAX_ITEMS, schema.get("minItems", 0)))
-    if isinstance(schema.get("properties"), dict) or schema.get("type") == "object":
-        declared = len(schema.get("properties", {})) + MORE_PROPERTIES
+    capped = dict(schema)
+    for key, value in schema.items():
+        if key in ("items", "additionalProperties", "unevaluatedProperties", "contains"):
+            capped[key] = bounded(value)
+        elif key in ("properties", "patternProperties") and isinstance(value, dict):
+            capped[key] = {name: bounded(sub) for name, sub in value.items()}
+        elif key in ("allOf", "anyOf", "oneOf") and isinstance(value, list):
+            capped[key] = [bounded(part, whole=False) for part in value]
+        elif key in ("if", "then", "else", "not"):
+            capped[key] = bounded(value, whole=False)
+    if not whole:
+        return capped
+    merged = flatten(schema)
+    if "items" in merged or merged.get("type") == "array":
+        capped["maxItems"] = min(merged.get("maxItems", MAX_ITEMS), max(MAX_ITEMS, merged.get("minItems", 0)))
+    if "properties" in merged or merged.get("type") == "object":
+        named = set(merged.get("properties", {})) | set(merged.get("required", []))
+        for part in merged.get("anyOf", []) + merged.get("oneOf", []):
+            if isinstance(part, dict):
+                named |= set(part.get("properties", {})) | set(part.get("required", []))
+        declared = len(named) + MORE_PROPERTIES
         capped["maxProperties"] = min(
-            schema.get("maxProperties", declared), max(declared, schema.get("minProperties", 0))
+            merged.get("maxProperties", declared), max(declared, merged.get("minProperties", 0))
         )
-    if isinstance(schema.get("properties"), dict):
-        capped["properties"] = {name: bounded(sub) for name, sub in schema["properties"].items()}
     return capped
 
 
@@ -73,10 +86,29 @@ def strategy(schema: Any) -> SearchStrategy[Any]:
     return build(bounded(plain(schema)), draft=jsonschema_rs.Draft202012, formats={})
 
 
-def search(values: SearchStrategy[Any], judge: Callable[[Any], str | None], examples: int, seed: int) -> Any:
-    """The smallest value `judge` finds a problem with, as (value, problem), or None; `judge` raises
-    `hypothesis.reject()` for a value outside the question (e.g. one OLD itself refuses)."""
+class Outside(Exception):
+    """Raised by a judge for a value outside the question (e.g. a request OLD itself refuses)."""
 
+
+def minimal(value: Any, schema: Any) -> Any:
+    """`value` with every property its schema does not require left out, at every depth: where a dropped `required`
+    or `anyOf` shows, and what a generator that fills in optional properties seldom draws."""
+    schema = flatten(schema) if isinstance(schema, dict) else {}
+    if any(key in schema for key in ("anyOf", "oneOf", "if", "not")):
+        return value  # which properties a branch requires is the branch's: the value is kept as drawn
+    if isinstance(value, dict):
+        required, properties = set(schema.get("required", [])), schema.get("properties", {})
+        return {k: minimal(v, properties.get(k, {})) for k, v in value.items() if k in required}
+    if isinstance(value, list):
+        return [minimal(v, schema.get("items", {})) for v in value]
+    return value
+
+
+def search(
+    values: SearchStrategy[Any], judge: Callable[[Any], str | None], examples: int, seed: int, schema: Any = None
+) -> Any:
+    """The smallest value `judge` finds a problem with, as (value, problem), or None. Each drawn value is judged as
+    drawn and, given its `schema`, as its `minimal` self; `judge` raises `Outside` for a value outside the question."""
     smallest: list[tuple[float, int, _Refused]] = []  # (when first found, size, the refusal)
 
     @settings(
@@ -93,12 +125,21 @@ def search(values: SearchStrategy[Any], judge: Callable[[Any], str | None], exam
     def probe(value: Any) -> None:
         if smallest and time.process_time() - smallest[0][0] > SHRINK_SECONDS:
             raise _Enough(smallest[0][2])
-        problem = judge(value)
-        if problem is not None:
-            refused, size = _Refused(value, problem), len(shown(value, limit=10**9))
-            if not smallest or size < smallest[0][1]:
-                smallest[:] = [(smallest[0][0] if smallest else time.process_time(), size, refused)]
-            raise refused
+        candidates = [value] if schema is None else _distinct([value, minimal(value, schema)])
+        judged = False
+        for candidate in candidates:
+            try:
+                problem = judge(candidate)
+            except Outside:
+                continue
+            judged = True
+            if problem is not None:
+                refused, size = _Refused(candidate, problem), len(shown(candidate, limit=10**9))
+                if not smallest or size < smallest[0][1]:
+                    smallest[:] = [(smallest[0][0] if smallest else time.process_time(), size, refused)]
+                raise refused
+        if not judged:
+            reject()
 
     try:
         probe()
@@ -132,6 +173,10 @@ def _candidates(*schemas: Any) -> Iterator[Any]:
     yield from PLAIN_VALUES
 
 
+def _distinct(values: list[Any]) -> list[Any]:
+    return list({json.dumps(v, sort_keys=True, default=str): v for v in values}.values())
+
+
 def witness(old: Any, new: Any, request: bool, seed: int, examples: int) -> tuple[Any] | None:
     """A value OLD's schema admits and NEW's refuses (request), or NEW's admits and OLD's refuses (answer), as a
     1-tuple (the value may be null); or None. The edge values come first; `examples` drawn ones (0: none) after."""
@@ -143,7 +188,13 @@ def witness(old: Any, new: Any, request: bool, seed: int, examples: int) -> tupl
                 return (value,)
         if not examples:
             return None
-        found = search(strategy(source), lambda v: None if refuses.is_valid(v) else "refused", examples, seed)
+
+        def judge(value: Any) -> str | None:
+            if not admits.is_valid(value):
+                raise Outside
+            return None if refuses.is_valid(value) else "refused"
+
+        found = search(strategy(source), judge, examples, seed, source)
     except Exception:  # a schema the generator does not model: the line keeps its reason, without an example
         return None
     return None if found is None else (found[0],)
@@ -229,7 +280,7 @@ class Judge:
             try:
                 old_v.parse_request(path, query, headers, sent, body)
             except RequestInvalid:
-                reject()
+                raise Outside from None
             try:
                 new_v.parse_request({renamed[k]: v for k, v in path.items()}, query, headers, sent, body)
             except RequestInvalid as exc:
@@ -268,7 +319,7 @@ class Judge:
 
         def judge(body: Any) -> str | None:
             if new_v.response_problems(status, JSON, body):
-                reject()
+                raise Outside
             problems = old_v.response_problems(status, JSON, body)
             return problems[0] if problems else None
 
@@ -289,7 +340,7 @@ class Judge:
         if key not in self._seen:
             self.searched += 1
             try:
-                self._seen[key] = search(strategy(schema), judge, self.examples, self.seed)
+                self._seen[key] = search(strategy(schema), judge, self.examples, self.seed, schema)
             except Exception as exc:  # a schema the generator does not model: said, never a crash
                 self.budget.skipped.append(f"a schema the generator cannot draw from ({type(exc).__name__})")
                 self._seen[key] = None
