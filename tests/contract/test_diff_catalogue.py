@@ -136,6 +136,15 @@ def lower_maximum(doc: Doc) -> None:
     param(doc, "listRooms", "limit")["schema"] = {"type": "integer", "minimum": 1, "maximum": 50}
 
 
+def text_param_to_integer(doc: Doc) -> None:
+    """Only the generated instances see it on the wire: `domain=vclinic.vsee.me` is no integer."""
+    param(doc, "listRooms", "domain")["schema"] = {"type": "integer"}
+
+
+def integer_param_to_text(doc: Doc) -> None:
+    param(doc, "listRooms", "page")["schema"] = {"type": "string"}
+
+
 def raise_min_length(doc: Doc) -> None:
     param(doc, "listRooms", "q")["schema"] = {"type": "string", "minLength": 5}
 
@@ -340,6 +349,7 @@ CATALOGUE = {
     "parameter moved to another location": Edit(move_param_to_header, True, "`q` sent in the query is not read"),
     "body field type changed": Edit(change_body_field_type, True, "JSON `default: true` is no longer a string"),
     "request maximum lowered": Edit(lower_maximum, True, "limit=100 was valid"),
+    "query parameter text → integer": Edit(text_param_to_integer, True, "domain=a was valid"),
     "request minLength raised": Edit(raise_min_length, True, "q=abc was valid"),
     "request maxLength added": Edit(lower_max_length, True, "a room name of 11 characters was valid"),
     "request pattern added": Edit(add_pattern, True, "code `B4VJJ` was valid"),
@@ -373,6 +383,7 @@ CATALOGUE = {
     "optional request field added": Edit(add_optional_body_field, False, "OLD's requests never send it"),
     "answer field added": Edit(add_answer_field, False, "answer objects are open: OLD's clients ignore it"),
     "request maximum raised": Edit(raise_maximum, False, "NEW accepts more"),
+    "query parameter integer → text": Edit(integer_param_to_text, False, "page=2 is text on the wire either way"),
     "answer bound narrowed": Edit(narrow_answer_bound, False, "NEW answers within what OLD allowed"),
     "optional query parameter added": Edit(add_optional_query_param, False, "OLD's clients never send it"),
     "operation added": Edit(add_operation, False, "OLD's clients never call it"),
@@ -405,6 +416,7 @@ BROKEN = {
     "parameter moved to another location": "listRooms",
     "body field type changed": "createRoom",
     "request maximum lowered": "listRooms",
+    "query parameter text → integer": "listRooms",
     "request minLength raised": "listRooms",
     "request maxLength added": "createRoom",
     "request pattern added": "addUserRoom",

@@ -1,7 +1,7 @@
 """The structural method: operations, parameters, media types, statuses, security and schemas compared one by one.
 
 Judged from a client of OLD: a request OLD accepts must still be accepted (NEW may not narrow it), an answer NEW may
-send must still be understood (NEW may not widen it). Schemas come inlined (see `pair_operations`)."""
+send must still be understood (NEW may not widen it). Schemas come with their `$ref`s inlined (`judge.inlined`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spec import Operation, Parameter, Spec
+from ..validation import FORM_MEDIA_TYPES
 from .model import Change, escape, operation_label, operation_pointer
 from .schemas import Effect, compare
 
@@ -124,7 +125,7 @@ def _parameters(old_op: Operation, new_op: Operation) -> Iterator[Finding]:
                 why = f"{named} is now required"
                 yield _finding(old_op, f"{at}/required", why, True, example=f"{_call(old_op)} without {param.name}")
             for found in compare(param.schema, new_param.schema, f"{at}/schema", param.name):
-                yield _effect(old_op, found, REQUEST, named)
+                yield _effect(old_op, found, REQUEST, named, as_text=True)
         elif (moved := new_names.get(param.name.lower())) is not None and moved.location != param.location:
             why = f"{named} moved to {moved.location}: NEW looks for it elsewhere"
             yield _finding(old_op, at, why, True, example=f"{_call(old_op)} with {param.name} in {param.location}")
@@ -156,7 +157,7 @@ def _request_body(old_op: Operation, new_op: Operation) -> Iterator[Finding]:
             yield _finding(old_op, at, why, True, example=f"{_call(old_op)} with Content-Type {media}")
             continue
         for found in compare(content.get("schema", {}), new_media[media].get("schema", {}), f"{at}/schema", ""):
-            yield _effect(old_op, found, REQUEST, f"{media} body")
+            yield _effect(old_op, found, REQUEST, f"{media} body", as_text=media in FORM_MEDIA_TYPES)
     for media in new_media:
         if media not in old_media:
             yield _finding(new_op, f"/requestBody/content/{escape(media)}", f"request media type {media} added", False)
@@ -225,8 +226,15 @@ def _response(old_op: Operation, new_op: Operation, old_key: str, new_key: str) 
             )
 
 
-def _effect(op: Operation, found: Effect, direction: str, named: str, part: str = REQUEST) -> Finding:
-    """A schema difference, judged: narrowing breaks a request, widening breaks an answer."""
+def _effect(
+    op: Operation, found: Effect, direction: str, named: str, part: str = REQUEST, as_text: bool = False
+) -> Finding:
+    """A schema difference, judged: narrowing breaks a request, widening breaks an answer. A type in a parameter or
+    a form field (`as_text`) is judged on the wire, by the generated instances: `5` is also the text a string
+    parameter takes, so integer → string breaks nobody, and string → integer is refused there."""
+    if as_text and found.pointer.endswith("/type"):
+        why = f"{named}: {found.what} (values travel as text: judged by the generated instances)"
+        return _finding(op, found.pointer, why, False, part=part, value_at=found.where)
     breaking = found.narrows if direction == REQUEST else found.widens
     field = f" `{found.where}`" if found.where.startswith("/") else ""  # a parameter's is its name, already said
     if breaking:
