@@ -22,12 +22,11 @@ from .model import Change, escape, operation_label, operation_pointer, shown
 from .schemas import flatten, plain
 from .structural import JSON, REQUEST, covering, path_names
 
-DEFAULT_EXAMPLES = 30  # per request encoding and per answer: ~5 s for this spec when every schema differs
+DEFAULT_EXAMPLES = 30  # per distinct schema pair: ~6 CPU s for this spec when every schema differs (bench/results.md)
 DEFAULT_TIME_LIMIT = 8.0  # CPU seconds for all searches of one diff (not wall time: a busy machine is no slower)
-LOCATIONS = ("path", "query", "header")
-
-
 SHRINK_SECONDS = 0.5  # CPU seconds: Hypothesis shrinks a large object for minutes; then the smallest seen is shown
+MAX_ITEMS, MORE_PROPERTIES = 3, 2  # drawn arrays and undeclared properties: small values, many of them per second
+LOCATIONS = ("path", "query", "header")
 
 
 class _Refused(Exception):
@@ -40,9 +39,6 @@ class _Enough(BaseException):  # not an Exception: Hypothesis lets it through in
     def __init__(self, found: _Refused) -> None:
         super().__init__(found.problem)
         self.found = found
-
-
-MAX_ITEMS, MORE_PROPERTIES = 3, 2  # drawn arrays and undeclared properties: small values, many of them per second
 
 
 def bounded(schema: Any, whole: bool = True) -> Any:
