@@ -220,9 +220,12 @@ def drop_answer_body(doc: Doc) -> None:
 
 
 def open_answer_consultation(doc: Doc) -> None:
-    """Inside an if/then/else: a current consultation's `slots` no longer required."""
+    """Inside a branch (if/then today, an anyOf part elsewhere): a current consultation's `slots` no longer required."""
     room = field(doc, answer(doc, "createRoom"), "data")
-    current = deref(doc, deref(doc, field(doc, room, "payment", "consultations")["items"])["then"])
+    consultation = deref(doc, field(doc, room, "payment", "consultations")["items"])
+    branches = [deref(doc, consultation.get(k)) for k in ("then", "else") if k in consultation]
+    branches += [deref(doc, b) for b in (*consultation.get("anyOf", ()), *consultation.get("oneOf", ()))]
+    current = next(b for b in branches if "slots" in b.get("required", ()))
     current["required"] = [name for name in current["required"] if name != "slots"]
 
 
@@ -373,7 +376,7 @@ CATALOGUE = {
     "undocumented status added": Edit(add_undocumented_status, True, "no 3XX or default in OLD covers 302"),
     "answer media type added": Edit(add_answer_media_type, True, "an HTML queue page OLD cannot parse"),
     "answer body removed": Edit(drop_answer_body, True, "a 200 queue without its JSON"),
-    "required field dropped inside if/then": Edit(open_answer_consultation, True, "a consultation without `slots`"),
+    "required field dropped inside a branch": Edit(open_answer_consultation, True, "a consultation without `slots`"),
     "anyOf of required ids dropped (generative, minimal answer)": Edit(
         drop_the_id_alternatives, True, "a user room with neither `_id` nor `id`", before=require_an_id
     ),
@@ -435,7 +438,7 @@ BROKEN = {
     "undocumented status added": "getRoom",
     "answer media type added": "getRoomQueue",
     "answer body removed": "getRoomQueue",
-    "required field dropped inside if/then": "createRoom",
+    "required field dropped inside a branch": "createRoom",
     "anyOf of required ids dropped (generative, minimal answer)": "addUserRoom",
 }
 
