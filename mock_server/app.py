@@ -32,6 +32,7 @@ from .mocking import MockEnding
 from .namespaces import DEFAULT, Namespaces, namespace_of
 from .scenarios import SCENARIOS
 from .shared_journal import SharedJournal
+from .state_db import StateDatabase, StateNotSaved
 from .store import Store
 
 RUNTIME_KEY = "vsee_mock"
@@ -50,6 +51,7 @@ class MockConfig:
     cors_origins: tuple[str, ...] = ("*",)
     scenario: str = "default"
     state_file: str | Path | None = None
+    state_url: str | None = None  # a PostgreSQL database (postgresql://...) instead of SQLite
 
 
 @dataclass
@@ -105,10 +107,10 @@ def create_app(
         raise FixtureError(f"unknown scenario {cfg.scenario!r}; known: {', '.join(SCENARIOS)}")
     contract = Contract.load(cfg.spec_path)
     fixtures = load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[cfg.scenario])
-    database = Database(Path(cfg.state_file) if cfg.state_file else None)  # opened on first use, in each process
+    database = _database(cfg)  # opened on first use, in each process
     token_header = contract.spec.security_header()
     # workers sharing a database share the journal too (through a connection of its own)
-    journal = SharedJournal(Database(database.path), token_header) if database.shared else Journal(token_header)
+    journal = SharedJournal(database.sibling(), token_header) if database.shared else Journal(token_header)
 
     def scenario_fixtures(name: str) -> list[AccountFixture]:
         return fixtures if name == cfg.scenario else load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[name])
@@ -122,9 +124,23 @@ def create_app(
     Pipeline(contract, ending).register(app)
     _add_admin_routes(app, state)
     _add_faults(app, state)
+    app.register_error_handler(StateNotSaved, _unavailable)
     if not cfg.latency and not cfg.error_rate:  # replays would skip the injected delay or fault
         app.wsgi_app = FastReads(app.wsgi_app, namespaces, journal, api_prefixes(contract))  # type: ignore[method-assign]
     return finish(app, contract, cfg.cors_origins, ["Preference-Applied"])
+
+
+def _database(cfg: MockConfig) -> StateDatabase:
+    if cfg.state_url:
+        from .postgres import PostgresDatabase  # psycopg is imported only by a mock that uses it
+
+        return PostgresDatabase(cfg.state_url)
+    return Database(Path(cfg.state_file) if cfg.state_file else None)
+
+
+def _unavailable(exc: StateNotSaved) -> Response:
+    """The state database failed under an admin route or a read (a write answers its own 503 in the pipeline)."""
+    return json_response(503, error_body(503, f"{exc}; try again once the state database is back"))
 
 
 def _add_admin_routes(app: Flask, state: MockRuntime) -> None:

@@ -14,8 +14,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from .state_db import Connection, StateConflict, StateDatabase, StateNotSaved
+
+__all__ = ["Database", "StateFileError", "StateNotSaved", "check_state_database"]
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another worker's transaction before giving up (503)
@@ -103,11 +107,6 @@ CREATE TABLE IF NOT EXISTS defaults (
 """
 
 
-class StateNotSaved(Exception):
-    """A write could not be committed (disk full, file not writable, another worker holding the lock too long);
-    nothing of it was kept."""
-
-
 class StateFileError(ValueError):
     """The state file is not a database this mock can use."""
 
@@ -179,11 +178,20 @@ class Database:
         self.generation += 1
         self._data_version = -1
 
-    def poll(self) -> int:
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock (autocommit: each statement sees every committed write)."""
+        with self.lock:
+            try:
+                yield self.connection
+            except sqlite3.OperationalError as exc:
+                raise StateNotSaved(f"the state could not be read ({exc})") from exc
+
+    def poll(self, connection: Connection) -> int:
         """The epoch: it moves on when another process has committed since the last poll (one cheap statement for
         a shared file, nothing for a private database)."""
         if self.shared:
-            version = self.connection.execute("PRAGMA data_version").fetchone()[0]
+            version = connection.execute("PRAGMA data_version").fetchone()[0]
             if version != self._data_version:
                 self._data_version = version
                 self.epoch += 1
@@ -207,9 +215,27 @@ class Database:
                     connection.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.OperationalError):
                     raise StateNotSaved(f"the write could not be saved ({exc})") from exc
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise _conflict(exc) from exc
                 raise
 
-    def next_version(self, connection: sqlite3.Connection) -> int:
+    def sibling(self) -> StateDatabase:
+        return Database(self.path)
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the file and close, so that the file alone holds the state (a copy of it, a
+        volume snapshot) once the server has stopped cleanly."""
+        with self.lock:
+            if self._connection is None or self._pid != os.getpid():
+                return
+            if self.path is not None:
+                # another worker still writing: busy, and the last one to close checkpoints
+                with suppress(sqlite3.OperationalError):
+                    self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._connection.close()
+            self._connection = None
+
+    def next_version(self, connection: Connection) -> int:
         """Inside a write: the counter's next value, which marks everything this write changes."""
         row = connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value").fetchone()
         return int(row[0])
@@ -228,3 +254,12 @@ def _patiently(statement: Callable[[], object]) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+def _conflict(exc: sqlite3.IntegrityError) -> StateConflict:
+    """SQLite names a uniqueness constraint by its columns: `UNIQUE constraint failed: rooms.ns, ..., rooms.slug`."""
+    text = str(exc)
+    for constraint, columns in (("rooms_slug", "rooms.slug"), ("rooms_code", "rooms.code")):
+        if columns in text:
+            return StateConflict(constraint, text)
+    return StateConflict("", text)

@@ -88,7 +88,7 @@ class MockEnding:
         except ApiError as exc:
             return self._error(exc, headers)
         except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
-            message = f"{exc}; nothing was changed, try again once the state file can be written"
+            message = f"{exc}; nothing was changed; try again once the state can be written (a file its directory allows, a database server that is up)"
             return Answer(503, error_body(503, message), headers, judge=False, problem=str(exc))
         return Answer(status, None, headers, encoded, judge=self.strict and status != 204)
 
