@@ -74,6 +74,12 @@ class MockRuntime:
     def scenario(self) -> str:
         return self.store.scenario
 
+    def close(self) -> None:
+        """At a clean stop: the journal's waiting calls written, the state database complete on its own and closed."""
+        if isinstance(self.journal, SharedJournal):
+            self.journal.close()
+        self.namespaces.database.close()
+
     def reset(self, scenario: str | None = None, namespace: str = DEFAULT) -> None:
         """A namespace back to the fixtures of `scenario` (validated first; unknown names raise KeyError), or of its
         current one."""

@@ -19,6 +19,7 @@ the mock on any host, through psycopg 3 and a psycopg_pool connection pool.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,7 +36,7 @@ SCHEMA_VERSION = 1
 SCHEMA_LOCK = 0x76736565_0001  # advisory lock keys ("vsee"): creating the schema; every write transaction
 WRITE_LOCK = 0x76736565_0002
 CONNECT_TIMEOUT_S = 3  # an unreachable server: a start-up that fails, or a request that answers 503, within this
-POOL_WAIT_S = 3.0
+POOL_WAIT_S = 1.0  # a request waits this long for a connection while the server is away, then answers 503
 POOL_SIZE = 2  # the process's lock serialises its use of the store: one connection in use, one spare
 
 SCHEMA = """
@@ -131,6 +132,8 @@ class StateUrlError(ValueError):
 def prepare(url: str) -> None:
     """At start: reach the server and create the schema (idempotent; under an advisory lock, so instances starting at
     once wait for each other), or StateUrlError naming the problem."""
+    # the pool's own warnings repeat each failed reconnection with its hint; the 503s and the journal say it once
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as connection:
             _create_schema(connection)
@@ -195,6 +198,7 @@ class PostgresDatabase:
         self._pool: psycopg_pool.ConnectionPool[Any] | None = None
         self._pid = 0
         self._held: PgConnection | None = None  # the connection in use, kept while it works (one round trip a read)
+        self._schema_ready = False
 
     def _connection(self) -> PgConnection:
         if self._pool is None or self._pid != os.getpid():
@@ -213,7 +217,11 @@ class PostgresDatabase:
             self.generation += 1
             self._counter = -1
         if self._held is None:
-            self._held = PgConnection(self._pool.getconn())
+            held = PgConnection(self._pool.getconn())
+            self._held = held
+            if not self._schema_ready:  # an app made by create_app without the CLI's prepare()
+                _create_schema(held.raw)
+                self._schema_ready = True
         return self._held
 
     @contextmanager
@@ -225,7 +233,7 @@ class PostgresDatabase:
         except errors.IntegrityError as exc:
             diag = exc.diag
             raise StateConflict(diag.constraint_name or "", _one_line(exc)) from exc
-        except (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout) as exc:
+        except (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout, StateUrlError) as exc:
             self._release()
             raise StateNotSaved(f"the state database could not be {doing} ({_one_line(exc)})") from exc
 

@@ -41,6 +41,10 @@ class SharedJournal(Journal):
         """Write the pending calls now (reads of the journal do, so a client sees its own last call)."""
         self._pending.flush()
 
+    def close(self) -> None:
+        self.flush()
+        self._database.close()
+
     def _write(self, pending: list[Call]) -> None:
         """The calls in one transaction; what falls out of the journal's size is dropped. When the database cannot
         take them (a database server gone for a while), they wait for the next flush (the newest `size` of them)."""
