@@ -26,9 +26,10 @@ MISSING = (
     "(apt-get install postgresql; .ci/run does), or set VSEE_PG_BIN to the folder holding them"
 )
 UNPRIVILEGED = "nobody"  # postgres will not run as root
-# a test server: durable enough for the mock's guarantees (a commit is a commit; the server is only ever stopped
-# cleanly), without waiting on the disk
-SETTINGS = ("fsync=off", "full_page_writes=off", "shared_buffers=32MB", "max_connections=60")
+SETTINGS = ("shared_buffers=32MB", "max_connections=60")
+# for the tests: a commit is still a commit to every session (the server is only ever stopped cleanly), without
+# waiting on the disk; the benchmark keeps PostgreSQL's defaults (durable = True)
+NOT_DURABLE = ("fsync=off", "full_page_writes=off")
 
 
 class PostgresUnavailable(RuntimeError):
@@ -40,15 +41,16 @@ class Cluster:
     directory: Path
     port: int
     as_user: tuple[str, ...]  # the prefix that runs a command as the cluster's owner
+    settings: tuple[str, ...] = SETTINGS
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self) -> str:
-        """A fresh, empty database; its URL."""
+    def new_database(self, name: str | None = None) -> str:
+        """A fresh, empty database (named `name`, or a new name); its URL."""
         import psycopg
 
-        name = f"t_{uuid.uuid4().hex[:12]}"
+        name = name or f"t_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self.url(), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
@@ -66,7 +68,7 @@ class Cluster:
                 "-c listen_addresses=127.0.0.1",
                 f"-c port={self.port}",
                 f"-c unix_socket_directories={self.directory}",
-                *(f"-c {setting}" for setting in SETTINGS),
+                *(f"-c {setting}" for setting in self.settings),
             ]
         )
         self.pg_ctl("start", "-l", str(self.directory / "server.log"), "-o", options)
@@ -85,8 +87,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[Cluster]:
-    """A running cluster, stopped and removed at the end of the block."""
+def throwaway_cluster(durable: bool = False) -> Iterator[Cluster]:
+    """A running cluster, stopped and removed at the end of the block; `durable`: with fsync (PostgreSQL's
+    defaults), as a benchmark should measure it."""
     if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
         raise PostgresUnavailable(MISSING)
     directory = Path(tempfile.mkdtemp(prefix="vsee-pg-"))
@@ -108,7 +111,7 @@ def throwaway_cluster() -> Iterator[Cluster]:
             "UTF8",
         )
         for attempt in range(3):  # the port was free a moment ago; another process may have taken it since
-            cluster = Cluster(directory, _free_port(), as_user)
+            cluster = Cluster(directory, _free_port(), as_user, SETTINGS + (() if durable else NOT_DURABLE))
             try:
                 cluster.start()
                 break
