@@ -29,7 +29,7 @@ from .fast_reads import FastReads
 from .fixtures import AccountFixture, FixtureError, load_fixtures
 from .handlers import HANDLERS, Handler
 from .mocking import MockEnding
-from .namespaces import DEFAULT, Namespaces, namespace_of
+from .namespaces import DEFAULT, NAMESPACE_HEADER, Namespaces, namespace_of
 from .scenarios import SCENARIOS
 from .shared_journal import SharedJournal
 from .state_db import StateDatabase, StateNotSaved
@@ -155,17 +155,26 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
     def namespace() -> str:
         return namespace_of(request.environ)
 
+    @app.get(ADMIN_PREFIX)
+    @app.get(f"{ADMIN_PREFIX}/")
+    def index() -> Response:
+        """This index of the admin API (made from the routes themselves)."""
+        return json_response(200, {"data": _admin_index(app)})
+
     @app.post(f"{ADMIN_PREFIX}/reset")
     def reset() -> Response:
+        """The namespace back to its scenario's fixtures."""
         state.reset(namespace=namespace())
         return json_response(200, {"data": {"reset": True}})
 
     @app.get(f"{ADMIN_PREFIX}/state")
     def snapshot() -> Response:
+        """The namespace's accounts with their rooms, users, queues and default rooms (no tokens)."""
         return json_response(200, {"data": state.namespaces.get(namespace()).snapshot()})
 
     @app.get(f"{ADMIN_PREFIX}/scenario")
     def scenario() -> Response:
+        """The namespace's scenario and the scenarios there are."""
         available = [{"name": s.name, "description": s.description} for s in SCENARIOS.values()]
         store = state.namespaces.get(namespace())
         store.sync()
@@ -191,6 +200,7 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
 
     @app.get(f"{ADMIN_PREFIX}/namespaces")
     def namespaces() -> Response:
+        """Every namespace (shared by every worker and instance on the same state)."""
         return json_response(200, {"data": state.namespaces.names()})
 
     @app.delete(f"{ADMIN_PREFIX}/namespace")
@@ -198,6 +208,22 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
         """Forget the named namespace (the default one is reset instead)."""
         name = namespace()
         return json_response(200, {"data": {"namespace": name, "dropped": state.namespaces.drop(name)}})
+
+
+def _admin_index(app: Flask) -> dict[str, Any]:
+    """Each admin route with its methods and the first line of its docstring, as the app has them."""
+    routes = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(f"{ADMIN_PREFIX}/") or "<path:" in rule.rule:
+            continue
+        doc = " ".join((app.view_functions[rule.endpoint].__doc__ or "").split("\n\n")[0].split())
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            routes.append({"method": method, "path": rule.rule, "description": doc})
+    return {
+        "routes": routes,
+        "namespace": f"{NAMESPACE_HEADER}: NAME (or ?__namespace=NAME) picks the namespace an admin call acts on",
+        "console": "/",
+    }
 
 
 def _add_faults(app: Flask, state: MockRuntime) -> None:

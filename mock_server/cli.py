@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import logging
 import os
 import shutil
@@ -388,17 +389,19 @@ WILDCARDS = ("0.0.0.0", "::", "")
 
 def openable_addresses(host: str) -> list[str]:
     """The addresses a person can open for `host`: itself, or for every interface (0.0.0.0, ::) loopback first, then
-    this machine's other addresses of that family."""
+    this machine's other addresses of that family (its host name's, and the one its default route leaves by)."""
     if host not in WILDCARDS:
         return [host]
     family = socket.AF_INET6 if host == "::" else socket.AF_INET
     found = ["::1" if family == socket.AF_INET6 else "127.0.0.1"]
-    try:
+    candidates: list[str] = []
+    with contextlib.suppress(OSError):
         infos = socket.getaddrinfo(socket.gethostname(), None, family, socket.SOCK_STREAM)
-    except OSError:
-        infos = []
-    for info in infos:
-        address = str(info[4][0])
+        candidates += [str(info[4][0]) for info in infos]
+    with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as probe:
+        probe.connect(("2001:db8::1" if family == socket.AF_INET6 else "192.0.2.1", 9))  # a route lookup; nothing sent
+        candidates.append(str(probe.getsockname()[0]))
+    for address in candidates:
         if address not in found and not address.startswith(("127.", "::1", "fe80")):
             found.append(address)
     return found
@@ -579,7 +582,8 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str], serve: Ser
     base = f"http://{_url_host(addresses[0])}:{port}"
     print(f"VSee Rooms API mock on {base}/api_v3 (room detail also on {base}/api_v4)", flush=True)
     others = "".join(f", http://{_url_host(address)}:{port}/" for address in addresses[1:])
-    print(f"console: {base}/{others}" + (f" (listening on every interface, {args.host})" if others else ""))
+    every = f" (listening on every interface, {args.host})" if args.host in WILDCARDS else ""
+    print(f"console: {base}/{others}{every}")
     faults = []
     if args.latency:
         low, high = (round(bound * 1000) for bound in args.latency)

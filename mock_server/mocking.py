@@ -63,8 +63,8 @@ class MockEnding:
         try:
             pref = read_preference(request.headers.get("Prefer", ""), request.args)
             if pref:
+                check_preference(spec, operation.operation_id, pref)  # refused: nothing applied, no header
                 headers.append(("Preference-Applied", pref.applied))
-                check_preference(spec, operation.operation_id, pref)
             namespace = namespace_of(request.environ)
             request.environ[NAMESPACE_KEY] = namespace
             store = self.namespaces.get(namespace)

@@ -174,20 +174,6 @@ def socket_closed() -> Iterator[int]:
         yield holder.getsockname()[1]
 
 
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [
-        (["--state-url", "mysql://x@h/db"], "is not a PostgreSQL URL"),
-        (["--state-url", "postgresql://x@h:5432/db", "--state-file", "s.sqlite3"], "both name where the state lives"),
-    ],
-)
-def test_a_bad_state_url_is_a_usage_error(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) if "mysql" in argv[1] else contextlib.nullcontext():
-        assert _start(argv) == 2
-    err = capsys.readouterr().err
-    assert expected in err and len(err.splitlines()) == 1
-
-
 def test_a_database_of_another_schema_is_refused_at_start(
     postgres: Cluster, capsys: pytest.CaptureFixture[str]
 ) -> None:
