@@ -88,7 +88,10 @@ class MockEnding:
         except ApiError as exc:
             return self._error(exc, headers)
         except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
-            message = f"{exc}; nothing was changed; try again once the state can be written (a file its directory allows, a database server that is up)"
+            if operation.is_write:
+                message = f"{exc}; nothing was changed, try again once the state can be written"
+            else:
+                message = f"{exc}; try again once the state database is back"
             return Answer(503, error_body(503, message), headers, judge=False, problem=str(exc))
         return Answer(status, None, headers, encoded, judge=self.strict and status != 204)
 
