@@ -22,6 +22,7 @@ import functools
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -165,6 +166,27 @@ def _placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+POLL = b"vsee_mock_counter"
+COUNTER = "SELECT value FROM meta WHERE key = 'counter'"
+
+
+def _counter(pgconn: pq.abc.PGconn) -> int:
+    """The change counter, asked before every read: a statement prepared once per connection (`_prepare_counter`)
+    and run through libpq directly, half the time of a cursor's execute (measured: ~80 against ~165 µs a round trip
+    on the loaded 2-core machine). psycopg's connection stays as it was (idle, or in the write's transaction)."""
+    result = pgconn.exec_prepared(POLL, [])
+    if result.status != pq.ExecStatus.TUPLES_OK:
+        raise psycopg.OperationalError((result.error_message or pgconn.error_message).decode(errors="replace"))
+    return int(result.get_value(0, 0) or 0)
+
+
+def _prepare_counter(pgconn: pq.abc.PGconn) -> None:
+    """Outside any transaction; again after a rollback, which makes psycopg deallocate every prepared statement."""
+    prepared = pgconn.prepare(POLL, COUNTER.encode())
+    if prepared.status != pq.ExecStatus.COMMAND_OK:
+        raise psycopg.OperationalError(prepared.error_message.decode(errors="replace"))
+
+
 class PgConnection:
     """A psycopg connection speaking the store's SQL (the `state_db.Connection` protocol)."""
 
@@ -199,6 +221,7 @@ class PostgresDatabase:
         self._pid = 0
         self._held: PgConnection | None = None  # the connection in use, kept while it works (one round trip a read)
         self._schema_ready = False
+        self._prepared: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()  # connections holding POLL
 
     def _connection(self) -> PgConnection:
         if self._pool is None or self._pid != os.getpid():
@@ -251,14 +274,30 @@ class PostgresDatabase:
     def write(self) -> Iterator[PgConnection]:
         """One transaction, after every earlier writer of every instance (the advisory lock, released by COMMIT or
         ROLLBACK); rolled back on any error."""
-        with self.lock, self._using("written") as connection, connection.raw.transaction():
-            connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
-            yield connection
+        with self.lock, self._using("written") as connection:
+            try:
+                with connection.raw.transaction():
+                    connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+                    yield connection
+            except BaseException:
+                self._prepared.discard(connection.raw)  # psycopg's ROLLBACK deallocates every prepared statement
+                raise
 
     def poll(self, connection: Connection) -> int:
-        row = connection.execute("SELECT value FROM meta WHERE key = 'counter'").fetchone()
-        if row[0] != self._counter:
-            self._counter = row[0]
+        assert isinstance(connection, PgConnection)
+        raw = connection.raw
+        if raw in self._prepared:
+            counter = _counter(raw.pgconn)
+        elif connection.in_transaction:  # inside a write, where a failed statement would abort it: the plain way
+            row = connection.execute(COUNTER).fetchone()
+            assert row is not None  # the schema's row
+            counter = int(row[0])
+        else:
+            _prepare_counter(raw.pgconn)
+            self._prepared.add(raw)
+            counter = _counter(raw.pgconn)
+        if counter != self._counter:
+            self._counter = counter
             self.epoch += 1
         return self.epoch
 
