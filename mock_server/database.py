@@ -17,94 +17,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from .state_db import Connection, StateConflict, StateDatabase, StateNotSaved
+from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
 
 __all__ = ["Database", "StateFileError", "StateNotSaved", "check_state_database"]
 
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another worker's transaction before giving up (503)
 HEADER = b"SQLite format 3\x00"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS spaces (
-    name TEXT PRIMARY KEY,
-    scenario TEXT NOT NULL,
-    version INTEGER NOT NULL,  -- the counter at this namespace's last change
-    full_at INTEGER NOT NULL   -- ... at its last change a reader cannot apply row by row (seeding, a deletion)
-);
-CREATE TABLE IF NOT EXISTS accounts (
-    ns TEXT NOT NULL REFERENCES spaces (name) ON DELETE CASCADE,
-    code TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    domain TEXT NOT NULL,
-    admin_token TEXT NOT NULL,
-    admin_user_id TEXT NOT NULL,
-    next_id INTEGER NOT NULL,
-    changed INTEGER NOT NULL,
-    PRIMARY KEY (ns, code)
-);
-CREATE TABLE IF NOT EXISTS rooms (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order, the order of the list
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    code TEXT NOT NULL,
-    domain TEXT NOT NULL,
-    slug TEXT NOT NULL,
-    doc TEXT NOT NULL,  -- the room as served, without provider_ids (the providers table)
-    changed INTEGER NOT NULL,
-    UNIQUE (ns, account, code),
-    UNIQUE (ns, account, domain, slug),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS rooms_changed ON rooms (ns, changed);
-CREATE TABLE IF NOT EXISTS providers (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    room TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (ns, account, room, user_id),
-    FOREIGN KEY (ns, account, room) REFERENCES rooms (ns, account, code) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS users (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    id TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    changed INTEGER NOT NULL,
-    PRIMARY KEY (ns, account, id),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS queues (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    room TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    changed INTEGER NOT NULL,
-    PRIMARY KEY (ns, account, room),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS journal (  -- the request journal every worker writes, when the database is shared
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    summary TEXT NOT NULL,  -- the entry as the list shows it (JSON)
-    detail TEXT NOT NULL,   -- its request and response (JSON)
-    method TEXT NOT NULL,
-    path TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    valid INTEGER NOT NULL,
-    namespace TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS defaults (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    room TEXT,  -- NULL: the user's default was removed (kept so another worker sees the removal row by row)
-    changed INTEGER NOT NULL,
-    PRIMARY KEY (ns, account, user_id),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-"""
+SCHEMA = schema("INTEGER PRIMARY KEY AUTOINCREMENT")
 
 
 class StateFileError(ValueError):
@@ -167,7 +87,7 @@ class Database:
             _patiently(lambda: connection.execute("PRAGMA journal_mode = WAL"))
             connection.execute("PRAGMA synchronous = FULL")  # acknowledged means on disk
         # one transaction: another worker's check_state_database sees no tables or all of them with their version
-        script = f"BEGIN IMMEDIATE;{SCHEMA}INSERT OR IGNORE INTO meta VALUES ('schema', {SCHEMA_VERSION}), ('counter', 0);COMMIT;"
+        script = f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;"
         try:
             _patiently(lambda: connection.executescript(script))
         except BaseException:

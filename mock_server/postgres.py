@@ -31,99 +31,19 @@ import psycopg
 import psycopg_pool
 from psycopg import errors, pq
 
-from .state_db import Connection, StateConflict, StateDatabase, StateNotSaved
+from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
 
-SCHEMA_VERSION = 1
 SCHEMA_LOCK = 0x76736565_0001  # advisory lock keys ("vsee"): creating the schema; every write transaction
 WRITE_LOCK = 0x76736565_0002
 CONNECT_TIMEOUT_S = 3  # an unreachable server: a start-up that fails, or a request that answers 503, within this
 POOL_WAIT_S = 1.0  # a request waits this long for a connection while the server is away, then answers 503
 POOL_SIZE = 2  # the process's lock serialises its use of the store: one connection in use, one spare
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
-INSERT INTO meta VALUES ('schema', %(version)s), ('counter', 0) ON CONFLICT DO NOTHING;
-CREATE TABLE IF NOT EXISTS spaces (
-    name TEXT PRIMARY KEY,
-    scenario TEXT NOT NULL,
-    version BIGINT NOT NULL,
-    full_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS accounts (
-    ns TEXT NOT NULL REFERENCES spaces (name) ON DELETE CASCADE,
-    code TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    domain TEXT NOT NULL,
-    admin_token TEXT NOT NULL,
-    admin_user_id TEXT NOT NULL,
-    next_id BIGINT NOT NULL,
-    changed BIGINT NOT NULL,
-    PRIMARY KEY (ns, code)
-);
-CREATE TABLE IF NOT EXISTS rooms (
-    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    code TEXT NOT NULL,
-    domain TEXT NOT NULL,
-    slug TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    changed BIGINT NOT NULL,
-    CONSTRAINT rooms_code UNIQUE (ns, account, code),
-    CONSTRAINT rooms_slug UNIQUE (ns, account, domain, slug),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS rooms_changed ON rooms (ns, changed);
-CREATE TABLE IF NOT EXISTS providers (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    room TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (ns, account, room, user_id),
-    FOREIGN KEY (ns, account, room) REFERENCES rooms (ns, account, code) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS users (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    id TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    changed BIGINT NOT NULL,
-    PRIMARY KEY (ns, account, id),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS queues (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    room TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    changed BIGINT NOT NULL,
-    PRIMARY KEY (ns, account, room),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS journal (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    summary TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    method TEXT NOT NULL,
-    path TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    valid INTEGER NOT NULL,
-    namespace TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS defaults (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    room TEXT,
-    changed BIGINT NOT NULL,
-    PRIMARY KEY (ns, account, user_id),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
--- SQLite's instr(), which the journal's path filter uses
-CREATE OR REPLACE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER
-    LANGUAGE sql IMMUTABLE AS 'SELECT strpos(haystack, needle)';
-"""
+SCHEMA = schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") + (
+    # SQLite's instr(), which the journal's path filter uses
+    "CREATE OR REPLACE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER "
+    "LANGUAGE sql IMMUTABLE AS 'SELECT strpos(haystack, needle)';"
+)
 
 
 class StateUrlError(ValueError):
@@ -153,7 +73,7 @@ def _create_schema(connection: psycopg.Connection[Any]) -> None:
                     f"the database holds tables of another program or another vsee-mock schema "
                     f"({row[0] if row else 'none'}, this one is {SCHEMA_VERSION}); name an empty database"
                 )
-        connection.execute(SCHEMA % {"version": SCHEMA_VERSION})  # DDL, no parameters
+        connection.execute(SCHEMA)  # DDL, several statements: no parameters
 
 
 def _one_line(exc: BaseException) -> str:

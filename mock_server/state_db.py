@@ -12,6 +12,97 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+SCHEMA_VERSION = 1  # in `meta`; a database of another version is refused (where a later change migrates it)
+
+# The tables, in the SQL both databases speak; `{serial}` is each one's auto-numbered primary key (the creation
+# order of rooms, the journal's ids). Integers are 64-bit in both (SQLite's INTEGER is; BIGINT has its affinity).
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO meta VALUES ('schema', {version}), ('counter', 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS spaces (
+    name TEXT PRIMARY KEY,
+    scenario TEXT NOT NULL,
+    version BIGINT NOT NULL,  -- the counter at this namespace's last change
+    full_at BIGINT NOT NULL   -- ... at its last change a reader cannot apply row by row (seeding, a deletion)
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    ns TEXT NOT NULL REFERENCES spaces (name) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    domain TEXT NOT NULL,
+    admin_token TEXT NOT NULL,
+    admin_user_id TEXT NOT NULL,
+    next_id BIGINT NOT NULL,
+    changed BIGINT NOT NULL,
+    PRIMARY KEY (ns, code)
+);
+CREATE TABLE IF NOT EXISTS rooms (
+    seq {serial},  -- creation order, the order of the list
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    code TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    doc TEXT NOT NULL,  -- the room as served, without provider_ids (the providers table)
+    changed BIGINT NOT NULL,
+    CONSTRAINT rooms_code UNIQUE (ns, account, code),
+    CONSTRAINT rooms_slug UNIQUE (ns, account, domain, slug),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS rooms_changed ON rooms (ns, changed);
+CREATE TABLE IF NOT EXISTS providers (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    room TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (ns, account, room, user_id),
+    FOREIGN KEY (ns, account, room) REFERENCES rooms (ns, account, code) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS users (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    changed BIGINT NOT NULL,
+    PRIMARY KEY (ns, account, id),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS queues (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    room TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    changed BIGINT NOT NULL,
+    PRIMARY KEY (ns, account, room),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS journal (  -- the request journal every worker writes, when the database is shared
+    id {serial},
+    summary TEXT NOT NULL,  -- the entry as the list shows it (JSON)
+    detail TEXT NOT NULL,   -- its request and response (JSON)
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    valid INTEGER NOT NULL,
+    namespace TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS defaults (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    room TEXT,  -- NULL: the user's default was removed (kept so another worker sees the removal row by row)
+    changed BIGINT NOT NULL,
+    PRIMARY KEY (ns, account, user_id),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+"""
+
+
+def schema(serial: str) -> str:
+    """The tables for one database: its auto-numbered key type filled in."""
+    return TABLES.replace("{serial}", serial).replace("{version}", str(SCHEMA_VERSION))
+
 
 class StateNotSaved(Exception):
     """The database could not be reached, locked or written (disk full, file not writable, another worker holding

@@ -21,8 +21,11 @@ import psycopg
 import pytest
 import requests
 
+from mock_server import create_app
 from mock_server.cli import main
-from mock_server.postgres import SCHEMA_VERSION, prepare
+from mock_server.handlers import Call, Reply
+from mock_server.postgres import prepare
+from mock_server.state_db import SCHEMA_VERSION
 
 from helpers.mock_api import AUTH, DOMAIN, VCLINIC
 from helpers.postgres import Cluster
@@ -137,6 +140,27 @@ def test_slug_and_code_uniqueness_are_database_constraints(postgres: Cluster) ->
             connection.execute(room, ("c2", "s1"))
         with pytest.raises(psycopg.errors.UniqueViolation, match="rooms_code"):
             connection.execute(room, ("c1", "s2"))
+
+
+def _slug_check_forgotten(call: Call) -> Reply:
+    """A createRoom that forgets the slug rule: a copy of the account's first room under a new code."""
+    room = {**next(iter(call.account.rooms.values())), "code": "twin1", "id": call.account.new_room_id()}
+    call.account.rooms["twin1"] = room
+    return 200, {"data": room}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_write_the_constraints_refuse_answers_the_documented_error_and_keeps_nothing(
+    database: str, request: pytest.FixtureRequest
+) -> None:
+    """Behind the handlers' own checks, the database's: on either database a duplicate slug is the documented 400."""
+    state = {"state_url": request.getfixturevalue("postgres").new_database()} if database == "postgresql" else {}
+    client = create_app(state, handlers={"createRoom": _slug_check_forgotten}).test_client()
+    body = {"domain": DOMAIN, "slug": "any", "name": "any"}
+    refused = client.post("/api_v3/rooms", json=body, headers=HEADERS)
+    assert refused.status_code == 400 and refused.get_json()["message"] == "In this domain the slug already exists."
+    assert client.get("/api_v3/rooms/twin1", headers=HEADERS).status_code == 404
+    assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
 
 
 def test_instances_starting_at_once_create_the_schema_once(postgres: Cluster) -> None:
