@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 
 from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
@@ -138,6 +138,9 @@ class Database:
                 if isinstance(exc, sqlite3.IntegrityError):
                     raise _conflict(exc) from exc
                 raise
+
+    def batched(self, connection: Connection) -> AbstractContextManager[object]:
+        return nullcontext()  # in this process: nothing to save by sending statements together
 
     def sibling(self) -> StateDatabase:
         return Database(self.path)

@@ -24,7 +24,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -224,6 +224,10 @@ class PostgresDatabase:
     def next_version(self, connection: Connection) -> int:
         row = connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value").fetchone()
         return int(row[0])
+
+    def batched(self, connection: Connection) -> AbstractContextManager[object]:
+        assert isinstance(connection, PgConnection)
+        return connection.raw.pipeline()
 
     def sibling(self) -> StateDatabase:
         return PostgresDatabase(self.url)

@@ -156,6 +156,11 @@ class StateDatabase(Protocol):
 
     def next_version(self, connection: Connection) -> int: ...
 
+    def batched(self, connection: Connection) -> AbstractContextManager[object]:
+        """Statements whose results nobody reads, sent together (PostgreSQL: a pipeline, one round trip); an error
+        among them is raised at the end of the block, still inside the write."""
+        ...
+
     def sibling(self) -> StateDatabase:
         """Another handle on the same database (the shared journal writes through its own)."""
         ...

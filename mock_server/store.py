@@ -14,6 +14,7 @@ import copy
 import json
 import random
 import string
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -205,6 +206,7 @@ class Store:
         self.version = -1  # the change counter this view reflects; -1: not loaded in this process
         self._generation = -1
         self._epoch = -1
+        self._current_for: int | None = None  # the thread inside reading() or write(): caught up, under the lock
 
     @property
     def lock(self) -> Any:
@@ -227,11 +229,24 @@ class Store:
         """The lock, over a view that has caught up with every committed write."""
         with self.lock:
             self.sync()
+            with self._current():
+                yield
+
+    @contextmanager
+    def _current(self) -> Iterator[None]:
+        """Inside reading() or write() the view is current until the block ends (this thread holds the lock, and in
+        a write the database's): the handler's every look at `accounts` need not ask the database again (on
+        PostgreSQL a round trip each)."""
+        before, self._current_for = self._current_for, threading.get_ident()
+        try:
             yield
+        finally:
+            self._current_for = before
 
     @property
     def accounts(self) -> dict[str, AccountState]:
-        self.sync()
+        if self._current_for != threading.get_ident():
+            self.sync()
         return self._accounts
 
     @property
@@ -314,9 +329,12 @@ class Store:
             try:
                 with self.database.write() as connection:
                     self._catch_up(connection, loaded=self._generation == self.database.generation)
-                    yield
+                    with self._current():
+                        yield
                     if any(a.touched() for a in self._accounts.values()):
-                        self._save(connection, self.database.next_version(connection))
+                        version = self.database.next_version(connection)
+                        with self.database.batched(connection):
+                            self._save(connection, version)
             except BaseException as exc:
                 if any(a.touched() for a in self._accounts.values()):
                     self._generation = -1  # the dicts hold what was not saved: load them again
