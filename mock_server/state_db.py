@@ -162,7 +162,8 @@ class StateDatabase(Protocol):
         ...
 
     def sibling(self) -> StateDatabase:
-        """Another handle on the same database (the shared journal writes through its own)."""
+        """Another handle on the same database, for the shared journal (its own connection; on PostgreSQL its writes
+        need not take turns with the state's)."""
         ...
 
     def close(self) -> None:

@@ -134,7 +134,10 @@ def test_slug_and_code_uniqueness_are_database_constraints(postgres: Cluster) ->
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("INSERT INTO spaces VALUES ('', 'default', 1, 1)")
         connection.execute("INSERT INTO accounts VALUES ('', 'acct', 0, 'd', 't', 'u', 1, 1)")
-        room = "INSERT INTO rooms (ns, account, code, domain, slug, doc, changed) VALUES ('', 'acct', %s, 'd', %s, '{}', 1)"
+        room = (
+            "INSERT INTO rooms (ns, account, code, domain, slug, doc, changed) "
+            "VALUES ('', 'acct', %s, 'd', %s, '{}', 1)"
+        )
         connection.execute(room, ("c1", "s1"))
         with pytest.raises(psycopg.errors.UniqueViolation, match="rooms_slug"):
             connection.execute(room, ("c2", "s1"))
@@ -291,3 +294,14 @@ def test_the_database_stopped_under_load_answers_503_then_recovers_losing_nothin
             read = requests.get(f"{server.api_v3}/rooms/ceproom1", headers=HEADERS, timeout=10)
             assert read.status_code == 200
         assert writer.failures == []
+        # the journal kept going too: a call through the first instance after the outage, listed by the second
+        last = writer.acknowledged[-1]
+        assert requests.get(f"{servers[0].api_v3}/rooms/{last}", headers=HEADERS, timeout=10).status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            journal = requests.get(f"{servers[1].url}/__mock__/requests", params={"path": last}, timeout=10)
+            if journal.json()["data"]:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("no call after the database came back reached the shared journal")
