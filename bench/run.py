@@ -227,7 +227,7 @@ def state_url_configurations(cluster: Cluster) -> list[Config]:
             "pg2",
             "2 × vsee-mock --state-url (one database)",
             argv,
-            "the same twice (ports P and Q), each wrk run split in two: half the connections to each",
+            f"{shown} (twice, ports P and Q; each wrk run split in two, half the connections to each)",
             "/api_v3",
             STATE_URL_WORKLOADS,
             instances=2,
