@@ -29,8 +29,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from helpers.postgres import Cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -59,6 +65,7 @@ class Workload:
     path: str  # below the server's base path
     connections: int
     script: Path | None = None
+    period: int = 10  # with the script: every period-th request is a create (1: all of them)
 
     @property
     def read(self) -> bool:
@@ -72,8 +79,12 @@ class Workload:
 CODE_1, CODE_16, CODE_64 = (Workload("GET /rooms/{code}", PROBE, c) for c in (1, 16, 64))
 LIST_64 = Workload("GET /rooms?limit=20", "/rooms?limit=20", 64)
 MIX_16 = Workload(MIX, PROBE, 16, MIX_SCRIPT)
+CREATE_16 = Workload("POST /rooms", PROBE, 16, MIX_SCRIPT, period=1)
 READS = (CODE_1, CODE_16, CODE_64, LIST_64)
-WORKLOADS = (*READS, MIX_16)  # the order of the table's rows
+WORKLOADS = (*READS, MIX_16, CREATE_16)  # the order of the table's rows
+STATE_URL_WORKLOADS = (CODE_16, CODE_64, MIX_16, CREATE_16)  # issue 26's rows
+# Targets of issue 26 (--state-url): reads at least this share of the default's; creates' p99 at 16 connections
+TARGET_PG_READ_SHARE, TARGET_PG_CREATE_P99_MS = 0.5, 25.0
 TARGET_ROWS = (CODE_16, CODE_64, LIST_64)  # ≥ 4× Prism here
 
 
@@ -88,6 +99,8 @@ class Config:
     base: str  # API base path ("" for Prism, which serves the spec's paths without /api_v3)
     workloads: tuple[Workload, ...]
     needs_workers: bool = False  # needs vsee-mock --workers
+    instances: int = 1  # started side by side (on one --state-url database); each gets its share of the connections
+    postgres: bool = False  # runs on the run's throwaway PostgreSQL server (--state-url)
     env: tuple[tuple[str, str], ...] = ()  # added to its environment
 
 
@@ -168,7 +181,7 @@ def configurations(prism: Path | None) -> list[Config]:
             mock_argv("--workers", "2"),
             f"{mock} --workers 2",
             "/api_v3",
-            WORKLOADS,
+            (*READS, MIX_16),
             needs_workers=True,
         ),
         Config(
@@ -177,7 +190,7 @@ def configurations(prism: Path | None) -> list[Config]:
             state_file_argv,
             f"{mock} --state-file <tmp>/state.sqlite3",
             "/api_v3",
-            (MIX_16,),
+            (MIX_16, CREATE_16),
         ),
         Config(
             "waitress",
@@ -195,7 +208,35 @@ def configurations(prism: Path | None) -> list[Config]:
     return configs
 
 
-CONFIG_KEYS = ("default", "workers2", "state-file", "waitress", "prism")
+def state_url_configurations(cluster: Cluster) -> list[Config]:
+    """`vsee-mock --state-url` on the run's PostgreSQL server (a fresh database per start), one and two instances."""
+    mock = "python -m mock_server --host 127.0.0.1 --port P --no-watch"
+    created: set[str] = set()
+
+    def argv(port: int, scratch: Path) -> list[str]:
+        name = "bench_" + re.sub(r"\W", "_", scratch.parent.name).lower()  # one database for a start's instances
+        if name not in created:
+            created.add(name)
+            cluster.new_database(name)
+        return mock_argv("--state-url", cluster.url(name))(port, scratch)
+
+    shown = f"{mock} --state-url postgresql://postgres@127.0.0.1:PG/<fresh database>"
+    return [
+        Config("pg", "vsee-mock --state-url", argv, shown, "/api_v3", STATE_URL_WORKLOADS, postgres=True),
+        Config(
+            "pg2",
+            "2 × vsee-mock --state-url (one database)",
+            argv,
+            f"{shown} (twice, ports P and Q; each wrk run split in two, half the connections to each)",
+            "/api_v3",
+            STATE_URL_WORKLOADS,
+            instances=2,
+            postgres=True,
+        ),
+    ]
+
+
+CONFIG_KEYS = ("default", "workers2", "state-file", "waitress", "prism", "pg", "pg2")
 
 
 # ------------------------------------------------------------------ tools
@@ -310,6 +351,49 @@ def start(config: Config, scratch: Path) -> Server:
     raise BenchError(f"{config.label} did not answer GET {config.base}{PROBE} within {START_TIMEOUT:.0f} s")
 
 
+def run_instances(config: Config, args: argparse.Namespace, wrk_bin: str, scratch: Path, samples: Samples) -> None:
+    """`run_config` for a configuration of side-by-side instances: each started fresh (a folder of its own for its
+    log), each workload split between them (`split_wrk`), peak RSS over all of their processes."""
+    servers: list[Server] = []
+    try:
+        for n in range(config.instances):
+            folder = scratch / f"instance-{n}"
+            folder.mkdir()
+            servers.append(start(config, folder))
+        samples.start_s.append(max(server.start_s for server in servers))
+        if args.warmup:
+            split_wrk(wrk_bin, servers, PROBE, CODE_16, args.warmup)
+        for workload in config.workloads:
+            load = split_wrk(wrk_bin, servers, workload.path, workload, args.duration)
+            progress(f"  {config.label}: {workload.label}: {load.rps:,.0f} req/s, p99 {fmt_ms(load.p99_ms)} ms")
+            samples.loads.setdefault(workload, []).append(load)
+        trees = [process_tree(server.process.pid) for server in servers]
+        rss = [mb for tree in trees for pid in tree if (mb := peak_rss_mb(pid)) is not None]
+        samples.rss_mb.append(Memory(rss[0] if rss else math.nan, rss[1:]))
+    finally:
+        for server in servers:
+            stop(server)
+    samples.log_lines.append(sum(log_lines(server.log) for server in servers))
+
+
+def split_wrk(binary: str, servers: list[Server], path: str, workload: Workload, duration: int) -> Load:
+    """One wrk per server at once, the connections shared out; req/s and errors add up, latency is the worst of
+    them, wrk's CPU the larger reading (each run's reading covers both)."""
+    if len(servers) == 1:
+        return wrk(binary, servers[0].base_url + path, workload, duration)
+    share = replace(workload, connections=workload.connections // len(servers))
+    with ThreadPoolExecutor(len(servers)) as pool:
+        loads = list(pool.map(lambda server: wrk(binary, server.base_url + path, share, duration), servers))
+    return Load(
+        sum(load.rps for load in loads),
+        max(load.p50_ms for load in loads),
+        max(load.p99_ms for load in loads),
+        sum(load.non2xx for load in loads),
+        sum(load.socket_errors for load in loads),
+        max(load.generator_cpu for load in loads),
+    )
+
+
 def process_tree(pid: int) -> list[int]:
     """The process and its descendants, from /proc/PID/task/*/children (granian's workers, node's helpers)."""
     found, todo = [], [pid]
@@ -356,7 +440,8 @@ def wrk(binary: str, url: str, workload: Workload, duration: int) -> Load:
         *("-H", f"X-AccountCode: {ACCOUNT}", "-H", f"X-ApiToken: {TOKEN}"),
     ]
     if workload.script:
-        command += ["-s", str(workload.script), url, "--", str(time.time_ns())]  # the nonce keeps slugs unique
+        # the nonce keeps slugs unique (also between two wrk runs at once)
+        command += ["-s", str(workload.script), url, "--", str(time.time_ns()), str(workload.period)]
     else:
         command.append(url)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -547,6 +632,34 @@ def targets(results: dict[str, Samples]) -> list[str]:
     return lines
 
 
+def state_url_targets(results: dict[str, Samples]) -> list[str]:
+    """Issue 26's targets for `--state-url`, ✔/✘ from the medians above (reads against the default's, same run)."""
+    default = results.get("default")
+    lines = []
+    for key in ("pg", "pg2"):
+        samples = results.get(key)
+        if not samples or not samples.start_s:
+            continue
+        label = "one instance" if key == "pg" else "two instances"
+        for workload in (CODE_16, CODE_64):
+            mine = med([x.rps for x in samples.loads.get(workload, [])])
+            anchor = med([x.rps for x in default.loads.get(workload, [])]) if default else math.nan
+            if math.isnan(anchor):
+                lines.append(f"- — {label}, {workload.label}: {mine:,.0f} req/s (no default run to compare with)")
+                continue
+            share = mine / anchor
+            lines.append(
+                f"- {mark(share >= TARGET_PG_READ_SHARE)} {label}, {workload.label}: {mine:,.0f} req/s, "
+                f"{share:.0%} of the default's {anchor:,.0f} (≥ {TARGET_PG_READ_SHARE:.0%})"
+            )
+        p99 = med([x.p99_ms for x in samples.loads.get(CREATE_16, [])])
+        lines.append(
+            f"- {mark(p99 <= TARGET_PG_CREATE_P99_MS)} {label}, creates ({CREATE_16.label}): p99 {fmt_ms(p99)} ms "
+            f"(≤ {TARGET_PG_CREATE_P99_MS:g} ms)"
+        )
+    return lines or ["- (no --state-url configuration ran: no targets checked)"]
+
+
 def machine() -> str:
     model = ""
     with contextlib.suppress(OSError):
@@ -586,6 +699,10 @@ def report(
         "Targets (issue 15, the default vsee-mock):",
         "",
         *targets(results),
+        "",
+        "Targets (issue 26, `--state-url` on PostgreSQL 15 with its default, durable settings, on the same machine):",
+        "",
+        *state_url_targets(results),
         "",
         "Commands (P a free port, <tmp> a fresh temporary folder; each started fresh per round, its output to a "
         "temporary file):",
@@ -698,13 +815,14 @@ def stopped_on_signals() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def selected(args: argparse.Namespace, notes: list[str]) -> list[Config]:
+def selected(args: argparse.Namespace, notes: list[str], cluster: Cluster | None) -> list[Config]:
     """The configurations to run; --workers is skipped with a note while vsee-mock does not have it yet."""
     prism = ensure_prism(args.prism) if "prism" in args.only else None
     if "prism" in args.only and not prism:
         notes.append("Prism 5 is not available (no npm, or its install failed): no Prism rows, no ratios.")
     text = mock_help()
-    configs = [c for c in configurations(prism) if c.key in args.only]
+    every = configurations(prism) + (state_url_configurations(cluster) if cluster else [])
+    configs = [c for c in every if c.key in args.only]
     if "--workers" not in text and any(c.needs_workers for c in configs):
         notes.append("this vsee-mock has no --workers option yet (its --help): `--workers 2` was skipped.")
         configs = [c for c in configs if not c.needs_workers]
@@ -718,13 +836,31 @@ def estimate(configs: list[Config], args: argparse.Namespace) -> float:
     return float(per_round * args.rounds)
 
 
+@contextlib.contextmanager
+def postgres_server(args: argparse.Namespace) -> Iterator[Cluster | None]:
+    """The run's PostgreSQL server (the tests' throwaway cluster, durable settings) when a --state-url
+    configuration is selected; its absence is a one-line error, not a silently shorter table."""
+    if not {"pg", "pg2"} & args.only:
+        yield None
+        return
+    sys.path.insert(0, str(ROOT / "tests"))
+    from helpers.postgres import PostgresUnavailable, throwaway_cluster
+
+    try:
+        with throwaway_cluster(durable=True) as cluster:
+            yield cluster
+    except PostgresUnavailable as exc:
+        raise BenchError(f"{exc}; or leave out pg and pg2 (--only)") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     notes: list[str] = []
-    with stopped_on_signals(), tempfile.TemporaryDirectory(prefix="vsee-bench-") as tmp:
+    with stopped_on_signals(), tempfile.TemporaryDirectory(prefix="vsee-bench-") as tmp, ExitStack() as stack:
         try:
             wrk_bin = ensure_wrk()
-            configs = selected(args, notes)
+            cluster = stack.enter_context(postgres_server(args))
+            configs = selected(args, notes, cluster)
             progress(f"{len(configs)} configuration(s), {args.rounds} round(s): about {estimate(configs, args):.0f} s")
             load_before = load_average()
             results: dict[str, Samples] = {c.key: Samples() for c in configs}
@@ -732,7 +868,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 progress(f"round {n}/{args.rounds}")
                 for config in configs:
                     scratch = Path(tempfile.mkdtemp(prefix=f"{config.key}-{n}-", dir=tmp))
-                    run_config(config, args, wrk_bin, scratch, results[config.key])
+                    run = run_instances if config.postgres else run_config
+                    run(config, args, wrk_bin, scratch, results[config.key])
                     shutil.rmtree(scratch, ignore_errors=True)  # the log and state file of this start
             suite = []
             if args.with_suite:

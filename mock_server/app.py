@@ -29,9 +29,10 @@ from .fast_reads import FastReads
 from .fixtures import AccountFixture, FixtureError, load_fixtures
 from .handlers import HANDLERS, Handler
 from .mocking import MockEnding
-from .namespaces import DEFAULT, Namespaces, namespace_of
+from .namespaces import DEFAULT, NAMESPACE_HEADER, Namespaces, namespace_of
 from .scenarios import SCENARIOS
 from .shared_journal import SharedJournal
+from .state_db import StateDatabase, StateNotSaved
 from .store import Store
 
 RUNTIME_KEY = "vsee_mock"
@@ -50,6 +51,7 @@ class MockConfig:
     cors_origins: tuple[str, ...] = ("*",)
     scenario: str = "default"
     state_file: str | Path | None = None
+    state_url: str | None = None  # a PostgreSQL database (postgresql://...) instead of SQLite
 
 
 @dataclass
@@ -71,6 +73,12 @@ class MockRuntime:
     @property
     def scenario(self) -> str:
         return self.store.scenario
+
+    def close(self) -> None:
+        """At a clean stop: the journal's waiting calls written, the state database complete on its own and closed."""
+        if isinstance(self.journal, SharedJournal):
+            self.journal.close()
+        self.namespaces.database.close()
 
     def reset(self, scenario: str | None = None, namespace: str = DEFAULT) -> None:
         """A namespace back to the fixtures of `scenario` (validated first; unknown names raise KeyError), or of its
@@ -105,10 +113,10 @@ def create_app(
         raise FixtureError(f"unknown scenario {cfg.scenario!r}; known: {', '.join(SCENARIOS)}")
     contract = Contract.load(cfg.spec_path)
     fixtures = load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[cfg.scenario])
-    database = Database(Path(cfg.state_file) if cfg.state_file else None)  # opened on first use, in each process
+    database = _database(cfg)  # opened on first use, in each process
     token_header = contract.spec.security_header()
     # workers sharing a database share the journal too (through a connection of its own)
-    journal = SharedJournal(Database(database.path), token_header) if database.shared else Journal(token_header)
+    journal = SharedJournal(database.sibling(), token_header) if database.shared else Journal(token_header)
 
     def scenario_fixtures(name: str) -> list[AccountFixture]:
         return fixtures if name == cfg.scenario else load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[name])
@@ -122,9 +130,23 @@ def create_app(
     Pipeline(contract, ending).register(app)
     _add_admin_routes(app, state)
     _add_faults(app, state)
+    app.register_error_handler(StateNotSaved, _unavailable)
     if not cfg.latency and not cfg.error_rate:  # replays would skip the injected delay or fault
         app.wsgi_app = FastReads(app.wsgi_app, namespaces, journal, api_prefixes(contract))  # type: ignore[method-assign]
     return finish(app, contract, cfg.cors_origins, ["Preference-Applied"])
+
+
+def _database(cfg: MockConfig) -> StateDatabase:
+    if cfg.state_url:
+        from .postgres import PostgresDatabase  # psycopg is imported only by a mock that uses it
+
+        return PostgresDatabase(cfg.state_url)
+    return Database(Path(cfg.state_file) if cfg.state_file else None)
+
+
+def _unavailable(exc: StateNotSaved) -> Response:
+    """The state database failed under an admin route or a read (a write answers its own 503 in the pipeline)."""
+    return json_response(503, error_body(503, f"{exc}; try again once the state database is back"))
 
 
 def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
@@ -133,17 +155,26 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
     def namespace() -> str:
         return namespace_of(request.environ)
 
+    @app.get(ADMIN_PREFIX)
+    @app.get(f"{ADMIN_PREFIX}/")
+    def index() -> Response:
+        """This index of the admin API (made from the routes themselves)."""
+        return json_response(200, {"data": _admin_index(app)})
+
     @app.post(f"{ADMIN_PREFIX}/reset")
     def reset() -> Response:
+        """The namespace back to its scenario's fixtures."""
         state.reset(namespace=namespace())
         return json_response(200, {"data": {"reset": True}})
 
     @app.get(f"{ADMIN_PREFIX}/state")
     def snapshot() -> Response:
+        """The namespace's accounts with their rooms, users, queues and default rooms (no tokens)."""
         return json_response(200, {"data": state.namespaces.get(namespace()).snapshot()})
 
     @app.get(f"{ADMIN_PREFIX}/scenario")
     def scenario() -> Response:
+        """The namespace's scenario and the scenarios there are."""
         available = [{"name": s.name, "description": s.description} for s in SCENARIOS.values()]
         store = state.namespaces.get(namespace())
         store.sync()
@@ -169,6 +200,7 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
 
     @app.get(f"{ADMIN_PREFIX}/namespaces")
     def namespaces() -> Response:
+        """Every namespace (shared by every worker and instance on the same state)."""
         return json_response(200, {"data": state.namespaces.names()})
 
     @app.delete(f"{ADMIN_PREFIX}/namespace")
@@ -176,6 +208,22 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
         """Forget the named namespace (the default one is reset instead)."""
         name = namespace()
         return json_response(200, {"data": {"namespace": name, "dropped": state.namespaces.drop(name)}})
+
+
+def _admin_index(app: Flask) -> dict[str, Any]:
+    """Each admin route with its methods and the first line of its docstring, as the app has them."""
+    routes = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(f"{ADMIN_PREFIX}/") or "<path:" in rule.rule:
+            continue
+        doc = " ".join((app.view_functions[rule.endpoint].__doc__ or "").split("\n\n")[0].split())
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            routes.append({"method": method, "path": rule.rule, "description": doc})
+    return {
+        "routes": routes,
+        "namespace": f"{NAMESPACE_HEADER}: NAME (or ?__namespace=NAME) picks the namespace an admin call acts on",
+        "console": "/",
+    }
 
 
 def _add_faults(app: Flask, state: MockRuntime) -> None:

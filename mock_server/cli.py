@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import logging
 import os
 import shutil
@@ -47,6 +48,7 @@ from .startup import (
     check_output_file,
     check_spec,
     check_state_file,
+    check_state_url,
     usage_error,
 )
 
@@ -183,6 +185,28 @@ def _flag(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{_shown(text)} is not true or false; use true/false (or 1/0, yes/no, on/off)")
 
 
+STATE_URL_EXAMPLE = "postgresql://mock@db.internal:5432/vsee_mock"
+
+
+def _state_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("postgresql", "postgres") or not (parts.path.strip("/") or parts.query):
+        raise argparse.ArgumentTypeError(
+            f"{_shown(_without_password(text))} is not a PostgreSQL URL; use postgresql://USER@HOST:PORT/DATABASE, "
+            f"e.g. {STATE_URL_EXAMPLE}"
+        )
+    return text
+
+
+def _without_password(url: str) -> str:
+    """The URL as it may be shown (banner, messages): its password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 def _origins(text: str) -> list[str]:
     return [origin.strip() for origin in text.split(",") if origin.strip()]
 
@@ -201,6 +225,7 @@ MOCK_SETTINGS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
     "error_rate": ("VSEE_MOCK_ERROR_RATE", _rate, 0.0),
     "cors_origin": ("VSEE_MOCK_CORS_ORIGIN", _origins, None),
     "state_file": ("VSEE_MOCK_STATE_FILE", str, None),
+    "state_url": ("VSEE_MOCK_STATE_URL", _state_url, None),
     "scenario": ("VSEE_MOCK_SCENARIO", _scenario, "default"),
     "watch": ("VSEE_MOCK_WATCH", _flag, True),
     "threads": ("VSEE_MOCK_THREADS", _threads, None),  # None: mock_threads() decides
@@ -281,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
         "must exist and be writable" + _env_help("state_file"),
     )
     add(
+        "--state-url",
+        type=_state_url,
+        metavar="URL",
+        help="keep the state in this PostgreSQL database (postgresql://USER@HOST:PORT/DB), shared by every instance "
+        "started with it, on any host; the tables are created at start" + _env_help("state_url"),
+    )
+    add(
         "--scenario",
         type=_scenario,
         metavar="{" + ",".join(sorted(SCENARIOS)) + "}",
@@ -338,6 +370,29 @@ def _settle(
 def _url_host(host: str) -> str:
     """`::1` -> `[::1]`: an IPv6 address in a URL is bracketed."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def openable_addresses(host: str) -> list[str]:
+    """The addresses a person can open for `host`: itself, or for every interface (0.0.0.0, ::) loopback first, then
+    this machine's other addresses of that family (its host name's, and the one its default route leaves by)."""
+    if host not in WILDCARDS:
+        return [host]
+    family = socket.AF_INET6 if host == "::" else socket.AF_INET
+    found = ["::1" if family == socket.AF_INET6 else "127.0.0.1"]
+    candidates: list[str] = []
+    with contextlib.suppress(OSError):
+        infos = socket.getaddrinfo(socket.gethostname(), None, family, socket.SOCK_STREAM)
+        candidates += [str(info[4][0]) for info in infos]
+    with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as probe:
+        probe.connect(("2001:db8::1" if family == socket.AF_INET6 else "192.0.2.1", 9))  # a route lookup; nothing sent
+        candidates.append(str(probe.getsockname()[0]))
+    for address in candidates:
+        if address not in found and not address.startswith(("127.", "::1", "fe80")):
+            found.append(address)
+    return found
 
 
 def _run(prog: str, start: Callable[[], Callable[[], int]]) -> int:
@@ -467,12 +522,19 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str], serve: Ser
         check_spec(args.spec, origin["spec"])
     if args.fixtures is not None:
         check_fixtures(args.fixtures, origin["fixtures"])
+    if args.state_file is not None and args.state_url is not None:
+        raise usage_error(
+            f"{origin['state_file']} and {origin['state_url']} both name where the state lives",
+            "give one: a file (SQLite, one host) or a URL (PostgreSQL, any number of instances)",
+        )
     if args.state_file is not None:
         check_state_file(args.state_file, origin["state_file"])
+    if args.state_url is not None:
+        check_state_url(args.state_url, origin["state_url"])
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     shared = None  # workers > 1 without --state-file: a temporary directory holding their database
     state_file = args.state_file
-    if args.workers > 1 and state_file is None:
+    if args.workers > 1 and state_file is None and args.state_url is None:
         shared = tempfile.mkdtemp(prefix="vsee-mock-", dir=environ.get("TMPDIR") or None)
         atexit.register(shutil.rmtree, shared, ignore_errors=True)  # also when stopped before serving
         state_file = os.path.join(shared, "state.sqlite3")
@@ -487,6 +549,7 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str], serve: Ser
             cors_origins=tuple(args.cors_origin or ["*"]),
             scenario=args.scenario,
             state_file=state_file,
+            state_url=args.state_url,
         )
         worker = MockWorker(config, args.watch)
         try:
@@ -502,13 +565,26 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str], serve: Ser
         if shared is not None:
             shutil.rmtree(shared, ignore_errors=True)
         raise
-    base = f"http://{_url_host(args.host)}:{listener.getsockname()[1]}"  # --port 0: the port the system chose
+    port = listener.getsockname()[1]  # --port 0: the port the system chose
+    addresses = openable_addresses(args.host)
+    base = f"http://{_url_host(addresses[0])}:{port}"
     print(f"VSee Rooms API mock on {base}/api_v3 (room detail also on {base}/api_v4)", flush=True)
+    others = "".join(f", http://{_url_host(address)}:{port}/" for address in addresses[1:])
+    every = f" (listening on every interface, {args.host})" if args.host in WILDCARDS else ""
+    print(f"console: {base}/{others}{every}")
+    faults = []
+    if args.latency:
+        low, high = (round(bound * 1000) for bound in args.latency)
+        faults.append(f"latency={low if low == high else f'{low}-{high}'} ms per API call")
+    if args.error_rate:
+        faults.append(f"error-rate={args.error_rate:g} (that share of API calls answers 503)")
     print(
-        f"strict={'on' if args.strict else 'off'}; scenario={args.scenario}; reset: POST {base}/__mock__/reset; "
-        f"state: GET {base}/__mock__/state; journal: GET {base}/__mock__/requests"
+        "; ".join([f"strict={'on' if args.strict else 'off'}", f"scenario={args.scenario}", *faults])
+        + f"; reset: POST {base}/__mock__/reset; state: GET {base}/__mock__/state; journal: GET {base}/__mock__/requests"
     )
-    if args.workers > 1:
+    if args.state_url is not None:
+        print(f"state: PostgreSQL {_without_password(args.state_url)}, shared with every instance started with it")
+    elif args.workers > 1:
         where = (
             f"the temporary database {state_file} (removed when the server stops)"
             if shared is not None

@@ -14,98 +14,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
+
+__all__ = ["Database", "StateFileError", "StateNotSaved", "check_state_database"]
+
 BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another worker's transaction before giving up (503)
 HEADER = b"SQLite format 3\x00"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS spaces (
-    name TEXT PRIMARY KEY,
-    scenario TEXT NOT NULL,
-    version INTEGER NOT NULL,  -- the counter at this namespace's last change
-    full_at INTEGER NOT NULL   -- ... at its last change a reader cannot apply row by row (seeding, a deletion)
-);
-CREATE TABLE IF NOT EXISTS accounts (
-    ns TEXT NOT NULL REFERENCES spaces (name) ON DELETE CASCADE,
-    code TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    domain TEXT NOT NULL,
-    admin_token TEXT NOT NULL,
-    admin_user_id TEXT NOT NULL,
-    next_id INTEGER NOT NULL,
-    changed INTEGER NOT NULL,
-    PRIMARY KEY (ns, code)
-);
-CREATE TABLE IF NOT EXISTS rooms (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order, the order of the list
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    code TEXT NOT NULL,
-    domain TEXT NOT NULL,
-    slug TEXT NOT NULL,
-    doc TEXT NOT NULL,  -- the room as served, without provider_ids (the providers table)
-    changed INTEGER NOT NULL,
-    UNIQUE (ns, account, code),
-    UNIQUE (ns, account, domain, slug),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS rooms_changed ON rooms (ns, changed);
-CREATE TABLE IF NOT EXISTS providers (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    room TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (ns, account, room, user_id),
-    FOREIGN KEY (ns, account, room) REFERENCES rooms (ns, account, code) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS users (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    id TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    changed INTEGER NOT NULL,
-    PRIMARY KEY (ns, account, id),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS queues (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    room TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    changed INTEGER NOT NULL,
-    PRIMARY KEY (ns, account, room),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS journal (  -- the request journal every worker writes, when the database is shared
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    summary TEXT NOT NULL,  -- the entry as the list shows it (JSON)
-    detail TEXT NOT NULL,   -- its request and response (JSON)
-    method TEXT NOT NULL,
-    path TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    valid INTEGER NOT NULL,
-    namespace TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS defaults (
-    ns TEXT NOT NULL,
-    account TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    room TEXT,  -- NULL: the user's default was removed (kept so another worker sees the removal row by row)
-    changed INTEGER NOT NULL,
-    PRIMARY KEY (ns, account, user_id),
-    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
-);
-"""
-
-
-class StateNotSaved(Exception):
-    """A write could not be committed (disk full, file not writable, another worker holding the lock too long);
-    nothing of it was kept."""
+SCHEMA = schema("INTEGER PRIMARY KEY AUTOINCREMENT")
 
 
 class StateFileError(ValueError):
@@ -168,7 +87,7 @@ class Database:
             _patiently(lambda: connection.execute("PRAGMA journal_mode = WAL"))
             connection.execute("PRAGMA synchronous = FULL")  # acknowledged means on disk
         # one transaction: another worker's check_state_database sees no tables or all of them with their version
-        script = f"BEGIN IMMEDIATE;{SCHEMA}INSERT OR IGNORE INTO meta VALUES ('schema', {SCHEMA_VERSION}), ('counter', 0);COMMIT;"
+        script = f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;"
         try:
             _patiently(lambda: connection.executescript(script))
         except BaseException:
@@ -179,11 +98,20 @@ class Database:
         self.generation += 1
         self._data_version = -1
 
-    def poll(self) -> int:
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock (autocommit: each statement sees every committed write)."""
+        with self.lock:
+            try:
+                yield self.connection
+            except sqlite3.OperationalError as exc:
+                raise StateNotSaved(f"the state could not be read ({exc})") from exc
+
+    def poll(self, connection: Connection) -> int:
         """The epoch: it moves on when another process has committed since the last poll (one cheap statement for
         a shared file, nothing for a private database)."""
         if self.shared:
-            version = self.connection.execute("PRAGMA data_version").fetchone()[0]
+            version = connection.execute("PRAGMA data_version").fetchone()[0]
             if version != self._data_version:
                 self._data_version = version
                 self.epoch += 1
@@ -207,9 +135,30 @@ class Database:
                     connection.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.OperationalError):
                     raise StateNotSaved(f"the write could not be saved ({exc})") from exc
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise _conflict(exc) from exc
                 raise
 
-    def next_version(self, connection: sqlite3.Connection) -> int:
+    def batched(self, connection: Connection) -> AbstractContextManager[object]:
+        return nullcontext()  # in this process: nothing to save by sending statements together
+
+    def sibling(self) -> StateDatabase:
+        return Database(self.path)
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the file and close, so that the file alone holds the state (a copy of it, a
+        volume snapshot) once the server has stopped cleanly."""
+        with self.lock:
+            if self._connection is None or self._pid != os.getpid():
+                return
+            if self.path is not None:
+                # another worker still writing: busy, and the last one to close checkpoints
+                with suppress(sqlite3.OperationalError):
+                    self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._connection.close()
+            self._connection = None
+
+    def next_version(self, connection: Connection) -> int:
         """Inside a write: the counter's next value, which marks everything this write changes."""
         row = connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value").fetchone()
         return int(row[0])
@@ -228,3 +177,12 @@ def _patiently(statement: Callable[[], object]) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+def _conflict(exc: sqlite3.IntegrityError) -> StateConflict:
+    """SQLite names a uniqueness constraint by its columns: `UNIQUE constraint failed: rooms.ns, ..., rooms.slug`."""
+    text = str(exc)
+    for constraint, columns in (("rooms_slug", "rooms.slug"), ("rooms_code", "rooms.code")):
+        if columns in text:
+            return StateConflict(constraint, text)
+    return StateConflict("", text)

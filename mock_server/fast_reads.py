@@ -18,7 +18,7 @@ from typing import Any
 from vsee_http import NAMESPACE_KEY, PROBLEM_KEY, ApiError, Journal
 
 from .namespaces import Namespaces, namespace_of
-from .store import Store
+from .store import StateNotSaved, Store
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_ENTRIES = 4096
@@ -68,7 +68,10 @@ class FastReads:
         store = self._store(environ) if key is not None else None
         if key is None or store is None:
             return self.app(environ, start_response)
-        version = store.sync()  # another worker's write, if any, is seen here
+        try:
+            version = store.sync()  # another worker's write, if any, is seen here
+        except StateNotSaved:  # the database is gone: the app answers 503 in the error shape
+            return self.app(environ, start_response)
         hit = self._cache.get(key)
         if hit is not None and hit.store is store and hit.version == version:
             started = time.perf_counter()

@@ -63,8 +63,8 @@ class MockEnding:
         try:
             pref = read_preference(request.headers.get("Prefer", ""), request.args)
             if pref:
+                check_preference(spec, operation.operation_id, pref)  # refused: nothing applied, no header
                 headers.append(("Preference-Applied", pref.applied))
-                check_preference(spec, operation.operation_id, pref)
             namespace = namespace_of(request.environ)
             request.environ[NAMESPACE_KEY] = namespace
             store = self.namespaces.get(namespace)
@@ -88,7 +88,10 @@ class MockEnding:
         except ApiError as exc:
             return self._error(exc, headers)
         except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
-            message = f"{exc}; nothing was changed, try again once the state file can be written"
+            if operation.is_write:
+                message = f"{exc}; nothing was changed, try again once the state can be written"
+            else:
+                message = f"{exc}; try again once the state database is back"
             return Answer(503, error_body(503, message), headers, judge=False, problem=str(exc))
         return Answer(status, None, headers, encoded, judge=self.strict and status != 204)
 

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs
 
 from vsee_http import ApiError, shown
 
-from .database import Database
 from .fixtures import AccountFixture
+from .state_db import StateDatabase
 from .store import Store
 
 NAMESPACE_HEADER = "X-Mock-Namespace"
@@ -43,7 +43,7 @@ class Namespaces:
 
     def __init__(
         self,
-        database: Database,
+        database: StateDatabase,
         scenario: str,
         fixtures: Callable[[str], list[AccountFixture]],
         seed: int | None,
@@ -87,12 +87,11 @@ class Namespaces:
                 return connection.execute("DELETE FROM spaces WHERE name = ?", (name,)).rowcount > 0
 
     def _exists(self, name: str) -> bool:
-        query = "SELECT 1 FROM spaces WHERE name = ?"
-        return self.database.connection.execute(query, (name,)).fetchone() is not None
+        with self.database.read() as connection:
+            return connection.execute("SELECT 1 FROM spaces WHERE name = ?", (name,)).fetchone() is not None
 
     def names(self) -> list[str]:
         """Every namespace any worker has created (the default one always)."""
-        with self.database.lock:
-            self.get(DEFAULT).sync()
-            rows = self.database.connection.execute("SELECT name FROM spaces ORDER BY name")
-            return [row[0] for row in rows]
+        self.get(DEFAULT).sync()
+        with self.database.read() as connection:
+            return sorted(row[0] for row in connection.execute("SELECT name FROM spaces"))  # by code point, anywhere

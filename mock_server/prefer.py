@@ -43,13 +43,16 @@ def read_preference(prefer: str, query: Mapping[str, str]) -> Preference | None:
 
 
 def check_preference(spec: Spec, operation_id: str, pref: Preference) -> None:
-    """A preferred status must be one the operation declares (400), a named example one it has (404)."""
+    """A preferred status must be one the operation declares, a named example one it has: else 400, naming what
+    there is (a request the mock cannot honour as asked, like any other bad request)."""
     if pref.code is not None and spec.operations[operation_id].response_key(pref.code) is None:
         raise ApiError(400, f"Prefer: code={pref.code} is not declared for {operation_id}")
     examples = spec.examples(operation_id)
     if pref.example is not None and pref.example not in examples:
         names = ", ".join(sorted(examples)) or "none"
-        raise ApiError(404, f"{operation_id} has no example '{shown(pref.example)}' (it has: {names})")
+        raise ApiError(
+            400, f"Prefer: example='{shown(pref.example)}' is not an example of {operation_id}; known: {names}"
+        )
 
 
 def forced_failure(spec: Spec, operation_id: str, pref: Preference) -> tuple[int, Any] | None:

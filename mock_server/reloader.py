@@ -81,7 +81,8 @@ class HotReloader:
             self.error = f"{type(exc).__name__}: {exc}"[:2000]
             log.error("vsee-mock: reload failed, still serving the last good version: %s", self.error)
             return
-        self.app, self.error, self.loaded_at = app, None, time.time()
+        old, self.app, self.error, self.loaded_at = self.app, app, None, time.time()
+        runtime(old).close()  # its connections (a pool, with --state-url), once its request in flight is done
         log.warning("vsee-mock: reloaded %s", ", ".join(str(p) for p in self.watched()))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

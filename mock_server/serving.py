@@ -45,7 +45,7 @@ from granian.server.mp import MPServer
 from vsee_http import MAX_BODY_BYTES
 from vsee_http.request_log import write_request_lines_to
 
-from .app import MockConfig, create_app
+from .app import MockConfig, create_app, runtime
 from .reloader import HotReloader
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -102,6 +102,8 @@ class MockWorker(WorkerApp):
     def started(self, app: Any) -> None:
         if isinstance(app, HotReloader):
             app.start()
+        # a clean stop leaves the state complete in its database (the SQLite file alone holds it)
+        at_worker_exit(lambda: runtime(app.app if isinstance(app, HotReloader) else app).close())
 
 
 def adapted(app: WSGIApp) -> WSGIApp:

@@ -9,6 +9,7 @@ one flush interval late.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import fields
 from typing import Any
 
@@ -16,15 +17,16 @@ from vsee_http import Journal
 from vsee_http.batches import Batches
 from vsee_http.journal import JOURNAL_SIZE, Call, Entry, Exchange
 
-from .database import Database
+from .state_db import StateDatabase, StateNotSaved
 
 FLUSH_SECONDS = 0.1
+log = logging.getLogger("vsee_mock")
 
 
 class SharedJournal(Journal):
     """A `Journal` kept in the shared database (ids are the database's, unique across workers)."""
 
-    def __init__(self, database: Database, token_header: str, size: int = JOURNAL_SIZE) -> None:
+    def __init__(self, database: StateDatabase, token_header: str, size: int = JOURNAL_SIZE) -> None:
         super().__init__(token_header, size)
         self._database = database
         self._size = size
@@ -39,26 +41,35 @@ class SharedJournal(Journal):
         """Write the pending calls now (reads of the journal do, so a client sees its own last call)."""
         self._pending.flush()
 
+    def close(self) -> None:
+        self.flush()
+        self._database.close()
+
     def _write(self, pending: list[Call]) -> None:
-        """The calls in one transaction; what falls out of the journal's size is dropped."""
+        """The calls in one transaction; what falls out of the journal's size is dropped. When the database cannot
+        take them (a database server gone for a while), they wait for the next flush (the newest `size` of them)."""
         entries = [call.entry() for call in pending]
         rows = [
-            (_packed(e), _packed_detail(e.detail), e.method, e.path, e.status, e.valid, e.namespace) for e in entries
+            (_packed(e), _packed_detail(e.detail), e.method, e.path, e.status, int(e.valid), e.namespace)
+            for e in entries
         ]
-        with self._database.write() as connection:
-            connection.executemany(
-                "INSERT INTO journal (summary, detail, method, path, status, valid, namespace) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            connection.execute("DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?", (self._size,))
+        try:
+            with self._database.write() as connection:
+                connection.executemany(
+                    "INSERT INTO journal (summary, detail, method, path, status, valid, namespace) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                connection.execute("DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?", (self._size,))
+        except StateNotSaved as exc:
+            log.warning("vsee-mock: the journal waits for the database: %s", exc)
+            for call in pending:
+                self._pending.add(call)
 
     def entry(self, entry_id: int) -> dict[str, Any] | None:
         self.flush()
-        with self._database.lock:
-            found = self._database.connection.execute(
-                "SELECT summary, detail FROM journal WHERE id = ?", (entry_id,)
-            ).fetchone()
+        with self._database.read() as connection:
+            found = connection.execute("SELECT summary, detail FROM journal WHERE id = ?", (entry_id,)).fetchone()
         if found is None:
             return None
         return self.rendered(_unpacked(entry_id, found[0], found[1]))
@@ -72,20 +83,20 @@ class SharedJournal(Journal):
         namespace: str | None = None,
     ) -> list[dict[str, Any]]:
         self.flush()
-        where, values = ["1"], []
+        where, values = ["TRUE"], []
         for clause, value in (
             ("method = ?", method.upper() if method is not None else None),
             ("instr(path, ?) > 0", path),
             ("status = ?", status),
-            ("valid = ?", valid),
+            ("valid = ?", None if valid is None else int(valid)),
             ("namespace = ?", namespace),
         ):
             if value is not None:
                 where.append(clause)
                 values.append(value)
         query = f"SELECT id, summary, '' FROM journal WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?"
-        with self._database.lock:
-            rows = self._database.connection.execute(query, (*values, self._size)).fetchall()
+        with self._database.read() as connection:
+            rows = connection.execute(query, (*values, self._size)).fetchall()
         return [self.summary(_unpacked(*row)) for row in rows]
 
     def clear(self) -> None:

@@ -139,3 +139,16 @@ def bind(host: str, port: int, backlog: int = 1024) -> socket.socket:
         raise environment_error(
             f"cannot listen on {host}:{port} ({exc.strerror or exc})", "check --host and --port"
         ) from None
+
+
+def check_state_url(url: str, named: str) -> None:
+    """Reach the PostgreSQL server and create the mock's tables (every instance on it does, safely at once): a
+    server that is down or refuses is refused at start, with one line."""
+    from .postgres import StateUrlError, prepare  # psycopg is imported only by a mock that uses it
+
+    try:
+        prepare(url)
+    except StateUrlError as exc:
+        raise environment_error(
+            f"{named}: {exc}", "start the database server, or fix the URL (postgresql://USER[:PASSWORD]@HOST:PORT/DB)"
+        ) from None

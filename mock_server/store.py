@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 import json
 import random
-import sqlite3
 import string
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 from vsee_http import ApiError
 
-from .database import Database, StateNotSaved
 from .fixtures import AccountFixture
+from .state_db import Connection, StateConflict, StateDatabase, StateNotSaved
 
 __all__ = ["AccountState", "Rows", "StateNotSaved", "Store"]
 
@@ -189,7 +189,7 @@ class Store:
 
     def __init__(
         self,
-        database: Database,
+        database: StateDatabase,
         namespace: str,
         scenario: str,
         fixtures: Callable[[str], list[AccountFixture]],
@@ -206,6 +206,7 @@ class Store:
         self.version = -1  # the change counter this view reflects; -1: not loaded in this process
         self._generation = -1
         self._epoch = -1
+        self._current_for: int | None = None  # the thread inside reading() or write(): caught up, under the lock
 
     @property
     def lock(self) -> Any:
@@ -216,11 +217,10 @@ class Store:
     def sync(self) -> int:
         """Catch up with the database (other workers' writes, or a first load in this process); the version."""
         database = self.database
-        with database.lock:
-            connection = database.connection
+        with database.lock, database.read() as connection:
             if self._generation != database.generation:
                 self._catch_up(connection, loaded=False)
-            elif database.shared and database.poll() != self._epoch:
+            elif database.shared and database.poll(connection) != self._epoch:
                 self._catch_up(connection, loaded=True)
             return self.version
 
@@ -229,11 +229,24 @@ class Store:
         """The lock, over a view that has caught up with every committed write."""
         with self.lock:
             self.sync()
+            with self._current():
+                yield
+
+    @contextmanager
+    def _current(self) -> Iterator[None]:
+        """Inside reading() or write() the view is current until the block ends (this thread holds the lock, and in
+        a write the database's): the handler's every look at `accounts` need not ask the database again (on
+        PostgreSQL a round trip each)."""
+        before, self._current_for = self._current_for, threading.get_ident()
+        try:
             yield
+        finally:
+            self._current_for = before
 
     @property
     def accounts(self) -> dict[str, AccountState]:
-        self.sync()
+        if self._current_for != threading.get_ident():
+            self.sync()
         return self._accounts
 
     @property
@@ -248,7 +261,7 @@ class Store:
         with self.reading():
             return copy.deepcopy({"accounts": [a.snapshot() for a in self._accounts.values()]})
 
-    def _catch_up(self, connection: sqlite3.Connection, loaded: bool) -> None:
+    def _catch_up(self, connection: Connection, loaded: bool) -> None:
         row = connection.execute("SELECT version, full_at, scenario FROM spaces WHERE name = ?", (self.namespace,))
         found = row.fetchone()
         if found is None:  # new, or dropped by another worker: created from the fixtures on (this) first use
@@ -266,7 +279,7 @@ class Store:
         self.version, self.scenario = version, scenario
         self._generation, self._epoch = self.database.generation, self.database.epoch
 
-    def _load(self, connection: sqlite3.Connection, since: int | None) -> None:
+    def _load(self, connection: Connection, since: int | None) -> None:
         """All of the namespace (since=None), or the rows changed after version `since`, into the dicts."""
         ns = self.namespace
         after = -1 if since is None else since
@@ -316,19 +329,22 @@ class Store:
             try:
                 with self.database.write() as connection:
                     self._catch_up(connection, loaded=self._generation == self.database.generation)
-                    yield
+                    with self._current():
+                        yield
                     if any(a.touched() for a in self._accounts.values()):
-                        self._save(connection, self.database.next_version(connection))
+                        version = self.database.next_version(connection)
+                        with self.database.batched(connection):
+                            self._save(connection, version)
             except BaseException as exc:
                 if any(a.touched() for a in self._accounts.values()):
                     self._generation = -1  # the dicts hold what was not saved: load them again
                 for account in self._accounts.values():
                     account.settle()
-                if isinstance(exc, sqlite3.IntegrityError):
+                if isinstance(exc, StateConflict):
                     raise _conflict(exc) from exc
                 raise
 
-    def _save(self, connection: sqlite3.Connection, version: int) -> None:
+    def _save(self, connection: Connection, version: int) -> None:
         """Write the rows this write set or removed, marked with its version."""
         ns, full = self.namespace, False
         for account in self._accounts.values():
@@ -353,13 +369,16 @@ class Store:
                     )
                 for item in rows.dirty:
                     connection.execute(
-                        f"INSERT OR REPLACE INTO {table} (ns, account, {column}, doc, changed) VALUES (?, ?, ?, ?, ?)",
+                        f"INSERT INTO {table} (ns, account, {column}, doc, changed) VALUES (?, ?, ?, ?, ?) "
+                        f"ON CONFLICT (ns, account, {column}) DO UPDATE SET doc = excluded.doc, "
+                        "changed = excluded.changed",
                         (*key, item, _dumps(rows[item]), version),
                     )
             defaults = account.defaults
             for user in defaults.dirty | defaults.removed:
                 connection.execute(
-                    "INSERT OR REPLACE INTO defaults (ns, account, user_id, room, changed) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO defaults (ns, account, user_id, room, changed) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (ns, account, user_id) DO UPDATE SET room = excluded.room, changed = excluded.changed",
                     (*key, user, defaults.get(user), version),
                 )
         connection.execute(
@@ -382,7 +401,7 @@ class Store:
                 raise
 
     def _seed_fixtures(
-        self, connection: sqlite3.Connection, scenario: str, fixtures: list[AccountFixture] | None = None
+        self, connection: Connection, scenario: str, fixtures: list[AccountFixture] | None = None
     ) -> None:
         """Inside a write: the namespace's rows replaced by the fixtures of `scenario`."""
         fixtures = self._fixtures(scenario) if fixtures is None else fixtures
@@ -420,7 +439,7 @@ class Store:
         self._generation, self._epoch = self.database.generation, self.database.epoch
 
 
-def _save_room(connection: sqlite3.Connection, key: tuple[str, str], room: dict[str, Any], version: int) -> None:
+def _save_room(connection: Connection, key: tuple[str, str], room: dict[str, Any], version: int) -> None:
     doc = _dumps({k: v for k, v in room.items() if k != "provider_ids"})
     code = room["code"]
     connection.execute(
@@ -431,16 +450,15 @@ def _save_room(connection: sqlite3.Connection, key: tuple[str, str], room: dict[
     )
     connection.execute("DELETE FROM providers WHERE ns = ? AND account = ? AND room = ?", (*key, code))
     connection.executemany(
-        "INSERT OR IGNORE INTO providers VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO providers VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(*key, code, user, position) for position, user in enumerate(room.get("provider_ids", []))],
     )
 
 
-def _conflict(exc: sqlite3.IntegrityError) -> ApiError:
+def _conflict(exc: StateConflict) -> ApiError:
     """A uniqueness constraint refused the write (the handler's own check missed it): the documented answers."""
-    text = str(exc)
-    if "rooms.slug" in text:
+    if exc.constraint == "rooms_slug":
         return ApiError(400, "In this domain the slug already exists.")
-    if "rooms.code" in text:
+    if exc.constraint == "rooms_code":
         return ApiError(409, "Room code already exists.")
-    return ApiError(409, f"The write conflicts with the stored state ({text}).")
+    return ApiError(409, f"The write conflicts with the stored state ({exc}).")

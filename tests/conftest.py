@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
+if TYPE_CHECKING:
+    from helpers.postgres import Cluster
 
 
 @pytest.fixture(scope="module")
@@ -28,3 +34,16 @@ def app(shared_app: Flask) -> Flask:
 def client(app: Flask) -> FlaskClient:
     """A client of the freshly reset shared app."""
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL server for this session (per xdist worker): started by the first test that asks for
+    it. Missing PostgreSQL binaries fail that test, naming the fix; never a skip."""
+    from helpers.postgres import PostgresUnavailable, throwaway_cluster
+
+    try:
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)

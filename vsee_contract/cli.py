@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .spec_file import one_line
 
@@ -13,7 +13,11 @@ USAGE = 2  # exit code: fix the command line, or a file it names
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse with its usage errors on one line, naming the fix."""
+    """argparse with its usage errors on one line, naming the fix, and no abbreviated options (`--worker 2` is not
+    `--workers 2`: the environment's names are exact, and so are the options)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_abbrev=False, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         fix = "" if ";" in message else f"; see {self.prog} --help"

@@ -86,6 +86,7 @@ def journal_blueprint(journal: Journal) -> Blueprint:
 
     @admin.delete("/requests")
     def clear_requests() -> Response:
+        """Empty the journal."""
         journal.clear()
         return json_response(200, {"data": {"cleared": True}})
 

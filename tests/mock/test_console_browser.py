@@ -262,10 +262,20 @@ def test_console_filters_opens_and_lays_out_journal_entries(browser: object) -> 
         assert sorted(r["namespace"] for r in rows()) == ["(default)", "(default)", "console-ns"], rows()
         namespace = Select(driver.find_element(By.ID, "filter-namespace"))
         assert [o.text for o in namespace.options] == ["any", "(default)", "console-ns"]
+        state = lambda: driver.find_element(By.ID, "state-section").text
         namespace.select_by_visible_text("console-ns")
         _wait(lambda: len(shown()) == 1 and rows()[0]["namespace"] == "console-ns", "the namespace filter")
+        _wait(lambda: "namespace console-ns" in state() and "ns-room" in state(), "the state panel in console-ns")
         namespace.select_by_visible_text("(default)")
         _wait(lambda: len(shown()) == 2 and posted in shown(), "the default namespace's POSTs")
+        _wait(lambda: "namespace (default)" in state() and "ns-room" not in state(), "the default namespace's state")
+        assert "red" in state() and "closed room" in state(), "the state panel explains its red rows"
+        assert "broke the contract" in driver.find_element(By.ID, "journal-section").text
+
+        # At 1,280 px the state table fits its column: nothing cut off, no sideways scrolling.
+        driver.set_window_size(1280, 900)
+        fits = "const s = document.getElementById('state-section'); return s.scrollWidth <= s.clientWidth"
+        _wait(lambda: driver.execute_script(fits), "the state table within its column at 1,280 px")
         fetched = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
         journal_urls = {u.split("/__mock__/requests", 1)[1] for u in fetched if "/__mock__/requests" in u}
         assert {"?method=POST&namespace=console-ns", "?method=POST&namespace="} <= journal_urls, journal_urls

@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -78,6 +79,24 @@ def test_banner_prints_the_url_and_the_accounts(server: ServerProcess) -> None:
     assert f"http://127.0.0.1:{server.port}/api_v4" in banner
     assert "vclinic" in banner and "wellclinic" in banner
     assert any("vclinic" in line and "default" in line for line in banner.splitlines()), banner
+    assert f"console: http://127.0.0.1:{server.port}/\n" in banner
+
+
+def test_banner_names_addresses_one_can_open_and_the_faults_in_force(capsys: pytest.CaptureFixture[str]) -> None:
+    """Bound to every interface, the banner names addresses a browser can open (never 0.0.0.0); --latency and
+    --error-rate, which change every answer, are said."""
+    # start-up defers the stop signals to the server it would run; this process keeps its own
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        argv = ["--host", "0.0.0.0", "--port", "0", "--latency", "100-300", "--error-rate", "0.25", "--no-watch"]
+        assert cli.main(argv, {}, serve=lambda *args, **kwargs: 0) == 0
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    first, console, settings, *_ = capsys.readouterr().out.splitlines()
+    assert "0.0.0.0" not in first and re.search(r"on http://127\.0\.0\.1:\d+/api_v3", first), first
+    assert console.startswith("console: http://127.0.0.1:") and "every interface" in console, console
+    assert "latency=100-300 ms" in settings and "error-rate=0.25" in settings, settings
 
 
 # ------------------------------------------------------------------ the docs' curl calls over real HTTP
@@ -368,6 +387,18 @@ MOCK_USAGE_ERRORS: dict[str, tuple[list[str], dict[str, str], list[str]]] = {
     "error-rate often": (["--error-rate", "often"], {}, ["often", "between 0 and 1"]),
     "scenario nope": (["--scenario", "nope"], {}, ["nope", "default", "empty"]),
     "unknown option": (["--bogus"], {}, ["--bogus", "vsee-mock --help"]),
+    "abbreviated option": (["--worker", "2"], {}, ["--worker", "vsee-mock --help"]),  # not taken as --workers
+    "state-url not postgresql": (
+        ["--state-url", "mysql://m@db/x"],
+        {},
+        ["--state-url", "mysql://m@db/x", "postgresql://"],
+    ),
+    "state-url password": (["--state-url", "pg://u:s3cret@db/x"], {}, ["pg://u:***@db/x"]),
+    "state-url and state-file": (
+        ["--state-url", "postgresql://m@db/x", "--state-file", "s.sqlite3"],
+        {},
+        ["--state-file", "--state-url", "give one"],
+    ),
     "missing spec": (["--spec", "/missing.yaml"], {}, ["--spec", "/missing.yaml", "leave it out"]),
     "spec is a folder": (["--spec", str(ROOT / "fixtures")], {}, ["is a directory", "OpenAPI"]),
     "missing fixtures": (["--fixtures", "/missing-fixtures"], {}, ["/missing-fixtures", "accounts/*.yaml"]),
@@ -385,6 +416,7 @@ MOCK_USAGE_ERRORS: dict[str, tuple[list[str], dict[str, str], list[str]]] = {
     "VSEE_MOCK_ERROR_RATE": ([], {"VSEE_MOCK_ERROR_RATE": "2"}, ["VSEE_MOCK_ERROR_RATE", "between 0 and 1"]),
     "VSEE_MOCK_SPEC": ([], {"VSEE_MOCK_SPEC": "/missing.yaml"}, ["VSEE_MOCK_SPEC", "/missing.yaml"]),
     "VSEE_MOCK_FIXTURES": ([], {"VSEE_MOCK_FIXTURES": "/missing-fixtures"}, ["VSEE_MOCK_FIXTURES"]),
+    "VSEE_MOCK_STATE_URL": ([], {"VSEE_MOCK_STATE_URL": "state.db"}, ["VSEE_MOCK_STATE_URL", "'state.db'"]),
 }
 
 

@@ -109,6 +109,15 @@ def test_bad_preference_is_an_error_in_the_shape(client: FlaskClient, prefer: st
     """An unknown example or a status the operation does not declare is a 4xx error body, not a crash."""
     resp = client.get("/api_v3/rooms/ceproom1", headers={"Prefer": prefer})
     assert_error(resp)
+    assert resp.status_code == 400 and "Preference-Applied" not in resp.headers, "a refused preference was applied"
+
+
+def test_an_unknown_example_names_the_known_ones_and_changes_nothing(client: FlaskClient) -> None:
+    resp = client.post("/api_v3/rooms", json=NEW_ROOM, headers={**AUTH, "Prefer": "example=nope"})
+    assert resp.status_code == 400 and "Preference-Applied" not in resp.headers
+    message = resp.get_json()["message"]
+    assert "example='nope'" in message and "docs_slug_exists" in message, message
+    assert NEW_ROOM["slug"] not in room_slugs(client)
 
 
 def test_prefer_code_201_really_creates(client: FlaskClient) -> None:
@@ -242,3 +251,18 @@ def test_a_preferred_example_is_served_after_the_checks_and_writes_nothing(clien
     assert resp.status_code == 200
     assert resp.get_json() == CONTRACT.spec.examples("createRoom")["docs_provider00102"][1]
     assert _rooms_with_slug(client, "prefer-example") == 0
+
+
+def test_the_admin_prefix_answers_an_index_of_the_admin_api(client: FlaskClient) -> None:
+    """`GET /__mock__` lists every admin route with its methods and what it does; each listed GET answers."""
+    for prefix in ("/__mock__", "/__mock__/"):
+        index = client.get(prefix)
+        assert index.status_code == 200, index.get_json()
+        routes = index.get_json()["data"]["routes"]
+        listed = {(r["method"], r["path"]) for r in routes}
+        expected = {("POST", "/__mock__/reset"), ("GET", "/__mock__/state"), ("GET", "/__mock__/requests")}
+        assert expected | {("POST", "/__mock__/scenario"), ("DELETE", "/__mock__/namespace")} <= listed
+        assert all(r["description"] for r in routes), routes
+    for method, path in listed:
+        if method == "GET" and "<" not in path:
+            assert client.get(path).status_code == 200, path

@@ -137,3 +137,21 @@ def test_a_write_that_cannot_be_saved_answers_503_and_changes_nothing(tmp_path: 
     connection.execute("PRAGMA max_page_count = 1073741823")
     assert _create(client, "saved").status_code == 200
     assert "saved" in _slugs_in(state_file)
+
+
+def test_after_a_clean_stop_the_state_file_alone_holds_the_state(tmp_path: Path) -> None:
+    """SIGTERM checkpoints the write-ahead log into the file: a copy of the file alone (a backup, a volume snapshot)
+    restarts with every room, not from the fixtures. Once with one worker, once with two sharing the file."""
+    for workers in ("1", "2"):
+        state = tmp_path / f"state-{workers}.sqlite3"
+        with mock_process("--quiet", "--no-watch", "--workers", workers, "--state-file", str(state)) as server:
+            body = {"domain": DOMAIN, "slug": f"kept-{workers}", "name": "kept"}
+            created = requests.post(f"{server.api_v3}/rooms", json=body, headers={**AUTH, **HEADERS}, timeout=10)
+            assert created.status_code == 200, created.text
+            assert server.stop() == 0
+        wal = state.with_name(state.name + "-wal")
+        assert not wal.exists() or wal.stat().st_size == 0, f"{wal.stat().st_size} bytes left in {wal.name}"
+        copy = tmp_path / f"copy-{workers}" / "state.sqlite3"
+        copy.parent.mkdir()
+        copy.write_bytes(state.read_bytes())
+        assert f"kept-{workers}" in _slugs_in(copy)

@@ -1,0 +1,171 @@
+"""The seam between a namespace's store and the database that holds its rows: SQLite (`database.py`: in memory, or
+one file the workers of one host share) or PostgreSQL (`postgres.py`: instances on any number of hosts share it).
+
+Both keep the same tables and speak the same SQL to them (`?` placeholders, `ON CONFLICT` upserts); what differs is
+how a connection is had, how writers are serialised, and how a reader learns that someone else committed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+SCHEMA_VERSION = 1  # in `meta`; a database of another version is refused (where a later change migrates it)
+
+# The tables, in the SQL both databases speak; `{serial}` is each one's auto-numbered primary key (the creation
+# order of rooms, the journal's ids). Integers are 64-bit in both (SQLite's INTEGER is; BIGINT has its affinity).
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO meta VALUES ('schema', {version}), ('counter', 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS spaces (
+    name TEXT PRIMARY KEY,
+    scenario TEXT NOT NULL,
+    version BIGINT NOT NULL,  -- the counter at this namespace's last change
+    full_at BIGINT NOT NULL   -- ... at its last change a reader cannot apply row by row (seeding, a deletion)
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    ns TEXT NOT NULL REFERENCES spaces (name) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    domain TEXT NOT NULL,
+    admin_token TEXT NOT NULL,
+    admin_user_id TEXT NOT NULL,
+    next_id BIGINT NOT NULL,
+    changed BIGINT NOT NULL,
+    PRIMARY KEY (ns, code)
+);
+CREATE TABLE IF NOT EXISTS rooms (
+    seq {serial},  -- creation order, the order of the list
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    code TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    doc TEXT NOT NULL,  -- the room as served, without provider_ids (the providers table)
+    changed BIGINT NOT NULL,
+    CONSTRAINT rooms_code UNIQUE (ns, account, code),
+    CONSTRAINT rooms_slug UNIQUE (ns, account, domain, slug),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS rooms_changed ON rooms (ns, changed);
+CREATE TABLE IF NOT EXISTS providers (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    room TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (ns, account, room, user_id),
+    FOREIGN KEY (ns, account, room) REFERENCES rooms (ns, account, code) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS users (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    changed BIGINT NOT NULL,
+    PRIMARY KEY (ns, account, id),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS queues (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    room TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    changed BIGINT NOT NULL,
+    PRIMARY KEY (ns, account, room),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS journal (  -- the request journal every worker writes, when the database is shared
+    id {serial},
+    summary TEXT NOT NULL,  -- the entry as the list shows it (JSON)
+    detail TEXT NOT NULL,   -- its request and response (JSON)
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    valid INTEGER NOT NULL,
+    namespace TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS defaults (
+    ns TEXT NOT NULL,
+    account TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    room TEXT,  -- NULL: the user's default was removed (kept so another worker sees the removal row by row)
+    changed BIGINT NOT NULL,
+    PRIMARY KEY (ns, account, user_id),
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
+);
+"""
+
+
+def schema(serial: str) -> str:
+    """The tables for one database: its auto-numbered key type filled in."""
+    return TABLES.replace("{serial}", serial).replace("{version}", str(SCHEMA_VERSION))
+
+
+class StateNotSaved(Exception):
+    """The database could not be reached, locked or written (disk full, file not writable, another worker holding
+    the lock too long, a database server gone); nothing of the write was kept."""
+
+
+class StateConflict(Exception):
+    """A uniqueness constraint refused a write; `constraint` names it: `rooms_slug`, `rooms_code`, or another."""
+
+    def __init__(self, constraint: str, text: str) -> None:
+        super().__init__(text)
+        self.constraint = constraint
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the store, the namespaces and the journal need of a connection (sqlite3's, or postgres.py's wrapper)."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Any: ...
+
+
+class StateDatabase(Protocol):
+    """One process's handle on the state database: a lock over its use in this process, a connection to read on
+    (`read()`) and one write transaction at a time across every process sharing it (`write()`)."""
+
+    lock: threading.RLock
+    shared: bool  # other processes may write it: poll() before trusting what this process holds
+    generation: int  # moves on when this process (re)opens the database: views held in memory must reload
+    epoch: int  # moves on when poll() sees another commit
+
+    def read(self) -> AbstractContextManager[Connection]: ...
+
+    def write(self) -> AbstractContextManager[Connection]: ...
+
+    def poll(self, connection: Connection) -> int: ...
+
+    def next_version(self, connection: Connection) -> int: ...
+
+    def batched(self, connection: Connection) -> AbstractContextManager[object]:
+        """Statements whose results nobody reads, sent together (PostgreSQL: a pipeline, one round trip); an error
+        among them is raised at the end of the block, still inside the write."""
+        ...
+
+    def sibling(self) -> StateDatabase:
+        """Another handle on the same database, for the shared journal (its own connection; on PostgreSQL its writes
+        need not take turns with the state's)."""
+        ...
+
+    def close(self) -> None:
+        """At a clean stop: leave the database complete on its own (SQLite: the WAL checkpointed) and let go."""
+        ...

@@ -1,0 +1,307 @@
+"""`vsee-mock --state-url postgresql://...`: instances as separate processes on one real PostgreSQL server (a
+throwaway cluster per test session, `helpers.postgres`) behave as one mock, and lose nothing acknowledged when an
+instance is killed or the database goes away for a while.
+
+The instances of most tests are three `vsee-mock` processes on one database for the whole module; each test works in
+a namespace of its own. The fault tests start their own instances on a fresh database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import psycopg
+import pytest
+import requests
+
+from mock_server import create_app
+from mock_server.cli import main
+from mock_server.handlers import Call, Reply
+from mock_server.postgres import prepare
+from mock_server.state_db import SCHEMA_VERSION
+
+from helpers.mock_api import AUTH, DOMAIN, VCLINIC
+from helpers.postgres import Cluster
+from helpers.servers import ServerProcess, children, mock_process
+
+HEADERS = {**AUTH, "X-AccountCode": VCLINIC}
+CONTENDERS = 40
+INSTANCE_ARGS = ("--quiet", "--no-watch")
+
+
+@contextlib.contextmanager
+def started(url: str, count: int) -> Iterator[list[ServerProcess]]:
+    """`count` instances of `vsee-mock --state-url URL`, each a process (a server) of its own on its own port."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(mock_process("--state-url", url, *INSTANCE_ARGS)) for _ in range(count)]
+
+
+@pytest.fixture(scope="module")
+def instances(postgres: Cluster) -> Iterator[list[ServerProcess]]:
+    with started(postgres.new_database(), 3) as servers:
+        yield servers
+
+
+def _session(namespace: str) -> requests.Session:
+    session = requests.Session()
+    session.headers.update({**HEADERS, "X-Mock-Namespace": namespace})
+    return session
+
+
+def _create(session: requests.Session, server: ServerProcess, slug: str, timeout: float = 10) -> requests.Response:
+    body = {"domain": DOMAIN, "slug": slug, "name": f"room {slug}"}
+    return session.post(f"{server.api_v3}/rooms", json=body, timeout=timeout)
+
+
+def test_forty_concurrent_creates_of_one_slug_over_three_instances_succeed_exactly_once(
+    instances: list[ServerProcess],
+) -> None:
+    start = threading.Barrier(CONTENDERS)
+
+    def create(n: int) -> int:
+        start.wait()
+        headers = {**HEADERS, "X-Mock-Namespace": "race"}
+        body = {"domain": DOMAIN, "slug": "one-of-forty", "name": f"contender {n}"}
+        server = instances[n % len(instances)]
+        return requests.post(f"{server.api_v3}/rooms", json=body, headers=headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(CONTENDERS) as pool:
+        statuses = sorted(pool.map(create, range(CONTENDERS)))
+    assert statuses == [200] + [400] * (CONTENDERS - 1)
+    for server in instances:
+        listed = _session("race").get(f"{server.api_v3}/rooms", params={"slug": "one-of-forty"}, timeout=10)
+        assert listed.json()["total_count"] == 1
+
+
+def test_a_room_created_through_one_instance_is_read_through_another_at_once(instances: list[ServerProcess]) -> None:
+    """100 times: create through one, then read it (by code, and in the list) through the two others, which have
+    each read the room list before (a cache that could be stale)."""
+    sessions = [_session("read-your-writes") for _ in instances]
+    for i, server in enumerate(instances):
+        assert sessions[i].get(f"{server.api_v3}/rooms", timeout=10).status_code == 200
+    for n in range(100):
+        writer, reader, lister = n % 3, (n + 1) % 3, (n + 2) % 3
+        created = _create(sessions[writer], instances[writer], f"ryw-{n}")
+        assert created.status_code == 200, created.text
+        code = created.json()["data"]["code"]
+        read = sessions[reader].get(f"{instances[reader].api_v3}/rooms/{code}", timeout=10)
+        assert read.status_code == 200, f"write {n} through instance {writer} not visible through {reader}"
+        listed = sessions[lister].get(f"{instances[lister].api_v3}/rooms", params={"slug": f"ryw-{n}"}, timeout=10)
+        assert listed.json()["total_count"] == 1, f"instance {lister} served a list from before write {n}"
+
+
+def test_namespaces_reset_scenarios_and_the_journal_are_shared(instances: list[ServerProcess]) -> None:
+    a, b, c = instances
+    session = _session("shared-admin")
+    code = _create(session, a, "in-a-namespace").json()["data"]["code"]
+    assert "shared-admin" in session.get(f"{b.url}/__mock__/namespaces", timeout=10).json()["data"]
+    assert session.get(f"{b.api_v3}/rooms/{code}", timeout=10).status_code == 200
+
+    assert session.post(f"{c.url}/__mock__/reset", timeout=10).status_code == 200
+    assert session.get(f"{a.api_v3}/rooms/{code}", timeout=10).status_code == 404, "a reset through C not seen by A"
+
+    switched = session.post(f"{a.url}/__mock__/scenario", json={"name": "empty"}, timeout=10)
+    assert switched.status_code == 200, switched.text
+    assert session.get(f"{b.url}/__mock__/scenario", timeout=10).json()["data"]["current"] == "empty"
+    assert session.get(f"{c.api_v3}/rooms", timeout=10).json()["total_count"] == 0
+
+    journal = f"{c.url}/__mock__/requests"
+    deadline = time.monotonic() + 10  # another instance's calls reach the table within its flush interval
+    while time.monotonic() < deadline:
+        entries = session.get(journal, params={"namespace": "shared-admin"}, timeout=10).json()["data"]
+        if {"POST", "GET"} <= {e["method"] for e in entries} and len(entries) >= 4:
+            break
+        time.sleep(0.1)
+    assert [e["path"].endswith("/rooms") for e in entries if e["method"] == "POST"] == [True]
+    assert len(entries) >= 4, entries  # A's create and reads, B's and C's reads
+
+    dropped = session.delete(f"{b.url}/__mock__/namespace", timeout=10).json()["data"]
+    assert dropped == {"namespace": "shared-admin", "dropped": True}
+    assert "shared-admin" not in requests.get(f"{a.url}/__mock__/namespaces", timeout=10).json()["data"]
+
+
+def test_slug_and_code_uniqueness_are_database_constraints(postgres: Cluster) -> None:
+    """What the handlers check is also refused by the database itself, whoever writes."""
+    url = postgres.new_database()
+    prepare(url)
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("INSERT INTO spaces VALUES ('', 'default', 1, 1)")
+        connection.execute("INSERT INTO accounts VALUES ('', 'acct', 0, 'd', 't', 'u', 1, 1)")
+        room = (
+            "INSERT INTO rooms (ns, account, code, domain, slug, doc, changed) "
+            "VALUES ('', 'acct', %s, 'd', %s, '{}', 1)"
+        )
+        connection.execute(room, ("c1", "s1"))
+        with pytest.raises(psycopg.errors.UniqueViolation, match="rooms_slug"):
+            connection.execute(room, ("c2", "s1"))
+        with pytest.raises(psycopg.errors.UniqueViolation, match="rooms_code"):
+            connection.execute(room, ("c1", "s2"))
+
+
+def _slug_check_forgotten(call: Call) -> Reply:
+    """A createRoom that forgets the slug rule: a copy of the account's first room under a new code."""
+    room = {**next(iter(call.account.rooms.values())), "code": "twin1", "id": call.account.new_room_id()}
+    call.account.rooms["twin1"] = room
+    return 200, {"data": room}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_write_the_constraints_refuse_answers_the_documented_error_and_keeps_nothing(
+    database: str, request: pytest.FixtureRequest
+) -> None:
+    """Behind the handlers' own checks, the database's: on either database a duplicate slug is the documented 400."""
+    state = {"state_url": request.getfixturevalue("postgres").new_database()} if database == "postgresql" else {}
+    client = create_app(state, handlers={"createRoom": _slug_check_forgotten}).test_client()
+    body = {"domain": DOMAIN, "slug": "any", "name": "any"}
+    refused = client.post("/api_v3/rooms", json=body, headers=HEADERS)
+    assert refused.status_code == 400 and refused.get_json()["message"] == "In this domain the slug already exists."
+    assert client.get("/api_v3/rooms/twin1", headers=HEADERS).status_code == 404
+    assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
+
+
+def test_instances_starting_at_once_create_the_schema_once(postgres: Cluster) -> None:
+    url = postgres.new_database()
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda _: prepare(url), range(6)))
+    with psycopg.connect(url) as connection:
+        assert connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def _start(argv: list[str], environ: dict[str, str] | None = None) -> int:
+    """The CLI up to the point where it would serve (the serving stand-in returns 0 at once)."""
+    return main(argv, environ or {}, serve=lambda *args, **kwargs: 0)
+
+
+def test_an_unreachable_database_stops_start_up_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket_closed() as port:
+        url = f"postgresql://postgres:secret@127.0.0.1:{port}/vsee"
+        assert _start(["--port", "0", "--state-url", url]) == 1
+        assert _start(["--port", "0"], {"VSEE_MOCK_STATE_URL": url}) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("vsee-mock: --state-url: ") and "start the database server" in lines[0]
+    assert lines[1].startswith("vsee-mock: VSEE_MOCK_STATE_URL: ")
+    assert "secret" not in "".join(lines)
+
+
+@contextlib.contextmanager
+def socket_closed() -> Iterator[int]:
+    """A port on 127.0.0.1 nothing listens on: bound, not listening, for the duration of the block."""
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
+
+
+def test_a_database_of_another_schema_is_refused_at_start(
+    postgres: Cluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)")
+        connection.execute("INSERT INTO meta VALUES ('schema', 99)")
+    assert _start(["--port", "0", "--state-url", url]) == 1
+    err = capsys.readouterr().err
+    assert "schema (99, this one is 1)" in err and len(err.splitlines()) == 1
+
+
+class _Writer:
+    """Lanes of creates through some instances, each on its own connection; what was answered 200 is kept."""
+
+    def __init__(self, servers: list[ServerProcess], lanes: int) -> None:
+        self.servers = servers
+        self.acknowledged: list[str] = []
+        self.answers: list[tuple[float, requests.Response]] = []  # (when it came, the answer)
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._write, args=(lane,)) for lane in range(lanes)]
+
+    def __enter__(self) -> _Writer:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(60)
+
+    def _write(self, lane: int) -> None:
+        server, n = self.servers[lane % len(self.servers)], 0
+        session = _session("")
+        while not self._stop.is_set():
+            try:
+                reply = _create(session, server, f"lane-{lane}-{n}", timeout=30)
+            except requests.RequestException as exc:  # its instance was killed mid-request: never acknowledged
+                self.failures.append(type(exc).__name__)
+                return
+            self.answers.append((time.monotonic(), reply))
+            if reply.status_code == 200:
+                self.acknowledged.append(reply.json()["data"]["code"])
+            n += 1
+
+    def wait_for(self, count: int, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while len(self.acknowledged) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(self.acknowledged) >= count, f"{len(self.acknowledged)} writes acknowledged in {seconds} s"
+
+
+def _codes(server: ServerProcess) -> set[str]:
+    rooms = requests.get(f"{server.api_v3}/rooms", headers=HEADERS, timeout=30)  # no limit: every room
+    assert rooms.status_code == 200, rooms.text
+    return {room["code"] for room in rooms.json()["data"]}
+
+
+def test_kill_9_of_an_instance_mid_stream_loses_no_acknowledged_write(postgres: Cluster) -> None:
+    with started(postgres.new_database(), 2) as (victim, survivor):
+        with _Writer([victim], lanes=4) as writer:
+            writer.wait_for(40)
+            for pid in [*children(victim.process.pid), victim.process.pid]:  # its worker and its supervisor
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        assert set(writer.acknowledged) <= _codes(survivor), "a write acknowledged by the killed instance is lost"
+
+
+def test_the_database_stopped_under_load_answers_503_then_recovers_losing_nothing(postgres: Cluster) -> None:
+    """PostgreSQL stopped for three seconds while writes go through two instances: meanwhile 503 in the error shape
+    (never a 500, never a hang), then 200 again without a restart; every write answered 200 is there."""
+    with started(postgres.new_database(), 2) as servers:
+        with _Writer(servers, lanes=4) as writer:
+            writer.wait_for(20)
+            try:
+                postgres.stop()
+                time.sleep(3)
+            finally:
+                postgres.start()
+            back = time.monotonic()
+            writer.wait_for(len(writer.acknowledged) + 40, seconds=60)  # both instances writing again
+        statuses = {reply.status_code for _, reply in writer.answers}
+        assert statuses == {200, 503}, statuses
+        unavailable = [(at, reply.json()) for at, reply in writer.answers if reply.status_code == 503]
+        assert all(set(body) == {"code", "message"} and body["code"] == 503 for _, body in unavailable)
+        assert max(at for at, _ in unavailable) < back + 10, "still 503 ten seconds after the database came back"
+        for server in servers:
+            assert set(writer.acknowledged) <= _codes(server), "an acknowledged write is lost"
+            read = requests.get(f"{server.api_v3}/rooms/ceproom1", headers=HEADERS, timeout=10)
+            assert read.status_code == 200
+        assert writer.failures == []
+        # the journal kept going too: a call through the first instance after the outage, listed by the second
+        last = writer.acknowledged[-1]
+        assert requests.get(f"{servers[0].api_v3}/rooms/{last}", headers=HEADERS, timeout=10).status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            journal = requests.get(f"{servers[1].url}/__mock__/requests", params={"path": last}, timeout=10)
+            if journal.json()["data"]:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("no call after the database came back reached the shared journal")
