@@ -68,11 +68,12 @@ def _join_write_budget(config: pytest.Config, run: state.Run) -> None:
     run.shared_budget = budget.SharedBudget.join(given, str(workerinput["workerid"]))
     if run.shared_budget is None:
         share = budget.split_share(int(given["limit"]), int(given["workers"]))
-        run.options = replace(run.options, max_writes=share)
+        rooms = budget.split_share(run.options.max_rooms, int(given["workers"]))
+        run.options = replace(run.options, max_writes=share, max_rooms=rooms)
         run.notes.append(
             "the write budget could not be shared between the xdist workers (no file locking here, or the "
             f"controller's budget file is not on this machine): each of the {given['workers']} workers kept "
-            f"{share} of the {given['limit']} writes of --contract-max-writes"
+            f"{share} of the {given['limit']} writes of --contract-max-writes and {rooms} of --contract-max-rooms"
         )
 
 
@@ -137,6 +138,8 @@ def session_target(config: pytest.Config) -> Target:
     if run.target is None:
         run.target = build_target(run.options)
         run.target.budget = run.shared_budget
+        if run.shared_budget is not None:
+            run.target.share_rooms(str(run.shared_budget.directory))
     return run.target
 
 
@@ -251,11 +254,14 @@ def _clean_up(run: state.Run, current: Target) -> None:
     current.cleaning = True  # the budget kept these writes back
     if current.budget is not None:  # give back to the run what this worker held for an association never made
         current.budget.settle(len(current.ledger.associations))
-    for user, code in list(current.ledger.associations):
+    made = list(current.ledger.associations)
+    for user, code in current.footprint.to_undo(made) if current.footprint is not None else made:
         try:
             current.call("removeUserRoom", path={"id": user, "room_code": code})
         except (AssertionError, pytest.skip.Exception, pytest.fail.Exception) as exc:
             run.notes.append(f"could not remove the association of user {user} with room {code}: {exc}")
+    if current.footprint is not None:
+        run.suite_rooms = current.footprint.suite_rooms_now()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -274,7 +280,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if seen is not None:
         contract = run.target.contract if run.target is not None else Contract.load()
         skipped = len(terminalreporter.stats.get("skipped", []))
-        report = summary.build(contract, run.settings, seen, notes, skipped, exitstatus)
+        report = summary.build(contract, run.settings, seen, notes, skipped, exitstatus, summary.suite_rooms(run))
         lines, text = report.terminal_lines(), report.markdown()
     terminalreporter.section("VSee Rooms API contract")
     for line in lines:

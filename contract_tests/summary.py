@@ -13,6 +13,7 @@ from vsee_contract import REDACTED, RESPONSE_SCHEMA, Contract, redact, rules
 
 from . import budget
 from .findings import Advisories
+from .footprint import summary_line
 from .settings import SuiteSettings
 from .state import Run
 from .target import Ledger, Target
@@ -155,6 +156,7 @@ class Summary:
     retries: str
     rooms: list[str]
     verdict: str
+    footprint: str = ""  # a live run with writes: the rooms it created, the suite's rooms the deployment holds
 
     def terminal_lines(self) -> list[str]:
         lines = [*self.notes, f"target: {self.target}; profile: {self.profile}; seed: {self.seed}"]
@@ -170,6 +172,7 @@ class Summary:
             more = len(self.rooms) - TERMINAL_ROOMS
             tail = f", and {more} more (all in --contract-report)" if more > 0 else ""
             lines.append(f"rooms created ({len(self.rooms)}): {', '.join(self.rooms[:TERMINAL_ROOMS])}{tail}")
+        lines += [self.footprint] if self.footprint else []
         lines.append(self.verdict)
         return lines
 
@@ -182,6 +185,7 @@ class Summary:
             f"- target: {self.target}, profile `{self.profile}`, seed `{self.seed}`",
             *[f"- {line}" for line in self.notes],
             f"- {self.traffic}; {self.retries}",
+            *([f"- {self.footprint}"] if self.footprint else []),
         ]
         if self.failed:
             rows += ["", "| failed test | rules |", "|---|---|"]
@@ -206,7 +210,13 @@ class Summary:
 
 
 def build(
-    contract: Contract, settings: SuiteSettings, seen: Observations, notes: list[str], skipped: int, exit_status: int
+    contract: Contract,
+    settings: SuiteSettings,
+    seen: Observations,
+    notes: list[str],
+    skipped: int,
+    exit_status: int,
+    suite_rooms: int | None = None,
 ) -> Summary:
     """The run's summary from what it saw (its ledger, traffic, advisories and failed tests) and pytest's outcome."""
     ledger, failed = seen.ledger, seen.failed
@@ -228,7 +238,16 @@ def build(
         retries=seen.traffic.summary(),
         rooms=list(ledger.created_rooms),
         verdict=verdict(failed, len(unchecked) if settings.require_all else 0, skipped, exit_status, advisories),
+        footprint=summary_line(len(ledger.created_rooms), settings.max_rooms, suite_rooms)
+        if settings.allow_writes and not settings.in_process
+        else "",
     )
+
+
+def suite_rooms(run: Run) -> int | None:
+    """The suite's rooms the deployment holds at the end: this process's count, or the last any xdist worker saw."""
+    counts = [w["suite_rooms"] for w in run.workers.values() if w.get("suite_rooms") is not None]
+    return run.suite_rooms if run.suite_rooms is not None else max(counts, default=None)
 
 
 def worker_output(run: Run) -> dict[str, Any]:
@@ -239,6 +258,7 @@ def worker_output(run: Run) -> dict[str, Any]:
         "observations": seen.wire() if seen is not None else None,
         "shared": run.shared_budget is not None,
         "notes": [redact(note, run.settings.secrets) for note in run.notes],
+        "suite_rooms": run.suite_rooms,
     }
 
 
