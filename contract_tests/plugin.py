@@ -177,6 +177,7 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     current = session_target(config)
     found = preflight.problem(current)
     if found is not None:
+        state.of(config).stopped = True
         pytest.exit(f"vsee-contract: {redact(found, current.settings.secrets)}", returncode=4)
 
 
@@ -238,7 +239,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     `summary.worker_output`)."""
     run = state.of(session.config)
     current = run.target
-    if current is not None and not current.settings.in_process:
+    if current is not None and not current.settings.in_process and not run.stopped:
         _clean_up(run, current)
     if hasattr(session.config, "workeroutput"):
         session.config.workeroutput[budget.WORKER_OUTPUT] = summary.worker_output(run)
@@ -267,9 +268,9 @@ def _clean_up(run: state.Run, current: Target) -> None:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """The summary, in the terminal and as Markdown (--contract-report, $GITHUB_STEP_SUMMARY), redacted. Under
     pytest-xdist the controller's is the whole run's, from every worker's part; a worker shows none."""
-    if hasattr(config, "workerinput"):
-        return
     run = state.of(config)
+    if hasattr(config, "workerinput") or run.stopped:
+        return
     notes = run.summary_notes()
     if run.worker_count:
         notes += summary.xdist_lines(run.write_budget, run.workers, run.worker_count)

@@ -31,6 +31,7 @@ class Run:
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
     worker_count: int = 0  # the xdist workers the controller started (0: not under xdist, or a worker)
     shared_budget: SharedBudget | None = None
+    stopped: bool = False  # the preflight stopped the run: its one line is all it says
     suite_rooms: int | None = None  # the suite's rooms the live deployment holds at the end (after the clean-up)
 
     @property

@@ -192,7 +192,7 @@ def test_a_deployment_slower_than_the_timeout_stops_the_run_with_one_line_naming
         result = run_suite(*http_args(base), "--contract-timeout", "0.1")
     assert result.returncode == 4, result.stdout[-3000:]
     assert "gave no answer within 0.1 s: raise --contract-timeout if it is this slow" in result.stdout
-    assert "verdict: NOT COMPLETED" in result.stdout and "Traceback" not in result.stdout
+    assert "verdict" not in result.stdout and "Traceback" not in result.stdout
 
 
 def test_a_run_against_a_shared_mock_keeps_its_rooms_in_its_own_namespace() -> None:

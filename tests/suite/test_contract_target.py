@@ -86,6 +86,8 @@ def test_only_the_writes_own_method_carries_the_admin_token() -> None:
 
 def test_on_a_live_target_generated_writes_touch_only_the_suites_own_rooms_in_the_clinics_domain() -> None:
     target = _target()
+    assert target.footprint is not None
+    target.footprint.read = lambda route: {"data": [{"code": "b4vjj", "slug": "room1", "domain": "vclinic.vsee.me"}]}
     target.ledger.created_rooms.append("ct-own-room")
     room = SCHEMA["/rooms"]["POST"].Case(
         body={"domain": "0", "slug": "\x00x", "name": "\x07bell", "code": "b4vjj"}, media_type=JSON
