@@ -57,4 +57,3 @@ def test_a_wrong_credential_or_url_stops_the_run_with_its_one_line_before_any_te
         [("DELETE", "/api_v3/users/-/rooms/zz-no-such-room-6b86b2")],
     )
     assert before == after
-
