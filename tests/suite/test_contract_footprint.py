@@ -7,7 +7,6 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import pytest
 import schemathesis
 
 from contract_tests.footprint import TOUR_ROOMS, UNKNOWN_USER, RoomAllowance
