@@ -89,6 +89,7 @@ VERDICTS: dict[str, Verdict] = {
     ),
 }
 ADVISORY_CHECKS = [negative_data_rejection, positive_data_acceptance, unsupported_method]
+CONTRACT_RULES_CHECK = "vsee_contract_rules"  # the name of the check `contract_rules` builds
 
 
 def left_out(target: Target) -> list[str]:

@@ -131,7 +131,9 @@ class ClinicModel:
         listed = {_code(r) for r in rooms}
         missing = sorted(self.rooms_of(user) - listed)
         gone = sorted(code for code, users in self.absent.items() if user in users and code in listed)
-        found: dict[str, list[str]] = {rules.ASSOCIATION_LISTED: [], rules.REFUSED_WRITE_CHANGES_NOTHING: []}
+        judged = self.rooms_of(user) | {code for code, users in self.absent.items() if user in users}
+        # only the rules something here could have broken count as checked
+        found: dict[str, list[str]] = {self._rule_for(user, c, rules.ASSOCIATION_LISTED): [] for c in judged}
         for code in missing:
             found[self._rule_for(user, code, rules.ASSOCIATION_LISTED)].append(
                 f"room {code!r} missing from user {user}'s rooms"
@@ -191,12 +193,18 @@ class ClinicModel:
             for r in rooms
             if (r.get("domain"), r.get("slug")) in self.refused
         ]
-        return [
+        checks = [
             (rules.CREATED_ROOM_READABLE, listed),
             (rules.LIST_AGREES_WITH_DETAIL, disagree),
             (rules.SLUG_UNIQUE_PER_DOMAIN, rules.slug_unique_per_domain(rooms)),
             (rules.REFUSED_WRITE_CHANGES_NOTHING, appeared),
         ]
+        # only the rules something here could have broken count as checked: a list with none of this run's rooms
+        # (a read-only run) judges no room it created and no refused creation
+        judged = {rules.SLUG_UNIQUE_PER_DOMAIN: bool(rooms), rules.CREATED_ROOM_READABLE: bool(self.rooms)}
+        judged[rules.LIST_AGREES_WITH_DETAIL] = any(_code(item) in self.rooms for item in rooms)
+        judged[rules.REFUSED_WRITE_CHANGES_NOTHING] = bool(self.refused)
+        return [(rule, problems) for rule, problems in checks if judged[rule] or problems]
 
     def check_page(
         self, items: Sequence[Any], page: int | None, limit: int | None, before: Sequence[str], after: Sequence[str]
@@ -256,7 +264,7 @@ class ClinicModel:
         if status != 200 or not isinstance(providers, list):
             return [*checks, (rules.CREATED_ROOM_READABLE, [f"GET /rooms/{code}/providers answered {status}"])]
         expected = [(u, True) for u in sorted(self.providers[code])] + [(u, False) for u in sorted(self.absent[code])]
-        found: dict[str, list[str]] = {rules.PROVIDER_FOLLOWS_ASSOCIATION: [], rules.REFUSED_WRITE_CHANGES_NOTHING: []}
+        found: dict[str, list[str]] = {self._rule_for(user, code): [] for user, _ in expected}
         for user, associated in expected:
             found[self._rule_for(user, code)] += rules.provider_follows_association(providers, user, associated)
         return [*checks, *found.items()]

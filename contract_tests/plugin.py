@@ -15,13 +15,14 @@ from schemathesis.schemas import BaseSchema
 
 from vsee_contract import Contract, redact
 
-from . import budget, options, preflight, state, summary
+from . import budget, gatecase, options, preflight, state, summary
 from .generated import left_out, load_schema
 from .settings import SuiteSettings, from_options
 from .summary import rules_named
 from .target import Target
 
 WRITE_MARK = "contract_writes"
+READ_ONLY = "a write test, and writes are not allowed"
 SEED_INPUT = "vsee_contract_seed"  # in an xdist worker's `workerinput`: the run's seed
 
 
@@ -42,6 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _join_write_budget(config, run)
     if settings.report_path:  # found now, not after the whole run: the report is overwritten at the end
         try:
+            Path(settings.report_path).parent.mkdir(parents=True, exist_ok=True)  # as --junitxml makes its folder
             Path(settings.report_path).open("w", encoding="utf-8").close()
         except OSError as exc:
             raise pytest.UsageError(
@@ -151,23 +153,24 @@ def target(pytestconfig: pytest.Config) -> Target:
 @pytest.fixture(scope="session")
 def contract_schema(pytestconfig: pytest.Config, target: Target) -> BaseSchema:
     """The contract as a schemathesis schema aimed at the target (`schemathesis.pytest.from_fixture`). Without
-    --contract-allow-writes against a live deployment it has no write operation; the summary counts them as deselected."""
+    --contract-allow-writes against a live deployment it has no write operation; the summary counts them as not run."""
     state.of(pytestconfig).writes_not_run += len(left_out(target))
     return load_schema(target)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The preflight, then write safety: without --contract-allow-writes on a live target the tests marked as writes are
-    deselected (the generated tests lose their write operations in `contract_schema`)."""
+    skipped, saying why (the generated tests lose their write operations in `contract_schema`)."""
     _preflight(config, items)
     run = state.of(config)
     if run.settings.writes_enabled:
         return
     writes = [item for item in items if item.get_closest_marker(WRITE_MARK)]
-    if writes:
-        config.hook.pytest_deselected(items=writes)
-        items[:] = [item for item in items if not item.get_closest_marker(WRITE_MARK)]
-        run.writes_not_run += len(writes)
+    for item in writes:  # skipped with the reason, not deselected: reports and JUnit list them
+        item.add_marker(
+            pytest.mark.skip(reason=f"{READ_ONLY}: pass --contract-allow-writes to run it against --base-url")
+        )
+    run.writes_not_run += len(writes)
 
 
 def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -179,6 +182,8 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     if found is not None:
         state.of(config).stopped = True
         pytest.exit(f"vsee-contract: {redact(found, current.settings.secrets)}", returncode=4)
+    if current.adapter is not None:  # it answers: from now on a lost connection ends the run with one line
+        current.adapter.armed = True
 
 
 def _is_suite_item(item: pytest.Item) -> bool:
@@ -232,6 +237,7 @@ def _scrub_report(report: pytest.TestReport | pytest.CollectReport, secrets: tup
     report.sections = [(title, redact(body, secrets)) for title, body in report.sections]
 
 
+@pytest.hookimpl(tryfirst=True)  # before junitxml writes its file: the require-all verdict is a test case in it
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Undo the associations the run made on a live deployment (rooms cannot be deleted: they are listed). With
     --contract-require-all a run that left a rule unchecked fails, so a gate cannot go green on part of the suite;
@@ -247,11 +253,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     seen = summary.observed(run)
     if seen is None or not run.settings.require_all or session.exitstatus != pytest.ExitCode.OK:
         return
-    if summary.unchecked_rules(seen.ledger):
+    unchecked = summary.unchecked_rules(seen.ledger)
+    if unchecked:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        gatecase.report_unchecked(session.config, unchecked)
 
 
 def _clean_up(run: state.Run, current: Target) -> None:
+    if current.adapter is not None and current.adapter.gone is not None:
+        left = len(current.ledger.associations)
+        run.notes.append(f"{left} association(s) the run made could not be undone: the deployment stopped answering")
+        return
     current.cleaning = True  # the budget kept these writes back
     if current.budget is not None:  # give back to the run what this worker held for an association never made
         current.budget.settle(len(current.ledger.associations))

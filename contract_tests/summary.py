@@ -9,23 +9,35 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from vsee_contract import REDACTED, RESPONSE_SCHEMA, Contract, redact, rules
+from schemathesis.checks import CHECKS
+
+from vsee_contract import RESPONSE_SCHEMA, Contract, redact, rules
 
 from . import budget
 from .findings import Advisories
 from .footprint import summary_line
+from .generated import CONTRACT_RULES_CHECK, VERDICTS
 from .settings import SuiteSettings
 from .state import Run
-from .target import Ledger, Target
+from .target import JSON_REFUSED, Ledger, Target
 from .transport import Traffic
 
 RULE = re.compile(r"\[([a-z][a-z0-9_-]+)\]")
 TERMINAL_ROOMS = 50  # the terminal lists this many created rooms; the Markdown report lists them all
 
 
+def known_rules() -> set[str]:
+    """What a failure may be blamed on: the catalogue's rules, the response schema, schemathesis' checks (and this
+    suite's check of the catalogue among them), and the advisories --contract-strict fails."""
+    advisories = {verdict.rule for verdict in VERDICTS.values()} | {JSON_REFUSED}
+    return {RESPONSE_SCHEMA, *rules.CATALOGUE, *CHECKS.get_all_names(), CONTRACT_RULES_CHECK, *advisories}
+
+
 def rules_named(text: str) -> list[str]:
-    """The rules a failure's text names (`[rule]`), in order, once each."""
-    return list(dict.fromkeys(m for m in RULE.findall(text) if f"[{m}]" != REDACTED))
+    """The rules a failure's text names (`[rule]`), in order, once each: only known ones, never a bracketed word a
+    traceback happens to quote (`# type: ignore[override]`, a list's repr)."""
+    known = known_rules()
+    return list(dict.fromkeys(m for m in RULE.findall(text) if m in known))
 
 
 @dataclass

@@ -25,8 +25,9 @@ from vsee_contract import READ_METHODS, Contract, Violation, curl_command, form_
 from .budget import SharedBudget
 from .findings import Advisories, ContractViolation
 from .footprint import Footprint, OutsideFootprint, RoomAllowance
+from .outage import WatchedAdapter
 from .settings import SuiteSettings
-from .transport import GuardedAdapter, Traffic, guarded_wsgi
+from .transport import Traffic, guarded_wsgi
 
 Auth = Literal["admin", "none", "wrong"]
 WRONG_TOKEN = "0" * 32
@@ -143,9 +144,11 @@ class Target:
         self.app = self.fresh_app()
         self._client = Client(self.app) if self.app is not None else None
         self.session: requests.Session | None = None
+        self.adapter: WatchedAdapter | None = None
         if self.app is None:
             self.session = requests.Session()
-            adapter = GuardedAdapter(self.gate, self.traffic, settings.timeout)
+            adapter = self.adapter = WatchedAdapter(self.gate, self.traffic, settings.timeout)
+            adapter.secret_headers = (self.token_header,)
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)
             if settings.namespace:
