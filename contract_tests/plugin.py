@@ -193,15 +193,21 @@ def _is_suite_item(item: pytest.Item) -> bool:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """Advisories found while `item` runs are attached to it (JUnit `<property name="advisory">`). Its fixtures are
-    set up by now, so the target exists if the test uses it."""
+    set up by now, so the target exists if the test uses it. Progress stays monotonic (see the end)."""
     current = state.of(item.config).target
     if current is not None:
         current.advisories.current_item = item
+    terminal = item.config.pluginmanager.get_plugin("terminalreporter")
+    collected, reported = item.session.testscollected, getattr(terminal, "reported_progress", 0)
     try:
         return (yield)
     finally:
         if current is not None:
             current.advisories.current_item = None
+        # schemathesis counts each operation of a generated test as a collected test while it runs them, but the
+        # terminal counts only those it showed as progress (depending on the verbosity): count what it counted, or
+        # pytest's progress goes backwards and never reaches 100%
+        item.session.testscollected = collected + getattr(terminal, "reported_progress", 0) - reported
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

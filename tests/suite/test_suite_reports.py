@@ -58,3 +58,10 @@ def test_a_verdict_names_only_rules_the_suite_knows() -> None:
         "[no-5xx] answered 503; [not_a_server_error] Server error; [json-bodies-refused] ...; seen ['a-b']"
     )
     assert rules_named(traceback) == ["no-5xx", "not_a_server_error", "json-bodies-refused"]
+
+
+def test_progress_only_goes_forward_and_reaches_100_percent() -> None:
+    result = run_suite("-k", "model_based or operation_conforms or stateful")
+    assert result.returncode == 0, result.stdout[-3000:]
+    progress = [int(p) for p in re.findall(r"\[ *([0-9]+)%\]", result.stdout)]
+    assert progress == sorted(progress) and progress[-1] == 100, progress
