@@ -11,27 +11,13 @@ import schemathesis
 
 from contract_tests.footprint import TOUR_ROOMS, UNKNOWN_USER, RoomAllowance
 from contract_tests.generated import prepare
-from contract_tests.settings import PROFILES, SuiteSettings
 from contract_tests.target import Target
 from vsee_contract import DEFAULT_SPEC_PATH, Contract
 
+from helpers.suite_runner import LIVE
+
 JSON = "application/json"
 DOMAIN = "vclinic.vsee.me"
-LIVE = SuiteSettings(
-    base_url="http://127.0.0.1:9/api_v3",
-    v4_base_url=None,
-    account_code="vclinic",
-    api_token="83ec6843c3af534c551ab609d869dd82",
-    allow_writes=True,
-    max_writes=1000,
-    room_code=None,
-    user_id=None,
-    profile=PROFILES["quick"],
-    seed=1,
-    report_path=None,
-    app_factory=None,
-    domain=DOMAIN,
-)
 # someone's room, and one the suite left in an earlier run, with user 85741 as its provider
 CLINIC: dict[str, Any] = {
     "/rooms": {
@@ -46,7 +32,7 @@ SCHEMA = schemathesis.openapi.from_path(str(DEFAULT_SPEC_PATH))
 
 
 def _target(**changes: Any) -> Target:
-    target = Target(dataclasses.replace(LIVE, **changes), Contract.load())
+    target = Target(dataclasses.replace(LIVE, **{"max_writes": 1000, **changes}), Contract.load())
     assert target.footprint is not None
     target.footprint.read = CLINIC.get
     target.domain = DOMAIN

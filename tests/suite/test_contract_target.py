@@ -10,27 +10,13 @@ import schemathesis
 
 from contract_tests.findings import ContractViolation
 from contract_tests.generated import prepare, token_headers
-from contract_tests.settings import PROFILES, SuiteSettings
 from contract_tests.target import Target
 from vsee_contract import DEFAULT_SPEC_PATH, Contract
 
+from helpers.suite_runner import LIVE
+
 TOKEN = "83ec6843c3af534c551ab609d869dd82"
 JSON = "application/json"
-LIVE = SuiteSettings(
-    base_url="http://127.0.0.1:9/api_v3",
-    v4_base_url=None,
-    account_code="vclinic",
-    api_token=TOKEN,
-    allow_writes=True,
-    max_writes=5,
-    room_code=None,
-    user_id=None,
-    profile=PROFILES["quick"],
-    seed=1,
-    report_path=None,
-    app_factory=None,
-    domain="vclinic.vsee.me",
-)
 SCHEMA = schemathesis.openapi.from_path(str(DEFAULT_SPEC_PATH))
 
 
