@@ -61,6 +61,8 @@ class Exchange:
             return self.body["data"]
         if self.status >= 500:
             raise ContractViolation(f"[{rules.NO_SERVER_ERROR}] answered {self.status}\n  {self.describe()}")
+        if self.status in (401, 403) and self.method in READ_METHODS:  # every read of this API is public
+            raise ContractViolation(f"[{rules.PUBLIC_READS_OPEN}] answered {self.status}\n  {self.describe()}")
         if self.status == 429:  # still throttled after the transport's retries: not a violation, not a pass
             pytest.skip(f"throttled: {self.method} {self.url} still answered 429 after the retries")
         raise ContractViolation(f"expected a successful answer with `data`, got {self.status}\n  {self.describe()}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from vsee_contract import READ_METHODS
 
 from helpers.recording import RECORDING_FILE, clinic_state, received
-from helpers.suite_runner import ACCOUNT, run_suite, served_app
+from helpers.suite_runner import ACCOUNT, ACCOUNT_ARGS, run_suite, served_app
 
 PYTEST_FRAME = ("no tests ran in ", "=", "platform ", "rootdir:", "configfile:", "plugins:", "collected ", "cachedir:")
 
@@ -49,3 +49,10 @@ def test_a_wrong_credential_or_url_stops_the_run_with_its_one_line_before_any_te
             writes = [(r["method"], r["path"]) for r in received(log)[sent:] if r["method"] not in READ_METHODS]
             assert writes in ([], [("DELETE", "/api_v3/users/-/rooms/zz-no-such-room-6b86b2")]), (name, writes)
         assert clinic_state(base) == before
+
+
+def test_a_room_list_that_demands_a_token_is_the_deployments_violation_not_a_wrong_account_code() -> None:
+    with served_app("helpers.outages.list_needs_token()") as base:
+        result = run_suite("--base-url", base, *ACCOUNT_ARGS, "--allow-writes", "-k", "model_based")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "[public-reads-need-no-token]" in result.stdout and "vsee-contract:" not in result.stdout
