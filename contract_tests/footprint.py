@@ -122,10 +122,6 @@ class RoomAllowance:
         with self._edit() as state:
             return slug in state["slugs"]
 
-    def taken(self) -> int:
-        with self._edit() as state:
-            return len(state["slugs"])
-
 
 def summary_line(created: int, limit: int, suite_rooms: int | None) -> str:
     """The summary's word on what a live run with writes leaves behind."""
