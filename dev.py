@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""One entry point that needs only Python >= 3.11 and pip: `python3 dev.py mock|test|lint|bench [args]`.
+"""One entry point that needs only Python >= 3.11 and pip: `python3 dev.py setup|mock|test|lint|bench [args]`.
 
 It creates .venv on first use (and again when pyproject.toml changes), installs the project with its test
 extra, then starts the mock server or runs the whole test suite. Installing prints a line per phase (and a
@@ -32,6 +32,7 @@ PACKAGES = ["vsee_contract", "vsee_http", "mock_server", "vsee_proxy", "contract
 SOURCES = [*PACKAGES, "tests", "bench", "dev.py"]
 # The test files run on every core, a file per worker (each file's module fixtures stay in one process).
 COMMANDS = {
+    "setup": [],  # only set up .venv: its commands are then in .venv/bin
     "mock": [["vsee-mock"]],
     "test": [["pytest", "-n", "auto", "--dist", "loadfile"]],
     "lint": [
@@ -174,6 +175,8 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_venv()
     steps = COMMANDS[argv[0]]
+    if not steps:
+        say(f".venv is set up; its commands are in {BIN} (e.g. {BIN / 'pytest'} --pyargs contract_tests --help)")
     codes = []
     for n, (program, *args) in enumerate(steps):  # every step runs, so lint shows all its findings at once
         extra = argv[1:] if n == len(steps) - 1 else []  # extra arguments go to the last step

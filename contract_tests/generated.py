@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+import pytest
 import requests
 import schemathesis
 from schemathesis import Case, CheckContext, GenerationMode, Response
@@ -30,9 +31,10 @@ from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
-from vsee_contract import DEFAULT_SPEC_PATH, RESPONSE_SCHEMA
+from vsee_contract import DEFAULT_SPEC_PATH, READ_METHODS, RESPONSE_SCHEMA
 
 from .discovery import clinic_domain, own_room, unique_part, unique_slug
+from .footprint import NO_SUCH_ROOM, SELF, UNKNOWN_USER
 from .target import JSON_MEDIA, JSON_REFUSED, Target
 
 ContractCase = Case[Any]  # a generated case, of any operation of the contract
@@ -87,6 +89,7 @@ VERDICTS: dict[str, Verdict] = {
     ),
 }
 ADVISORY_CHECKS = [negative_data_rejection, positive_data_acceptance, unsupported_method]
+CONTRACT_RULES_CHECK = "vsee_contract_rules"  # the name of the check `contract_rules` builds
 
 
 def left_out(target: Target) -> list[str]:
@@ -108,7 +111,7 @@ def load_schema(target: Target) -> BaseSchema:
     if target.app is not None:
         schema.app = target.app  # in-process, the app itself is guarded
     if target.session is not None:
-        _send_through(schema, target.session)
+        _send_through(schema, target, target.session)
     # In-process too, so failure reports show the URL really called, not the spec's production server.
     schema.config.update(base_url=target.v3_base, request_timeout=current.timeout)
     if current.account_code:
@@ -133,19 +136,23 @@ class GuardedTransport:
     auth probes and replays its checks send on a fresh session on purpose — uses the target's guarded session.
     That session holds no credentials (headers go per call), so the probes stay credential-free."""
 
-    def __init__(self, session: requests.Session) -> None:
-        self.guarded = session
+    def __init__(self, target: Target, session: requests.Session) -> None:
+        self.target, self.guarded = target, session
 
     def send(self, case: ContractCase, *, session: requests.Session | None = None, **kwargs: Any) -> Response:
+        """Sent only within the run's footprint (`Target.keep_within_footprint`)."""
+        operation_id = case.operation.definition.raw.get("operationId")
+        declared = case.method.upper() == case.operation.method.upper()
+        self.target.keep_within_footprint(operation_id, case.method, declared, case.path_parameters or {}, case.body)
         return REQUESTS_TRANSPORT.send(case, session=session or self.guarded, **kwargs)
 
     def __getattr__(self, name: str) -> Any:  # serializers and the rest: schemathesis' own transport
         return getattr(REQUESTS_TRANSPORT, name)
 
 
-def _send_through(schema: BaseSchema, session: requests.Session) -> None:
+def _send_through(schema: BaseSchema, target: Target, session: requests.Session) -> None:
     """Give `schema` (and the schemas it derives) the guarded transport: one way out for every request."""
-    transport = GuardedTransport(session)
+    transport = GuardedTransport(target, session)
     schema.__class__ = type("GuardedSchema", (type(schema),), {"transport": property(lambda _: transport)})
 
 
@@ -182,6 +189,10 @@ def prepare(target: Target, case: ContractCase) -> None:
     operation_id = case.operation.definition.raw.get("operationId")
     body = case.body if isinstance(case.body, dict) else {}
     live = not target.settings.in_process
+    method = case.method.upper()
+    if live and method not in READ_METHODS and method != case.operation.method.upper():
+        _aim_probe(case)  # an undeclared method: at nothing that exists
+        return
     if operation_id == "createRoom":
         for key in ("slug", "code"):
             value = body.get(key)
@@ -193,12 +204,47 @@ def prepare(target: Target, case: ContractCase) -> None:
             body["domain"] = clinic_domain(target)
         if live and isinstance(name, str) and name:
             body["name"] = f"Contract test room {''.join(c for c in name if c.isprintable())[:40]}".strip()
-    elif live and operation_id == "addUserRoom" and "code" in body:
-        body["code"] = own_room(target, str(body["code"]))
+        if live:
+            _within_footprint(target, body)
+    elif live and operation_id == "addUserRoom":
+        if (case.path_parameters or {}).get("id") != target.settings.user_id:
+            body.pop("default", None)  # only a user named with --contract-user-id has their default room changed
+        if "code" in body:
+            body["code"] = own_room(target, str(body["code"]))
     elif live and operation_id == "removeUserRoom" and case.path_parameters:
-        case.path_parameters["room_code"] = own_room(target, str(case.path_parameters.get("room_code")))
+        room = case.path_parameters["room_code"] = own_room(target, str(case.path_parameters.get("room_code")))
         if isinstance(body.get("code"), str):
-            body["code"] = case.path_parameters["room_code"]
+            body["code"] = room
+        footprint, user = target.footprint, str(case.path_parameters.get("id"))
+        if footprint is not None and footprint.earlier(room) and footprint.provider_before(user, room):
+            case.path_parameters["id"] = UNKNOWN_USER  # an association this run did not make stays
+
+
+def _aim_probe(case: ContractCase) -> None:
+    """An undeclared method's probe (DELETE /rooms/{code}, PUT /users/{id}/rooms, ...) of a live deployment names a
+    room and a user that do not exist: if the deployment implements the method after all, it changes nothing."""
+    parameters = case.path_parameters or {}
+    for key in parameters:
+        parameters[key] = UNKNOWN_USER if key == "id" else NO_SUCH_ROOM
+
+
+def _within_footprint(target: Target, body: dict[str, Any]) -> None:
+    """A generated create on a live deployment: no `default` (it would move its creator's default room), and a
+    fresh slug only while the room allowance lasts; after that, the slug of a room the suite already has, which the
+    deployment must refuse (its answer is still judged)."""
+    if target.settings.user_id != SELF:
+        body.pop("default", None)
+    slug = body.get("slug")
+    if not isinstance(slug, str) or not slug or target.rooms.take(slug):
+        return
+    taken, footprint = target.rooms.any_slug(), target.footprint
+    if taken is not None:
+        body["slug"], body["domain"] = taken, clinic_domain(target)
+        return
+    earlier = footprint.before()[footprint.suite_rooms()[0]] if footprint and footprint.suite_rooms() else None
+    if earlier is None:
+        pytest.skip(f"--contract-max-rooms {target.rooms.limit} reached and the suite has no room here to reuse")
+    body["slug"], body["domain"] = str(earlier["slug"]), str(earlier["domain"])
 
 
 def judge(

@@ -191,12 +191,18 @@ class ClinicModel:
             for r in rooms
             if (r.get("domain"), r.get("slug")) in self.refused
         ]
-        return [
+        checks = [
             (rules.CREATED_ROOM_READABLE, listed),
             (rules.LIST_AGREES_WITH_DETAIL, disagree),
             (rules.SLUG_UNIQUE_PER_DOMAIN, rules.slug_unique_per_domain(rooms)),
             (rules.REFUSED_WRITE_CHANGES_NOTHING, appeared),
         ]
+        # only the rules something here could have broken count as checked: a list with none of this run's rooms
+        # (a read-only run) judges no room it created and no refused creation
+        judged = {rules.SLUG_UNIQUE_PER_DOMAIN: bool(rooms), rules.CREATED_ROOM_READABLE: bool(self.rooms)}
+        judged[rules.LIST_AGREES_WITH_DETAIL] = any(_code(item) in self.rooms for item in rooms)
+        judged[rules.REFUSED_WRITE_CHANGES_NOTHING] = bool(self.refused)
+        return [(rule, problems) for rule, problems in checks if judged[rule] or problems]
 
     def check_page(
         self, items: Sequence[Any], page: int | None, limit: int | None, before: Sequence[str], after: Sequence[str]

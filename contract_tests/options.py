@@ -41,8 +41,26 @@ OPTIONS: list[tuple[str, str | None, dict[str, Any]]] = [
             "workers (default 1000)",
         },
     ),
+    (
+        "--contract-max-rooms",
+        None,
+        {
+            "type": int,
+            "default": 10,
+            "metavar": "N",
+            "help": "most rooms the whole run creates on a live deployment, which cannot delete them (default 10); "
+            "the suite's rooms from earlier runs are reused",
+        },
+    ),
     ("--contract-room-code", "--room-code", {"help": "a room to read when discovery finds none"}),
-    ("--contract-user-id", "--user-id", {"help": "a user to associate when discovery finds none"}),
+    (
+        "--contract-user-id",
+        "--user-id",
+        {
+            "help": "a user the run may associate and whose default room it may change (`-`: the token's own user); "
+            "without it a live run changes no user's default room"
+        },
+    ),
     (
         "--contract-domain",
         "--domain",

@@ -15,13 +15,14 @@ from schemathesis.schemas import BaseSchema
 
 from vsee_contract import Contract, redact
 
-from . import budget, options, preflight, state, summary
+from . import budget, gatecase, options, preflight, state, summary
 from .generated import left_out, load_schema
 from .settings import SuiteSettings, from_options
 from .summary import rules_named
 from .target import Target
 
 WRITE_MARK = "contract_writes"
+READ_ONLY = "a write test, and writes are not allowed"
 SEED_INPUT = "vsee_contract_seed"  # in an xdist worker's `workerinput`: the run's seed
 
 
@@ -42,6 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _join_write_budget(config, run)
     if settings.report_path:  # found now, not after the whole run: the report is overwritten at the end
         try:
+            Path(settings.report_path).parent.mkdir(parents=True, exist_ok=True)  # as --junitxml makes its folder
             Path(settings.report_path).open("w", encoding="utf-8").close()
         except OSError as exc:
             raise pytest.UsageError(
@@ -68,11 +70,12 @@ def _join_write_budget(config: pytest.Config, run: state.Run) -> None:
     run.shared_budget = budget.SharedBudget.join(given, str(workerinput["workerid"]))
     if run.shared_budget is None:
         share = budget.split_share(int(given["limit"]), int(given["workers"]))
-        run.options = replace(run.options, max_writes=share)
+        rooms = budget.split_share(run.options.max_rooms, int(given["workers"]))
+        run.options = replace(run.options, max_writes=share, max_rooms=rooms)
         run.notes.append(
             "the write budget could not be shared between the xdist workers (no file locking here, or the "
             f"controller's budget file is not on this machine): each of the {given['workers']} workers kept "
-            f"{share} of the {given['limit']} writes of --contract-max-writes"
+            f"{share} of the {given['limit']} writes of --contract-max-writes and {rooms} of --contract-max-rooms"
         )
 
 
@@ -137,6 +140,8 @@ def session_target(config: pytest.Config) -> Target:
     if run.target is None:
         run.target = build_target(run.options)
         run.target.budget = run.shared_budget
+        if run.shared_budget is not None:
+            run.target.share_rooms(str(run.shared_budget.directory))
     return run.target
 
 
@@ -148,23 +153,24 @@ def target(pytestconfig: pytest.Config) -> Target:
 @pytest.fixture(scope="session")
 def contract_schema(pytestconfig: pytest.Config, target: Target) -> BaseSchema:
     """The contract as a schemathesis schema aimed at the target (`schemathesis.pytest.from_fixture`). Without
-    --contract-allow-writes against a live deployment it has no write operation; the summary counts them as deselected."""
+    --contract-allow-writes against a live deployment it has no write operation; the summary counts them as not run."""
     state.of(pytestconfig).writes_not_run += len(left_out(target))
     return load_schema(target)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The preflight, then write safety: without --contract-allow-writes on a live target the tests marked as writes are
-    deselected (the generated tests lose their write operations in `contract_schema`)."""
+    skipped, saying why (the generated tests lose their write operations in `contract_schema`)."""
     _preflight(config, items)
     run = state.of(config)
     if run.settings.writes_enabled:
         return
     writes = [item for item in items if item.get_closest_marker(WRITE_MARK)]
-    if writes:
-        config.hook.pytest_deselected(items=writes)
-        items[:] = [item for item in items if not item.get_closest_marker(WRITE_MARK)]
-        run.writes_not_run += len(writes)
+    for item in writes:  # skipped with the reason, not deselected: reports and JUnit list them
+        item.add_marker(
+            pytest.mark.skip(reason=f"{READ_ONLY}: pass --contract-allow-writes to run it against --base-url")
+        )
+    run.writes_not_run += len(writes)
 
 
 def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -174,7 +180,10 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     current = session_target(config)
     found = preflight.problem(current)
     if found is not None:
+        state.of(config).stopped = True
         pytest.exit(f"vsee-contract: {redact(found, current.settings.secrets)}", returncode=4)
+    if current.adapter is not None:  # it answers: from now on a lost connection ends the run with one line
+        current.adapter.armed = True
 
 
 def _is_suite_item(item: pytest.Item) -> bool:
@@ -184,15 +193,21 @@ def _is_suite_item(item: pytest.Item) -> bool:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """Advisories found while `item` runs are attached to it (JUnit `<property name="advisory">`). Its fixtures are
-    set up by now, so the target exists if the test uses it."""
+    set up by now, so the target exists if the test uses it. Progress stays monotonic (see the end)."""
     current = state.of(item.config).target
     if current is not None:
         current.advisories.current_item = item
+    terminal = item.config.pluginmanager.get_plugin("terminalreporter")
+    collected, reported = item.session.testscollected, getattr(terminal, "reported_progress", 0)
     try:
         return (yield)
     finally:
         if current is not None:
             current.advisories.current_item = None
+        # schemathesis counts each operation of a generated test as a collected test while it runs them, but the
+        # terminal counts only those it showed as progress (depending on the verbosity): count what it counted, or
+        # pytest's progress goes backwards and never reaches 100%
+        item.session.testscollected = collected + getattr(terminal, "reported_progress", 0) - reported
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -228,6 +243,7 @@ def _scrub_report(report: pytest.TestReport | pytest.CollectReport, secrets: tup
     report.sections = [(title, redact(body, secrets)) for title, body in report.sections]
 
 
+@pytest.hookimpl(tryfirst=True)  # before junitxml writes its file: the require-all verdict is a test case in it
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Undo the associations the run made on a live deployment (rooms cannot be deleted: they are listed). With
     --contract-require-all a run that left a rule unchecked fails, so a gate cannot go green on part of the suite;
@@ -235,7 +251,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     `summary.worker_output`)."""
     run = state.of(session.config)
     current = run.target
-    if current is not None and not current.settings.in_process:
+    if current is not None and not current.settings.in_process and not run.stopped:
         _clean_up(run, current)
     if hasattr(session.config, "workeroutput"):
         session.config.workeroutput[budget.WORKER_OUTPUT] = summary.worker_output(run)
@@ -243,27 +259,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     seen = summary.observed(run)
     if seen is None or not run.settings.require_all or session.exitstatus != pytest.ExitCode.OK:
         return
-    if summary.unchecked_rules(seen.ledger):
+    unchecked = summary.unchecked_rules(seen.ledger)
+    if unchecked:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        gatecase.report_unchecked(session.config, unchecked)
 
 
 def _clean_up(run: state.Run, current: Target) -> None:
+    if current.adapter is not None and current.adapter.gone is not None:
+        left = len(current.ledger.associations)
+        run.notes.append(f"{left} association(s) the run made could not be undone: the deployment stopped answering")
+        return
     current.cleaning = True  # the budget kept these writes back
     if current.budget is not None:  # give back to the run what this worker held for an association never made
         current.budget.settle(len(current.ledger.associations))
-    for user, code in list(current.ledger.associations):
+    made = list(current.ledger.associations)
+    for user, code in current.footprint.to_undo(made) if current.footprint is not None else made:
         try:
             current.call("removeUserRoom", path={"id": user, "room_code": code})
         except (AssertionError, pytest.skip.Exception, pytest.fail.Exception) as exc:
             run.notes.append(f"could not remove the association of user {user} with room {code}: {exc}")
+    if current.footprint is not None:
+        run.suite_rooms = current.footprint.suite_rooms_now()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """The summary, in the terminal and as Markdown (--contract-report, $GITHUB_STEP_SUMMARY), redacted. Under
     pytest-xdist the controller's is the whole run's, from every worker's part; a worker shows none."""
-    if hasattr(config, "workerinput"):
-        return
     run = state.of(config)
+    if hasattr(config, "workerinput") or run.stopped:
+        return
     notes = run.summary_notes()
     if run.worker_count:
         notes += summary.xdist_lines(run.write_budget, run.workers, run.worker_count)
@@ -274,7 +299,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if seen is not None:
         contract = run.target.contract if run.target is not None else Contract.load()
         skipped = len(terminalreporter.stats.get("skipped", []))
-        report = summary.build(contract, run.settings, seen, notes, skipped, exitstatus)
+        report = summary.build(contract, run.settings, seen, notes, skipped, exitstatus, summary.suite_rooms(run))
         lines, text = report.terminal_lines(), report.markdown()
     terminalreporter.section("VSee Rooms API contract")
     for line in lines:

@@ -23,7 +23,7 @@ class Run:
     target: Target | None = None  # built on first need (the preflight, else the `target` fixture)
     notes: list[str] = field(default_factory=list)
     failed: dict[str, list[str]] = field(default_factory=dict)  # failed test -> the rules its failure names
-    writes_not_run: int = 0  # write tests deselected, and write operations left out of the generated tests
+    writes_not_run: int = 0  # write tests skipped, and write operations left out of the generated tests
     # pytest-xdist: the controller's shared write budget (what it gives each worker, contract_tests.budget) and what
     # each worker reported (what it saw and sent); a worker's own share of that budget (None: per process, or not
     # under xdist)
@@ -31,6 +31,8 @@ class Run:
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
     worker_count: int = 0  # the xdist workers the controller started (0: not under xdist, or a worker)
     shared_budget: SharedBudget | None = None
+    stopped: bool = False  # the preflight stopped the run: its one line is all it says
+    suite_rooms: int | None = None  # the suite's rooms the live deployment holds at the end (after the clean-up)
 
     @property
     def settings(self) -> SuiteSettings:
@@ -41,7 +43,8 @@ class Run:
     def summary_notes(self) -> list[str]:
         """The notes for the summary, the one about write tests not run first."""
         deselected = (
-            f"{self.writes_not_run} write tests deselected: pass --contract-allow-writes to run them against --base-url"
+            f"{self.writes_not_run} write tests not run (skipped, or left out of the generated tests): pass "
+            "--contract-allow-writes to run them against --base-url"
         )
         return [deselected, *self.notes] if self.writes_not_run else list(self.notes)
 

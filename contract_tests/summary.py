@@ -9,22 +9,35 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from vsee_contract import REDACTED, RESPONSE_SCHEMA, Contract, redact, rules
+from schemathesis.checks import CHECKS
+
+from vsee_contract import RESPONSE_SCHEMA, Contract, redact, rules
 
 from . import budget
 from .findings import Advisories
+from .footprint import summary_line
+from .generated import CONTRACT_RULES_CHECK, VERDICTS
 from .settings import SuiteSettings
 from .state import Run
-from .target import Ledger, Target
+from .target import JSON_REFUSED, Ledger, Target
 from .transport import Traffic
 
 RULE = re.compile(r"\[([a-z][a-z0-9_-]+)\]")
 TERMINAL_ROOMS = 50  # the terminal lists this many created rooms; the Markdown report lists them all
 
 
+def known_rules() -> set[str]:
+    """What a failure may be blamed on: the catalogue's rules, the response schema, schemathesis' checks (and this
+    suite's check of the catalogue among them), and the advisories --contract-strict fails."""
+    advisories = {verdict.rule for verdict in VERDICTS.values()} | {JSON_REFUSED}
+    return {RESPONSE_SCHEMA, *rules.CATALOGUE, *CHECKS.get_all_names(), CONTRACT_RULES_CHECK, *advisories}
+
+
 def rules_named(text: str) -> list[str]:
-    """The rules a failure's text names (`[rule]`), in order, once each."""
-    return list(dict.fromkeys(m for m in RULE.findall(text) if f"[{m}]" != REDACTED))
+    """The rules a failure's text names (`[rule]`), in order, once each: only known ones, never a bracketed word a
+    traceback happens to quote (`# type: ignore[override]`, a list's repr)."""
+    known = known_rules()
+    return list(dict.fromkeys(m for m in RULE.findall(text) if m in known))
 
 
 @dataclass
@@ -155,6 +168,7 @@ class Summary:
     retries: str
     rooms: list[str]
     verdict: str
+    footprint: str = ""  # a live run with writes: the rooms it created, the suite's rooms the deployment holds
 
     def terminal_lines(self) -> list[str]:
         lines = [*self.notes, f"target: {self.target}; profile: {self.profile}; seed: {self.seed}"]
@@ -170,6 +184,7 @@ class Summary:
             more = len(self.rooms) - TERMINAL_ROOMS
             tail = f", and {more} more (all in --contract-report)" if more > 0 else ""
             lines.append(f"rooms created ({len(self.rooms)}): {', '.join(self.rooms[:TERMINAL_ROOMS])}{tail}")
+        lines += [self.footprint] if self.footprint else []
         lines.append(self.verdict)
         return lines
 
@@ -182,6 +197,7 @@ class Summary:
             f"- target: {self.target}, profile `{self.profile}`, seed `{self.seed}`",
             *[f"- {line}" for line in self.notes],
             f"- {self.traffic}; {self.retries}",
+            *([f"- {self.footprint}"] if self.footprint else []),
         ]
         if self.failed:
             rows += ["", "| failed test | rules |", "|---|---|"]
@@ -206,7 +222,13 @@ class Summary:
 
 
 def build(
-    contract: Contract, settings: SuiteSettings, seen: Observations, notes: list[str], skipped: int, exit_status: int
+    contract: Contract,
+    settings: SuiteSettings,
+    seen: Observations,
+    notes: list[str],
+    skipped: int,
+    exit_status: int,
+    suite_rooms: int | None = None,
 ) -> Summary:
     """The run's summary from what it saw (its ledger, traffic, advisories and failed tests) and pytest's outcome."""
     ledger, failed = seen.ledger, seen.failed
@@ -228,7 +250,16 @@ def build(
         retries=seen.traffic.summary(),
         rooms=list(ledger.created_rooms),
         verdict=verdict(failed, len(unchecked) if settings.require_all else 0, skipped, exit_status, advisories),
+        footprint=summary_line(len(ledger.created_rooms), settings.max_rooms, suite_rooms)
+        if settings.allow_writes and not settings.in_process
+        else "",
     )
+
+
+def suite_rooms(run: Run) -> int | None:
+    """The suite's rooms the deployment holds at the end: this process's count, or the last any xdist worker saw."""
+    counts = [w["suite_rooms"] for w in run.workers.values() if w.get("suite_rooms") is not None]
+    return run.suite_rooms if run.suite_rooms is not None else max(counts, default=None)
 
 
 def worker_output(run: Run) -> dict[str, Any]:
@@ -239,6 +270,7 @@ def worker_output(run: Run) -> dict[str, Any]:
         "observations": seen.wire() if seen is not None else None,
         "shared": run.shared_budget is not None,
         "notes": [redact(note, run.settings.secrets) for note in run.notes],
+        "suite_rooms": run.suite_rooms,
     }
 
 

@@ -24,8 +24,10 @@ from vsee_contract import READ_METHODS, Contract, Violation, curl_command, form_
 
 from .budget import SharedBudget
 from .findings import Advisories, ContractViolation
+from .footprint import Footprint, OutsideFootprint, RoomAllowance
+from .outage import WatchedAdapter
 from .settings import SuiteSettings
-from .transport import GuardedAdapter, Traffic, guarded_wsgi
+from .transport import Traffic, guarded_wsgi
 
 Auth = Literal["admin", "none", "wrong"]
 WRONG_TOKEN = "0" * 32
@@ -59,6 +61,8 @@ class Exchange:
             return self.body["data"]
         if self.status >= 500:
             raise ContractViolation(f"[{rules.NO_SERVER_ERROR}] answered {self.status}\n  {self.describe()}")
+        if self.status in (401, 403) and self.method in READ_METHODS:  # every read of this API is public
+            raise ContractViolation(f"[{rules.PUBLIC_READS_OPEN}] answered {self.status}\n  {self.describe()}")
         if self.status == 429:  # still throttled after the transport's retries: not a violation, not a pass
             pytest.skip(f"throttled: {self.method} {self.url} still answered 429 after the retries")
         raise ContractViolation(f"expected a successful answer with `data`, got {self.status}\n  {self.describe()}")
@@ -137,18 +141,50 @@ class Target:
         self.cleaning = False  # set while the associations the run made are undone at its end
         self.budget: SharedBudget | None = None  # the run's write budget under pytest-xdist, else per process
         self.slug_numbers = itertools.count(1)  # run-wide (twins share it), so no two new slugs are the same
+        self.rooms = RoomAllowance(None if settings.in_process else settings.max_rooms)
+        self.footprint: Footprint | None = None  # what a live run with writes may change
         self.app = self.fresh_app()
         self._client = Client(self.app) if self.app is not None else None
         self.session: requests.Session | None = None
+        self.adapter: WatchedAdapter | None = None
         if self.app is None:
             self.session = requests.Session()
-            adapter = GuardedAdapter(self.gate, self.traffic, settings.timeout)
+            adapter = self.adapter = WatchedAdapter(self.gate, self.traffic, settings.timeout)
+            adapter.secret_headers = (self.token_header,)
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)
             if settings.namespace:
                 from mock_server import NAMESPACE_HEADER  # a convention of the mock, not of the API
 
                 self.session.headers[NAMESPACE_HEADER] = settings.namespace
+            if settings.allow_writes:
+                self.footprint = Footprint(settings.user_id, self.rooms, self.ledger, self._read)
+
+    def _read(self, route: str) -> Any:
+        """A GET of a v3 route, its decoded body (None when it is not JSON): what the footprint learns from."""
+        assert self.session is not None
+        answer = self.session.get(self.v3_base + route, headers=self.headers("none"))
+        try:
+            return answer.json()
+        except ValueError:
+            return None
+
+    def share_rooms(self, directory: str | None) -> None:
+        """Under pytest-xdist: the run's one room allowance, kept beside its shared write budget."""
+        self.rooms = RoomAllowance(self.rooms.limit, directory)
+        if self.footprint is not None:
+            self.footprint.rooms = self.rooms
+
+    def keep_within_footprint(
+        self, operation_id: str | None, method: str, declared: bool, path: Mapping[str, Any], body: Any
+    ) -> None:
+        """The last word before a write leaves a live run: refused when it would change what the run does not own."""
+        if self.footprint is None or method.upper() in READ_METHODS:
+            return
+        self.footprint.domain = self.domain
+        refused = self.footprint.refusal(operation_id, method, declared, path, body)
+        if refused is not None:
+            raise OutsideFootprint(f"the suite did not send this write: {refused}")
 
     def __repr__(self) -> str:
         return f"Target({'in-process' if self.app is not None else self.settings.base_url})"
@@ -240,6 +276,7 @@ class Target:
         headers = self.headers(auth if op.needs_token else ("none" if auth == "admin" else auth))
         full_url = f"{url}?{urlencode(query)}" if query else url
         form_media = next((m for m in op.media_types if m in FORM_MEDIA), None)
+        self.keep_within_footprint(operation_id, op.method, True, dict(path or {}), body)
         if body is not None and media_type == JSON_MEDIA and self.json_refused and form_media:
             media_type = form_media  # the deployment refuses JSON bodies: said once, then forms
         status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)

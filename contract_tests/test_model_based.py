@@ -28,6 +28,7 @@ from vsee_contract import rules
 
 from .discovery import MEDIA_TYPES, NAMES, unique_slug
 from .findings import ContractViolation
+from .footprint import TOUR_ROOMS
 from .model import Check, ClinicModel
 from .settings import Profile
 from .target import FORM_MEDIA, JSON_MEDIA, Auth, Exchange, Target
@@ -41,6 +42,7 @@ DEFAULTS = st.sampled_from([None, True, False])
 AUTHS: st.SearchStrategy[Auth] = st.sampled_from(["none", "wrong"])
 SHOWN_STEPS = 40  # a failure lists at most the last this many steps (a live run's history is the whole run)
 MAX_USERS = 3  # few users, so sequences often touch one user's rooms twice
+KEPT_FOR_GENERATED = 2  # rooms of --contract-max-rooms the random steps leave to the generated layers
 WRITE_RULES = (
     rules.CREATED_ROOM_ECHOES_INPUT,
     rules.CREATED_ROOM_READABLE,
@@ -52,12 +54,7 @@ WRITE_RULES = (
     rules.WRITES_NEED_TOKEN,
     rules.REFUSED_WRITE_CHANGES_NOTHING,
 )
-USER_RULES = (
-    rules.ASSOCIATION_LISTED,
-    rules.PROVIDER_FOLLOWS_ASSOCIATION,
-    rules.DEFAULT_EXCLUSIVE,
-    rules.PROVIDER_IS_REQUESTED,
-)
+USER_RULES = (rules.ASSOCIATION_LISTED, rules.PROVIDER_FOLLOWS_ASSOCIATION, rules.DEFAULT_EXCLUSIVE)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -98,6 +95,9 @@ class ClinicMachine(RuleBasedStateMachine):
         self.baseline: dict[str, set[str]] = {}  # own room -> its providers right after creation
         self.domain = self.target.domain
         self.defaults_allowed = self.target.settings.in_process or bool(self.target.settings.user_id)
+        self.touring = False  # while the tour runs: it draws on the rooms held back for it
+        left = self.target.rooms.left(tour=True)
+        self.rooms_enough = left is None or left >= TOUR_ROOMS
 
     # ------------------------------------------------------------------ plumbing
 
@@ -132,7 +132,17 @@ class ClinicMachine(RuleBasedStateMachine):
 
     @property
     def writable(self) -> bool:
-        return self.target.settings.writes_enabled and self.domain is not None
+        return self.target.settings.writes_enabled and self.domain is not None and self.rooms_enough
+
+    def fresh_slug(self) -> str | None:
+        """A slug for a create that may make a room, within --contract-max-rooms (None: no room left for it)."""
+        slug = unique_slug(self.target)
+        keep = 0 if self.touring else KEPT_FOR_GENERATED
+        return slug if self.target.rooms.take(slug, tour=self.touring, keep=keep) else None
+
+    def can_create(self) -> bool:
+        left = self.target.rooms.left(keep=KEPT_FOR_GENERATED)
+        return self.writable and (left is None or left > 0)
 
     def pick_room(self, data: st.DataObject) -> str:
         return data.draw(st.sampled_from(sorted(self.model.rooms)), label="room")
@@ -151,7 +161,10 @@ class ClinicMachine(RuleBasedStateMachine):
             self.judge(self.model.check_detail(code, detail.status, _data(detail)), detail)
         providers = self.look("listRoomProviders", path={"code": code})
         self.judge(self.model.check_providers(code, providers.status, _data(providers)), providers)
-        for user in sorted(self.model.providers.get(code, set()) | self.model.absent.get(code, set())):
+        known = self.model.providers.get(code, set()) | self.model.absent.get(code, set())
+        if code not in self.model.rooms:  # a room of the clinic: one provider's detail, which a read-only run can check
+            known = {str(p["id"]) for p in (_data(providers) or [])[:1] if isinstance(p, Mapping) and "id" in p}
+        for user in sorted(known):
             one = self.look("getRoomProvider", path={"code": code, "id": user})
             self.judge(self.model.check_provider(code, user, one.status, one.body), one)
         queue = self.look("getRoomQueue", path={"code": code})
@@ -183,11 +196,23 @@ class ClinicMachine(RuleBasedStateMachine):
             ledger.cannot_check(
                 (*WRITE_RULES, *USER_RULES), "no room to learn the clinic's domain from: pass --contract-domain"
             )
+        elif not self.rooms_enough:
+            ledger.cannot_check(
+                (*WRITE_RULES, *USER_RULES),
+                f"--contract-max-rooms {self.target.rooms.limit} leaves fewer than the {TOUR_ROOMS} new rooms the "
+                "model's tour needs: raise it",
+            )
         if not self.users:
             ledger.cannot_check(USER_RULES, "no provider discovered to associate: pass --contract-user-id")
+            ledger.cannot_check([rules.PROVIDER_IS_REQUESTED], "no room with a provider discovered to read")
         elif not self.defaults_allowed:
             ledger.cannot_check([rules.DEFAULT_EXCLUSIVE], "it changes a user's default room: pass --contract-user-id")
-        self.tour(data)
+        self.touring = True
+        try:
+            self.tour(data)
+        finally:
+            self.touring = False
+            self.target.rooms.release_tour()
 
     def discover_users(self) -> list[str]:
         if self.target.settings.user_id:
@@ -238,7 +263,9 @@ class ClinicMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ writes
 
     def _create(self, media: str, name: str, with_code: bool) -> None:
-        slug = unique_slug(self.target)
+        slug = self.fresh_slug()
+        if slug is None:
+            return
         code = {"code": slug.replace("-", "")} if with_code else {}
         sent = {"domain": self.domain, "slug": slug, "name": name} | code
         created = self.act("createRoom", body=sent, media_type=media)
@@ -258,8 +285,10 @@ class ClinicMachine(RuleBasedStateMachine):
         self.whole_list()
 
     def _clash(self, code: str, media: str) -> None:
-        first = self.model.rooms[code]
-        sent = {"domain": first.domain, "slug": unique_slug(self.target), "name": "Code clash", "code": code}
+        first, slug = self.model.rooms[code], self.fresh_slug()
+        if slug is None:
+            return
+        sent = {"domain": first.domain, "slug": slug, "name": "Code clash", "code": code}
         refused = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, refused.status, refused.body), refused)
         self.observe_room(code)
@@ -291,14 +320,17 @@ class ClinicMachine(RuleBasedStateMachine):
             refused = self.act("removeUserRoom", path={"id": user, "room_code": code}, auth=auth)
             self.model.unauthorised_removal(user, code)
         else:
-            sent = {"domain": self.domain, "slug": unique_slug(self.target), "name": "Must not exist"}
+            slug = self.fresh_slug()
+            if slug is None:
+                return
+            sent = {"domain": self.domain, "slug": slug, "name": "Must not exist"}
             refused = self.act("createRoom", body=sent, auth=auth)
             self.model.unauthorised_create(sent)
         self.judge(self.model.refused_without_token(refused.status, refused.body), refused)
         self.observe_room(code)
         self.whole_list()
 
-    @precondition(lambda self: self.writable)
+    @precondition(lambda self: self.can_create())
     @rule(media=MEDIA_TYPES, name=NAMES, with_code=st.booleans())
     @step
     def create_room(self, media: str, name: str, with_code: bool) -> None:
@@ -310,7 +342,7 @@ class ClinicMachine(RuleBasedStateMachine):
     def create_duplicate_slug(self, data: st.DataObject, media: str, name: str) -> None:
         self._duplicate(self.pick_room(data), media, name)
 
-    @precondition(lambda self: self.writable and self.model.rooms)
+    @precondition(lambda self: self.can_create() and self.model.rooms)
     @rule(data=st.data(), media=MEDIA_TYPES)
     @step
     def create_existing_code(self, data: st.DataObject, media: str) -> None:

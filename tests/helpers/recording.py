@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import requests
 from flask import Flask
 
 from mock_server import create_app
@@ -43,3 +44,31 @@ def recording() -> Flask:
 
 def received(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def clinic_state(base: str) -> dict[str, Any]:
+    """The mock's whole state of its first clinic (`GET /__mock__/state`): every room with its providers, and every
+    user's default room, beyond what the Rooms API shows."""
+    root = base.rsplit("/api_v3", 1)[0]
+    return dict(requests.get(f"{root}/__mock__/state", timeout=10).json()["data"]["accounts"][0])
+
+
+def changes(before: dict[str, Any], after: dict[str, Any], ignored: tuple[str, ...] = ()) -> list[str]:
+    """What happened to what was there before: a room changed (but for the `ignored` fields) or gone, its providers
+    included; a user's default room moved."""
+    now = {room["code"]: room for room in after["rooms"]}
+    found = [f"room {code} is gone" for code in {r["code"] for r in before["rooms"]} - set(now)]
+    for room in before["rooms"]:
+        changed = sorted(
+            k
+            for k in room.keys() | now.get(room["code"], {}).keys()
+            if k not in ignored and room.get(k) != now.get(room["code"], room).get(k)
+        )
+        found += [f"room {room['code']} changed: {changed}"] if changed else []
+    was, is_now = before["defaults"], after["defaults"]
+    found += [
+        f"user {u}'s default {was.get(u)} became {is_now.get(u)}"
+        for u in was.keys() | is_now.keys()
+        if was.get(u) != is_now.get(u)
+    ]
+    return found

@@ -8,11 +8,29 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+from contract_tests.settings import PROFILES, SuiteSettings
+
 from helpers.servers import child_env, wsgi_process
 
 TESTS = Path(__file__).resolve().parents[1]
 ACCOUNT = ("vclinic", "83ec6843c3af534c551ab609d869dd82")
 ACCOUNT_ARGS = ("--account-code", ACCOUNT[0], "--api-token", ACCOUNT[1])  # the earlier spellings: still accepted
+# the settings of a live run with writes against a port nothing listens on, for tests that send nothing
+LIVE = SuiteSettings(
+    base_url="http://127.0.0.1:9/api_v3",
+    v4_base_url=None,
+    account_code=ACCOUNT[0],
+    api_token=ACCOUNT[1],
+    allow_writes=True,
+    max_writes=5,
+    room_code=None,
+    user_id=None,
+    profile=PROFILES["quick"],
+    seed=1,
+    report_path=None,
+    app_factory=None,
+    domain="vclinic.vsee.me",
+)
 
 
 def suite_env() -> dict[str, str]:

@@ -185,3 +185,12 @@ def test_a_failing_install_shows_pips_output(capsys: pytest.CaptureFixture[str])
     assert dev.install_with_progress([sys.executable, "-c", FAKE_PIP, "1"], heartbeat=5) == 1
     err = capsys.readouterr().err
     assert "Collecting package39>=1.0" in err and "Successfully installed" in err
+
+
+def test_setup_only_sets_up_the_venv_and_says_where_its_commands_are() -> None:
+    """`python3 dev.py setup` (with .venv current, as after any dev.py command): nothing runs but the set-up."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "dev.py"), "setup"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and f"its commands are in {ROOT / '.venv' / 'bin'}" in result.stderr, result.stderr

@@ -10,27 +10,13 @@ import schemathesis
 
 from contract_tests.findings import ContractViolation
 from contract_tests.generated import prepare, token_headers
-from contract_tests.settings import PROFILES, SuiteSettings
 from contract_tests.target import Target
 from vsee_contract import DEFAULT_SPEC_PATH, Contract
 
+from helpers.suite_runner import LIVE
+
 TOKEN = "83ec6843c3af534c551ab609d869dd82"
 JSON = "application/json"
-LIVE = SuiteSettings(
-    base_url="http://127.0.0.1:9/api_v3",
-    v4_base_url=None,
-    account_code="vclinic",
-    api_token=TOKEN,
-    allow_writes=True,
-    max_writes=5,
-    room_code=None,
-    user_id=None,
-    profile=PROFILES["quick"],
-    seed=1,
-    report_path=None,
-    app_factory=None,
-    domain="vclinic.vsee.me",
-)
 SCHEMA = schemathesis.openapi.from_path(str(DEFAULT_SPEC_PATH))
 
 
@@ -86,6 +72,8 @@ def test_only_the_writes_own_method_carries_the_admin_token() -> None:
 
 def test_on_a_live_target_generated_writes_touch_only_the_suites_own_rooms_in_the_clinics_domain() -> None:
     target = _target()
+    assert target.footprint is not None
+    target.footprint.read = lambda route: {"data": [{"code": "b4vjj", "slug": "room1", "domain": "vclinic.vsee.me"}]}
     target.ledger.created_rooms.append("ct-own-room")
     room = SCHEMA["/rooms"]["POST"].Case(
         body={"domain": "0", "slug": "\x00x", "name": "\x07bell", "code": "b4vjj"}, media_type=JSON

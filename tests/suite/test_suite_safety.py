@@ -88,7 +88,7 @@ def test_every_room_a_live_run_leaves_behind_is_in_the_clinics_domain_prefixed_a
         after = requests.get(f"{base}/rooms", timeout=10).json()["data"]
     assert result.returncode == 0, result.stdout[-3000:]
     made = [r for r in after if r["code"] not in before]
-    assert len(made) > 20, "the run created too few rooms to prove anything"
+    assert 3 <= len(made) <= 10, f"{len(made)} rooms: too few to prove anything, or more than --contract-max-rooms"
     junk = [
         r
         for r in made

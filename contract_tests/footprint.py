@@ -1,0 +1,254 @@
+"""What a run against a live deployment may change, and how many rooms it may leave there.
+
+Ownership. A live run changes only what it owns: the rooms it created, and for associations it makes and undoes,
+the suite's own rooms from earlier runs (a `ct-` slug in the clinic's domain). It never changes a user's default
+room (a `default` flag moves the default of the user it names, and in a create that of its creator, the token's
+own user `-`), an association it did not make, or a room someone else made, unless the user named that user with
+--contract-user-id (`-` counts as a user). Every layer shapes its requests to fit (`generated.prepare`, the model,
+`discovery.own_room`); `Footprint.refusal` has the last word on every write before it leaves (`Target.call` for the
+suite's own requests, `generated.GuardedTransport` for schemathesis' cases and the requests its checks re-send).
+
+The room allowance (`--contract-max-rooms`, `RoomAllowance`): rooms cannot be deleted through this API, so each
+fresh slug a live run sends in a create (which may become a room, even when the deployment should refuse it) takes
+one of the allowance, once per slug (sending the same slug again, a race of creates of one slug, a re-sent case,
+takes nothing more). The model's tour needs `TOUR_ROOMS`; until it has taken them they are held back from everyone
+else (`take(..., tour=True)` draws on them, `release_tour()` gives back what it did not use). Under pytest-xdist the
+allowance is one for the whole run, kept beside the shared write budget (`contract_tests.budget`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vsee_contract import READ_METHODS
+
+from .budget import LOCK
+from .settings import ROOM_PREFIX
+
+if TYPE_CHECKING:
+    from .target import Ledger
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Linux: each worker keeps its own part (plugin._join_write_budget)
+    fcntl = None  # type: ignore[assignment]
+
+TOUR_ROOMS = 5  # the model's tour: a room in each of 3 encodings, a clash of codes, a create without a valid token
+UNKNOWN_USER = "999999999999"  # a user id no clinic has: what an undeclared-method probe is sent for
+NO_SUCH_ROOM = "zz-no-such-room"
+SELF = "-"  # the user the token belongs to
+ROOMS_STATE = "rooms.json"
+
+Reader = Callable[[str], Any]  # a GET of a v3 route (e.g. "/rooms"), its decoded JSON body or None
+
+
+class OutsideFootprint(AssertionError):
+    """The suite kept a write back: it would have changed something the run does not own."""
+
+
+class RoomAllowance:
+    """Hands out the rooms a run may create: `take(slug)` before a create with a fresh slug is sent (False: none
+    left). Unlimited in-process (`limit` None). `shared`: the directory of the run's shared write budget."""
+
+    def __init__(self, limit: int | None, shared: str | os.PathLike[str] | None = None) -> None:
+        self.limit = limit
+        self.directory = Path(shared) if shared is not None and fcntl is not None else None
+        self._state: dict[str, Any] = {"slugs": [], "hold": TOUR_ROOMS}
+        if self.directory is not None and not (self.directory / ROOMS_STATE).exists():
+            with self._edit():
+                pass
+
+    @contextmanager
+    def _edit(self) -> Iterator[dict[str, Any]]:
+        """The allowance's state, read and written back under the shared budget's lock when there is one."""
+        if self.directory is None:
+            yield self._state
+            return
+        assert fcntl is not None
+        with (self.directory / LOCK).open("a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                path = self.directory / ROOMS_STATE
+                state = json.loads(path.read_text(encoding="utf-8")) if path.exists() else dict(self._state)
+                yield state
+                temporary = self.directory / f"{ROOMS_STATE}.{os.getpid()}"
+                temporary.write_text(json.dumps(state), encoding="utf-8")
+                os.replace(temporary, path)
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def take(self, slug: str, *, tour: bool = False, keep: int = 0) -> bool:
+        """One room for a create with `slug` (nothing more if this slug already has one), leaving `keep` more for
+        others; only the model's tour (`tour`) may draw on the rooms held back for it."""
+        if self.limit is None:
+            return True
+        with self._edit() as state:
+            if slug in state["slugs"]:
+                return True
+            hold = 0 if tour else int(state["hold"])
+            if len(state["slugs"]) + 1 + hold + keep > self.limit:
+                return False
+            state["slugs"].append(slug)
+            if tour:
+                state["hold"] = max(0, int(state["hold"]) - 1)
+        return True
+
+    def left(self, *, tour: bool = False, keep: int = 0) -> int | None:
+        """How many more rooms `take` would give (None: unlimited)."""
+        if self.limit is None:
+            return None
+        with self._edit() as state:
+            return max(0, self.limit - len(state["slugs"]) - (0 if tour else int(state["hold"])) - keep)
+
+    def release_tour(self) -> None:
+        """The model's tour is done (or will not run): what it held back is everyone's."""
+        if self.limit is not None:
+            with self._edit() as state:
+                state["hold"] = 0
+
+    def any_slug(self) -> str | None:
+        """A slug that already has its room (for a create the deployment must refuse as a duplicate)."""
+        with self._edit() as state:
+            return str(state["slugs"][0]) if state["slugs"] else None
+
+    def has(self, slug: str) -> bool:
+        if self.limit is None:
+            return True
+        with self._edit() as state:
+            return slug in state["slugs"]
+
+
+def summary_line(created: int, limit: int, suite_rooms: int | None) -> str:
+    """The summary's word on what a live run with writes leaves behind."""
+    held = (
+        ""
+        if suite_rooms is None
+        else f"; the deployment now holds {suite_rooms} of the suite's rooms ({ROOM_PREFIX}...)"
+    )
+    return f"rooms created by this run: {created} (--contract-max-rooms {limit}){held}"
+
+
+def _room_code(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+class Footprint:
+    """What a live run with writes may change (see the module's docstring); `refusal` says why a write may not go."""
+
+    def __init__(self, named_user: str | None, rooms: RoomAllowance, ledger: Ledger, read: Reader) -> None:
+        self.named_user = named_user
+        self.rooms = rooms
+        self.ledger = ledger
+        self.read = read
+        self._before: dict[str, Mapping[str, Any]] | None = None  # the clinic's rooms before the run's first write
+        self._providers: dict[str, set[str]] = {}  # an earlier suite room -> its providers before the run touched it
+        self.domain: str | None = None
+
+    def before(self) -> dict[str, Mapping[str, Any]]:
+        """The clinic's rooms as the run found them (read once, before its first write)."""
+        if self._before is None:
+            body = self.read("/rooms")
+            data = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(data, list):
+                raise OutsideFootprint("could not list the clinic's rooms, so the suite cannot tell which are its own")
+            rooms = [r for r in data if isinstance(r, Mapping) and _room_code(r.get("code"))]
+            self._before = {str(r["code"]): r for r in rooms}
+        return self._before
+
+    def is_suite_room(self, room: Mapping[str, Any]) -> bool:
+        slug, domain = str(room.get("slug", "")), room.get("domain")
+        return slug.startswith(ROOM_PREFIX) and (self.domain is None or domain == self.domain)
+
+    def suite_rooms(self) -> list[str]:
+        """The suite's rooms from earlier runs, which this run reuses for reads and associations."""
+        return [code for code, room in self.before().items() if self.is_suite_room(room)]
+
+    def suite_rooms_now(self) -> int | None:
+        """How many of the suite's rooms the deployment holds now (None when its list cannot be read)."""
+        body = self.read("/rooms")
+        data = body.get("data") if isinstance(body, Mapping) else None
+        if not isinstance(data, list):
+            return None
+        return sum(1 for r in data if isinstance(r, Mapping) and self.is_suite_room(r))
+
+    def foreign(self, code: str) -> bool:
+        """A room someone else made: it was there before the run and is not one of the suite's."""
+        room = self.before().get(code)
+        return room is not None and not self.is_suite_room(room) and code not in self.ledger.created_rooms
+
+    def earlier(self, code: str) -> bool:
+        """One of the suite's rooms from an earlier run."""
+        return code in self.suite_rooms() and code not in self.ledger.created_rooms
+
+    def provider_before(self, user: str, code: str) -> bool:
+        """Whether `user` was a provider of the earlier suite room `code` before this run touched it."""
+        if code not in self._providers:
+            body = self.read(f"/rooms/{code}/providers")
+            data = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(data, list):
+                raise OutsideFootprint(f"could not read the providers of room {code!r}, which this run did not create")
+            self._providers[code] = {str(p.get("id")) for p in data if isinstance(p, Mapping)}
+        return user in self._providers[code]
+
+    def to_undo(self, made: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The associations the clean-up removes: those the run made, not those it found (and only re-added)."""
+        return [(user, code) for user, code in made if not (self.earlier(code) and self.provider_before(user, code))]
+
+    def refusal(
+        self, operation_id: str | None, method: str, declared: bool, path: Mapping[str, Any], body: Any
+    ) -> str | None:
+        """Why this write may not be sent (None: it may): what it would change that the run does not own."""
+        if method.upper() in READ_METHODS:
+            return None
+        fields: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+        what = f"{method.upper()} {operation_id or ''}".strip()
+        for key in ("code", "room_code"):
+            code = _room_code(path.get(key))
+            if code is not None and self.foreign(code):
+                return f"{what} would change room {code!r}, which someone else made"
+        user = str(path.get("id", "")) or None
+        if not declared:
+            if user is not None and user not in (UNKNOWN_USER, self.named_user):
+                return f"{what} (a method the contract does not declare) would be sent for user {user}"
+            return None
+        if operation_id == "createRoom":
+            return self._create(fields)
+        if operation_id == "addUserRoom" and user is not None:
+            return self._associate(user, fields)
+        if operation_id == "removeUserRoom" and user is not None:
+            code = _room_code(path.get("room_code"))
+            if code is not None and self.earlier(code) and self.provider_before(user, code):
+                return f"removing user {user} from room {code!r} would undo an association this run did not make"
+        return None
+
+    def _create(self, fields: Mapping[str, Any]) -> str | None:
+        if "default" in fields and self.named_user != SELF:
+            return (
+                "a create with `default` would move the default room of the token's own user: pass --contract-user-id -"
+            )
+        code, slug = _room_code(fields.get("code")), _room_code(fields.get("slug"))
+        if code is not None and self.foreign(code):
+            return f"a create with code {code!r} would clash with a room someone else made"
+        if slug is None or self.rooms.has(slug):
+            return None  # no slug: the deployment must refuse it
+        twin = next((r for r in self.before().values() if r.get("slug") == slug), None)
+        if twin is not None and self.is_suite_room(twin):
+            return None  # a duplicate of a suite room: refused, or the deployment breaks the rule
+        if twin is not None:
+            return f"a create with slug {slug!r} would clash with a room someone else made"
+        return f"a create with slug {slug!r} was not given a room of --contract-max-rooms {self.rooms.limit}"
+
+    def _associate(self, user: str, fields: Mapping[str, Any]) -> str | None:
+        if "default" in fields and user != self.named_user:
+            return f"an association with `default` would change user {user}'s default room: name the user with --contract-user-id"
+        code = _room_code(fields.get("code"))
+        if code is not None and self.foreign(code):
+            return f"associating user {user} with room {code!r} would change a room someone else made"
+        if code is not None and self.earlier(code):
+            self.provider_before(user, code)  # known before the association, so the clean-up can tell
+        return None

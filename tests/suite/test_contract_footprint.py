@@ -1,0 +1,131 @@
+"""What a live run may change (contract_tests.footprint): the last word on every write, the room allowance, and how
+generated writes are shaped to fit — checked directly against a clinic described in memory (nothing is sent)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+
+from contract_tests.footprint import TOUR_ROOMS, UNKNOWN_USER, RoomAllowance
+from contract_tests.generated import prepare
+from contract_tests.target import Target
+from vsee_contract import DEFAULT_SPEC_PATH, Contract
+
+from helpers.suite_runner import LIVE
+
+JSON = "application/json"
+DOMAIN = "vclinic.vsee.me"
+# someone's room, and one the suite left in an earlier run, with user 85741 as its provider
+CLINIC: dict[str, Any] = {
+    "/rooms": {
+        "data": [
+            {"code": "b4vjj", "slug": "room1", "domain": DOMAIN},
+            {"code": "old01", "slug": "ct-abcdef-1", "domain": DOMAIN},
+        ]
+    },
+    "/rooms/old01/providers": {"data": [{"id": "85741"}]},
+}
+SCHEMA = schemathesis.openapi.from_path(str(DEFAULT_SPEC_PATH))
+
+
+def _target(**changes: Any) -> Target:
+    target = Target(dataclasses.replace(LIVE, **{"max_writes": 1000, **changes}), Contract.load())
+    assert target.footprint is not None
+    target.footprint.read = CLINIC.get
+    target.domain = DOMAIN
+    target.ledger.created_rooms.append("new01")
+    return target
+
+
+def _refusal(target: Target, operation_id: str, path: dict[str, str], body: Any, method: str = "") -> str | None:
+    assert target.footprint is not None
+    declared = target.contract.spec.operations[operation_id].method
+    return target.footprint.refusal(operation_id, method or declared, not method, path, body)
+
+
+def test_a_create_needs_a_room_of_the_allowance_and_never_moves_its_creators_default() -> None:
+    target = _target()
+    assert target.rooms.take("ct-fresh-1")
+    assert _refusal(target, "createRoom", {}, {"slug": "ct-fresh-1", "domain": DOMAIN, "name": "n"}) is None
+    assert "was not given a room of --contract-max-rooms 10" in str(_refusal(target, "createRoom", {}, {"slug": "x"}))
+    assert "someone else made" in str(_refusal(target, "createRoom", {}, {"slug": "room1"}))
+    assert _refusal(target, "createRoom", {}, {"slug": "ct-abcdef-1"}) is None  # a suite room's twin: refused
+    assert "someone else made" in str(_refusal(target, "createRoom", {}, {"slug": "ct-fresh-1", "code": "b4vjj"}))
+    moved = _refusal(target, "createRoom", {}, {"slug": "ct-fresh-1", "default": False})
+    assert "token's own user: pass --contract-user-id -" in str(moved)
+    assert _refusal(_target(user_id="-"), "createRoom", {}, {"slug": "ct-abcdef-1", "default": True}) is None
+
+
+def test_associations_only_on_the_runs_rooms_and_defaults_only_of_the_named_user() -> None:
+    target = _target(user_id="826")
+    for room in ("new01", "old01", "zz-no-such-room"):  # its own, the suite's from before, one that does not exist
+        assert _refusal(target, "addUserRoom", {"id": "85741"}, {"code": room}) is None
+    assert "someone else made" in str(_refusal(target, "addUserRoom", {"id": "85741"}, {"code": "b4vjj"}))
+    for user in ("85741", "-"):  # `-`, the token's own user, is a user like any other
+        refused = _refusal(target, "addUserRoom", {"id": user}, {"code": "new01", "default": True})
+        assert f"change user {user}'s default room" in str(refused)
+    assert _refusal(target, "addUserRoom", {"id": "826"}, {"code": "new01", "default": True}) is None
+    assert "someone else made" in str(_refusal(target, "removeUserRoom", {"id": "826", "room_code": "b4vjj"}, None))
+    found = _refusal(target, "removeUserRoom", {"id": "85741", "room_code": "old01"}, None)
+    assert "an association this run did not make" in str(found)
+    assert _refusal(target, "removeUserRoom", {"id": "826", "room_code": "old01"}, None) is None
+    assert target.footprint is not None
+    assert target.footprint.to_undo([("85741", "old01"), ("826", "old01"), ("85741", "new01")]) == [
+        ("826", "old01"),
+        ("85741", "new01"),
+    ]
+
+
+def test_a_probe_of_an_undeclared_method_may_name_no_real_user_or_room() -> None:
+    target = _target()
+    assert "someone else made" in str(_refusal(target, "getRoom", {"code": "b4vjj"}, None, method="DELETE"))
+    assert "for user -" in str(_refusal(target, "addUserRoom", {"id": "-"}, None, method="PUT"))
+    assert _refusal(target, "addUserRoom", {"id": UNKNOWN_USER}, None, method="PUT") is None
+    assert _refusal(target, "getRoom", {"code": "b4vjj"}, None) is None  # reads are free
+
+
+def test_the_allowance_holds_the_tours_rooms_back_and_counts_each_slug_once(tmp_path: Path) -> None:
+    rooms = RoomAllowance(TOUR_ROOMS + 2, tmp_path)
+    other = RoomAllowance(TOUR_ROOMS + 2, tmp_path)  # another xdist worker's view of the same allowance
+    assert rooms.take("a") and other.take("b") and rooms.take("b")
+    assert not other.take("c") and other.left() == 0
+    assert all(rooms.take(f"tour-{n}", tour=True) for n in range(TOUR_ROOMS)) and not rooms.take("x", tour=True)
+    assert rooms.left(tour=True) == other.left(tour=True) == 0 and other.has("tour-0") and not other.has("c")
+    spare = RoomAllowance(TOUR_ROOMS + 1)
+    assert spare.take("t", tour=True) and spare.left(keep=1) == 0
+    spare.release_tour()
+    assert spare.left() == TOUR_ROOMS and spare.take("u", keep=TOUR_ROOMS - 1) and not spare.take("v", keep=4)
+    assert RoomAllowance(None).take("anything") and RoomAllowance(None).left() is None
+
+
+def test_generated_writes_are_shaped_to_fit_the_footprint() -> None:
+    target = _target(max_rooms=TOUR_ROOMS + 1)
+    create = SCHEMA["/rooms"]["POST"].Case(
+        body={"domain": "d", "slug": "s", "name": "n", "default": True}, media_type=JSON
+    )
+    prepare(target, create)
+    first = create.body["slug"]
+    assert "default" not in create.body and target.rooms.has(first)
+    again = SCHEMA["/rooms"]["POST"].Case(body={"domain": "d", "slug": "s", "name": "n"}, media_type=JSON)
+    prepare(target, again)  # the allowance beyond the tour's rooms is spent: a twin, which must be refused
+    assert again.body["slug"] == first
+    link = SCHEMA["/users/{id}/rooms"]["POST"].Case(
+        path_parameters={"id": "-"}, body={"code": "b4vjj", "default": "1"}, media_type=JSON
+    )
+    prepare(target, link)
+    assert link.body == {"code": "new01"}
+    unlink = SCHEMA["/users/{id}/rooms/{room_code}"]["DELETE"].Case(
+        path_parameters={"id": "85741", "room_code": "b4vjj"}
+    )
+    prepare(target, unlink)
+    assert unlink.path_parameters == {"id": "85741", "room_code": "new01"}
+    target.ledger.created_rooms.clear()  # with no room of its own, the run uses the suite's: not its associations
+    unlink.path_parameters["room_code"] = "b4vjj"
+    prepare(target, unlink)
+    assert unlink.path_parameters == {"id": UNKNOWN_USER, "room_code": "old01"}
+    probe = SCHEMA["/users/{id}/rooms"]["POST"].Case(method="DELETE", path_parameters={"id": "-"})
+    prepare(target, probe)
+    assert probe.path_parameters == {"id": UNKNOWN_USER}
