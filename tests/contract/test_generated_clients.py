@@ -98,3 +98,18 @@ PROSE = re.compile(r"//.*|#.*|\"[^\"\n]*\"|`[^`]*`")  # comments and string lite
 def test_example_programs_use_the_generated_types_as_they_are(program: str) -> None:
     code = PROSE.sub("", (EXAMPLES / program).read_text())
     assert [m.group(0) for m in ESCAPES[program].finditer(code)] == []
+
+
+def _readme_excerpts() -> list[tuple[str, str]]:
+    """The ```ts and ```python blocks of README's "Use it from TypeScript/Python" sections, with their program."""
+    readme = (ROOT / "README.md").read_text()
+    found = []
+    for heading, fence, program in (("TypeScript", "ts", "typescript/main.ts"), ("Python", "python", "python/main.py")):
+        section = readme.split(f"## Use it from {heading}\n", 1)[1].split("\n## ", 1)[0]
+        found += [(program, block) for block in re.findall(rf"```{fence}\n(.*?)```", section, re.DOTALL)]
+    return found
+
+
+@pytest.mark.parametrize(("program", "excerpt"), _readme_excerpts())
+def test_readme_shows_the_example_programs_own_lines(program: str, excerpt: str) -> None:
+    assert excerpt in (EXAMPLES / program).read_text()
