@@ -52,7 +52,9 @@ def installed() -> Path:
     with (ROOT / ".cache" / "npm-install.lock").open("w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)
         if not (STAMP.exists() and STAMP.read_text() == wanted):
-            done = run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], seconds=INSTALL_SECONDS)
+            done = run(
+                [npm, "ci", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund"], seconds=INSTALL_SECONDS
+            )
             assert done.returncode == 0, said(done)
             STAMP.write_text(wanted)
     return NODE_MODULES / ".bin"
