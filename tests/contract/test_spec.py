@@ -532,7 +532,7 @@ def test_form_bodies_spell_out_their_booleans(operation_id: str) -> None:
 def _component_schemas() -> list[tuple[str, dict[str, Any]]]:
     """Every schema object under components/schemas, named by the component it sits in."""
     return [
-        (name, node) for name, schema in SPEC.components["schemas"].items() for node in _refs_and_schemas(schema, {""})
+        (name, node) for name, schema in SPEC.components["schemas"].items() for node in _refs_and_schemas(schema, set())
     ]
 
 
@@ -574,6 +574,12 @@ def _stated_rules() -> list[tuple[str, str]]:
     ]
 
 
+def _reached(node: Any) -> set[str]:
+    seen: set[str] = set()
+    _refs_and_schemas(node, seen)
+    return seen
+
+
 @pytest.mark.parametrize(("schema_name", "rule"), _stated_rules())
 def test_every_stated_rule_is_judged_wherever_its_schema_answers(schema_name: str, rule: str) -> None:
     """A rule the spec states under `x-contract-rules` is in the core's catalogue, and every operation whose success
@@ -588,9 +594,3 @@ def test_every_stated_rule_is_judged_wherever_its_schema_answers(schema_name: st
     ]
     assert answering != []
     assert [op for op in answering if rule not in CONTRACT.rules_for(op)] == []
-
-
-def _reached(node: Any) -> set[str]:
-    seen: set[str] = set()
-    _refs_and_schemas(node, seen)
-    return seen
