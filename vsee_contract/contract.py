@@ -27,10 +27,12 @@ class Violation:
 
 @dataclass(frozen=True)
 class ExchangeRule:
-    """A rule one successful answer can show: `check(data, path, query, sent)` returns its problems."""
+    """A rule one successful answer can show: `check(data, path, query, sent)` returns its problems. It is given the
+    body's `data` member, or with `of_body` the whole body (a rule about what sits beside `data`)."""
 
     name: str
     check: Callable[[Any, Mapping[str, str], Mapping[str, Any], Mapping[str, Any]], list[str]]
+    of_body: bool = False
 
 
 def _when(kind: type, check: Callable[..., list[str]]) -> Callable[..., list[str]]:
@@ -74,6 +76,8 @@ EXCHANGE_RULES: dict[str, tuple[ExchangeRule, ...]] = {
             rules.ASSOCIATION_LISTED,
             _when(list, lambda d, p, q, sent: rules.association_listed(d, sent["code"]) if "code" in sent else []),
         ),
+        ExchangeRule(rules.USER_ROOM_IDENTIFIED, _when(list, lambda d, p, q, s: rules.user_room_identified(d))),
+        ExchangeRule(rules.DEFAULT_FLAG_GIVEN, lambda body, p, q, s: rules.default_flag_given(body), of_body=True),
     ),
 }
 
@@ -111,9 +115,9 @@ class Contract:
             found += [Violation(rules.ERROR_SHAPE, p) for p in rules.error_shape(status, body)]
         if status >= 300 or found or not isinstance(body, Mapping):
             return found
-        data = body.get("data")
         for rule in EXCHANGE_RULES.get(operation_id, ()):
-            found += [Violation(rule.name, p) for p in rule.check(data, path_params, query, sent or {})]
+            subject = body if rule.of_body else body.get("data")
+            found += [Violation(rule.name, p) for p in rule.check(subject, path_params, query, sent or {})]
         return found
 
     @staticmethod

@@ -32,6 +32,9 @@ PUBLIC_READS_OPEN = "public-reads-need-no-token"
 NO_SERVER_ERROR = "no-5xx"
 LIST_AGREES_WITH_DETAIL = "list-agrees-with-detail"
 VALID_WRITE_ACCEPTED = "valid-write-accepted"
+# Stated in openapi.yaml under `x-contract-rules`: what the schemas would say only in constructs generators cannot type.
+USER_ROOM_IDENTIFIED = "user-room-identified"
+DEFAULT_FLAG_GIVEN = "default-flag-given"
 
 # Every rule a deployment is judged by (besides the response schema), for the coverage a CI gate can demand.
 CATALOGUE = (
@@ -57,6 +60,8 @@ CATALOGUE = (
     NO_SERVER_ERROR,
     LIST_AGREES_WITH_DETAIL,
     VALID_WRITE_ACCEPTED,
+    USER_ROOM_IDENTIFIED,
+    DEFAULT_FLAG_GIVEN,
 )
 
 Problems = list[str]
@@ -146,6 +151,25 @@ def association_listed(user_rooms: Sequence[Mapping[str, Any]], code: str) -> Pr
     if not any(r.get("code") == code for r in user_rooms):
         return [f"room {code!r} missing from the user's rooms {[r.get('code') for r in user_rooms]}"]
     return []
+
+
+def user_room_identified(user_rooms: Sequence[Any]) -> Problems:
+    """Every one of a user's rooms carries its id as `_id` (current docs) or `id` (older revision), or both."""
+    return [
+        f"user room {i} ({room.get('code')!r}) has neither '_id' nor 'id'"
+        for i, room in enumerate(user_rooms)
+        if isinstance(room, Mapping) and "_id" not in room and "id" not in room
+    ]
+
+
+def default_flag_given(body: Mapping[str, Any]) -> Problems:
+    """The user's rooms say which is the default: each room has its `default` flag, or one sits beside `data` (the
+    docs' word-diff allows both readings)."""
+    rooms = body.get("data")
+    if "default" in body or not isinstance(rooms, list):
+        return []
+    unflagged = [i for i, room in enumerate(rooms) if isinstance(room, Mapping) and "default" not in room]
+    return [f"user rooms {unflagged} have no 'default' flag, and none is beside 'data'"] if unflagged else []
 
 
 def provider_follows_association(providers: Sequence[Mapping[str, Any]], user_id: str, associated: bool) -> Problems:

@@ -192,6 +192,26 @@ CASES = [
         ["default rooms are [], expected exactly ['a']"],
         "text-is-no-boolean",
     ),
+    # user_room_identified: `_id` (current docs) or `id` (older revision), or both; other items are the schema's
+    case(rules.user_room_identified, ([{"code": "a", "_id": "1"}, {"code": "b", "id": "2"}],), [], "either-key"),
+    case(rules.user_room_identified, ([{"code": "a", "_id": "1", "id": "1"}, "not-a-room"],), [], "both-keys"),
+    case(
+        rules.user_room_identified,
+        ([{"code": "a", "id": "1"}, {"code": "b", "room_id": "2"}],),
+        ["user room 1 ('b') has neither '_id' nor 'id'"],
+        "neither",
+    ),
+    # default_flag_given: a `default` flag on every room, or one beside `data`
+    case(rules.default_flag_given, ({"data": [{"code": "a", "default": False}]},), [], "on-each-room"),
+    case(rules.default_flag_given, ({"data": [{"code": "a"}], "default": False},), [], "beside-data"),
+    case(rules.default_flag_given, ({"data": []},), [], "no-rooms"),
+    case(rules.default_flag_given, ({"data": {"code": "a"}},), [], "data-not-a-list-is-the-schemas"),
+    case(
+        rules.default_flag_given,
+        ({"data": [{"code": "a", "default": True}, {"code": "b"}, {"code": "c"}]},),
+        ["user rooms [1, 2] have no 'default' flag, and none is beside 'data'"],
+        "missing-on-some",
+    ),
     # page_within_limit
     case(rules.page_within_limit, (["a", "b"], 2), [], "full-page"),
     case(rules.page_within_limit, ([], 1), [], "empty-page"),

@@ -12,11 +12,12 @@ import jsonschema_rs
 import pytest
 from openapi_spec_validator import validate
 
-from vsee_contract import load_spec
+from vsee_contract import Contract, load_spec, rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "fixtures" / "docs"
 SPEC = load_spec(ROOT / "openapi.yaml")
+CONTRACT = Contract(SPEC)
 
 # Documented Rooms payload -> (operationId, HTTP status, named example in the spec that embeds it).
 DOCUMENTED = {
@@ -64,6 +65,15 @@ def response_errors(operation_id: str, status: int, body: Any) -> list[str]:
     schema = SPEC.response_schema(operation_id, status)
     assert schema is not None, f"{operation_id} declares no JSON body for {status}"
     return [e.message for e in jsonschema_rs.validator_for(schema).iter_errors(body)]
+
+
+def judged(operation_id: str, status: int, body: Any) -> list[str]:
+    """The contract's whole judgement of a JSON answer (schema, then the rules one exchange shows), as `[rule]`
+    strings; the path parameters are taken from the answer, so the answer is the requested one."""
+    data = body.get("data") if isinstance(body, dict) else None
+    named = data if isinstance(data, dict) else {}
+    path = {"code": str(named.get("code", "")), "id": str(named.get("id", ""))}
+    return [str(v) for v in CONTRACT.judge(operation_id, status, "application/json", body, path, {})]
 
 
 def request_errors(operation_id: str, body: Any) -> list[str]:
@@ -131,7 +141,7 @@ def test_documented_payload_is_embedded_verbatim_as_named_example(name: str) -> 
 
 
 def _required(schema_name: str) -> set[str]:
-    return {f for part in SPEC.components["schemas"][schema_name]["allOf"] for f in part.get("required", [])}
+    return set(SPEC.components["schemas"][schema_name]["required"])
 
 
 @pytest.mark.parametrize("name", sorted(PARTIAL))
@@ -264,8 +274,6 @@ BROKEN: list[tuple[str, str, str, int, Callable[[Any], Any]]] = [
     ("queue capacity as float", "get_room_queue_200.json", "getRoomQueue", 200, _set("data/capacity", 1.5)),
     ("queue without before_me", "get_room_queue_200.json", "getRoomQueue", 200, _set("data/before_me", _DELETE)),
     ("queue not enveloped", "get_room_queue_200.json", "getRoomQueue", 200, lambda b: b["data"]),
-    ("user room without default", "users_rooms_post_200.json", "addUserRoom", 200, _set("data/0/default", _DELETE)),
-    ("user room without _id or id", "users_rooms_post_200.json", "addUserRoom", 200, _set("data/0/_id", _DELETE)),
     ("user room id as integer", "users_rooms_post_200.json", "addUserRoom", 200, _set("data/0/id", 171)),
     (
         "default beside data not boolean",
@@ -292,6 +300,39 @@ def test_broken_payload_is_rejected(
 ) -> None:
     assert response_errors(operation_id, status, payload(name)) == [], "the unbroken payload must pass first"
     assert response_errors(operation_id, status, mutate(copy.deepcopy(payload(name)))) != [], label
+
+
+# Broken in a way the schemas leave to a rule of `x-contract-rules` (a construct generators cannot type): the
+# contract's judgement names that rule, and only it.
+BROKEN_BY_RULE: list[tuple[str, str, str, int, Callable[[Any], Any], str]] = [
+    (
+        "user room without default, none beside data",
+        "users_rooms_post_200.json",
+        "addUserRoom",
+        200,
+        _set("data/0/default", _DELETE),
+        rules.DEFAULT_FLAG_GIVEN,
+    ),
+    (
+        "user room without _id or id",
+        "users_rooms_post_200.json",
+        "addUserRoom",
+        200,
+        _set("data/0/_id", _DELETE),
+        rules.USER_ROOM_IDENTIFIED,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "name", "operation_id", "status", "mutate", "rule"), BROKEN_BY_RULE, ids=[b[0] for b in BROKEN_BY_RULE]
+)
+def test_payload_broken_against_a_stated_rule_is_rejected_by_that_rule(
+    label: str, name: str, operation_id: str, status: int, mutate: Callable[[Any], Any], rule: str
+) -> None:
+    assert judged(operation_id, status, payload(name)) == [], "the unbroken payload must pass first"
+    found = judged(operation_id, status, mutate(copy.deepcopy(payload(name))))
+    assert [f.split("]")[0] for f in found] == [f"[{rule}"], (label, found)
 
 
 def _without(*keys: str) -> Callable[[Any], Any]:
@@ -372,7 +413,7 @@ ACCEPTED_CASES = [(label, *source, mutate) for source, cases in ACCEPTED.items()
 def test_other_documented_or_possible_shape_is_accepted(
     label: str, name: str, operation_id: str, status: int, mutate: Callable[[Any], Any]
 ) -> None:
-    assert response_errors(operation_id, status, mutate(copy.deepcopy(payload(name)))) == [], label
+    assert judged(operation_id, status, mutate(copy.deepcopy(payload(name)))) == [], label
 
 
 def _refs_and_schemas(node: Any, seen: set[str]) -> list[dict[str, Any]]:
@@ -486,3 +527,70 @@ def test_form_bodies_spell_out_their_booleans(operation_id: str) -> None:
         for text in NOT_A_FORM_BOOLEAN:
             assert not validator.is_valid({**base, "default": text}), (media, text)
         assert validator.is_valid({**base, "default": True}), media
+
+
+def _component_schemas() -> list[tuple[str, dict[str, Any]]]:
+    """Every schema object under components/schemas, named by the component it sits in."""
+    return [
+        (name, node) for name, schema in SPEC.components["schemas"].items() for node in _refs_and_schemas(schema, set())
+    ]
+
+
+def _named_or_whole(branch: dict[str, Any]) -> bool:
+    return "$ref" in branch or "type" in branch
+
+
+def test_schemas_use_only_constructs_code_generators_type() -> None:
+    """openapi-typescript turns if/then/else, an allOf branch that only adds `required` and an anyOf of partial
+    branches into `unknown`: alternatives are named or whole schemas, and a schema requires only what it (or a
+    schema it extends) declares."""
+    found = []
+    for name, node in _component_schemas():
+        found += [
+            f"{name}: {key}" for key in ("if", "then", "else", "dependentRequired", "dependentSchemas") if key in node
+        ]
+        for key in ("anyOf", "oneOf", "allOf"):
+            found += [f"{name}: {key} branch {b}" for b in node.get(key, []) if not _named_or_whole(b)]
+        declared = set(node.get("properties", {}))
+        for part in node.get("allOf", []):
+            declared |= set(SPEC.resolve(part).get("properties", {}))
+        found += [f"{name}: requires undeclared {f!r}" for f in node.get("required", []) if f not in declared]
+    assert found == []
+
+
+def test_each_media_type_of_a_body_has_a_schema_of_its_own() -> None:
+    """A generator gives each schema one encoding (openapi-python-client sends a multipart body labelled urlencoded
+    when two media types share one, its issue #1276)."""
+    for op in SPEC.operations.values():
+        refs = [c["schema"]["$ref"] for c in (op.request_body or {}).get("content", {}).values()]
+        assert len(refs) == len(set(refs)), (op.operation_id, refs)
+
+
+def _stated_rules() -> list[tuple[str, str]]:
+    return [
+        (name, rule)
+        for name, schema in SPEC.components["schemas"].items()
+        for rule in schema.get("x-contract-rules", {})
+    ]
+
+
+def _reached(node: Any) -> set[str]:
+    seen: set[str] = set()
+    _refs_and_schemas(node, seen)
+    return seen
+
+
+@pytest.mark.parametrize(("schema_name", "rule"), _stated_rules())
+def test_every_stated_rule_is_judged_wherever_its_schema_answers(schema_name: str, rule: str) -> None:
+    """A rule the spec states under `x-contract-rules` is in the core's catalogue, and every operation whose success
+    answer holds that schema judges it (the suite, the mock's strict mode and the proxy all judge through it)."""
+    assert rule in rules.CATALOGUE
+    ref = f"#/components/schemas/{schema_name}"
+    answering = [
+        op.operation_id
+        for op in SPEC.operations.values()
+        for key, response in op.responses.items()
+        if key.startswith("2") and ref in _reached(response)
+    ]
+    assert answering != []
+    assert [op for op in answering if rule not in CONTRACT.rules_for(op)] == []

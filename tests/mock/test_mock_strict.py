@@ -66,6 +66,16 @@ def add_user_room_listing_nothing(call: Call) -> tuple[int, Any]:
     return 200, {"data": []}
 
 
+def add_user_room_without_ids(call: Call) -> tuple[int, Any]:
+    status, body = handlers.add_user_room(call)
+    return status, {"data": [{k: v for k, v in room.items() if k not in ("_id", "id")} for room in body["data"]]}
+
+
+def add_user_room_without_default(call: Call) -> tuple[int, Any]:
+    status, body = handlers.add_user_room(call)
+    return status, {"data": [{k: v for k, v in room.items() if k != "default"} for room in body["data"]]}
+
+
 def error_without_message(call: Call) -> tuple[int, Any]:
     return 404, {"code": 404}
 
@@ -105,6 +115,22 @@ BROKEN: list[BrokenCase] = [
         "/api_v3/users/1002/rooms",
         {"data": {"code": "ceproom1"}, "content_type": "multipart/form-data", "headers": AUTH},
         "association-listed-for-user",
+    ),
+    (
+        "addUserRoom",
+        add_user_room_without_ids,
+        "POST",
+        "/api_v3/users/1002/rooms",
+        {"json": {"code": "ceproom1"}, "headers": AUTH},
+        "user-room-identified",
+    ),
+    (
+        "addUserRoom",
+        add_user_room_without_default,
+        "POST",
+        "/api_v3/users/1002/rooms",
+        {"data": {"code": "ceproom1"}, "headers": AUTH},
+        "default-flag-given",
     ),
     ("getRoomQueue", error_without_message, "GET", "/api_v3/rooms/ceproom1/queue", {}, "response-schema"),
     (
