@@ -121,6 +121,19 @@ class Contract:
         return found
 
     @staticmethod
+    def stated_rule_problems(operation_id: str, body: Any, stated: frozenset[str]) -> list[Violation]:
+        """What the `stated` rules (a spec's `x-contract-rules`) find wrong with one successful answer on its own,
+        whatever the request: with the schemas, what an answer of this contract may be."""
+        if not isinstance(body, Mapping):
+            return []
+        return [
+            Violation(rule.name, problem)
+            for rule in EXCHANGE_RULES.get(operation_id, ())
+            if rule.name in stated
+            for problem in rule.check(body if rule.of_body else body.get("data"), {}, {}, {})
+        ]
+
+    @staticmethod
     def rules_for(operation_id: str) -> tuple[str, ...]:
         """The rules one successful answer of this operation is judged by, beyond its schema."""
         return tuple(rule.name for rule in EXCHANGE_RULES.get(operation_id, ()))

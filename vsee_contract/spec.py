@@ -138,6 +138,20 @@ class Spec:
                     found.setdefault(name, (key, copy.deepcopy(self.resolve(example)["value"])))
         return found
 
+    def stated_rules(self) -> frozenset[str]:
+        """The rules the spec states under `x-contract-rules` (what its schemas leave to the core, because generators
+        cannot type it): part of what an answer may be, as much as the schemas are."""
+        found: set[str] = set()
+        nodes: list[Any] = [self.document]
+        while nodes:
+            node = nodes.pop()
+            if isinstance(node, dict):
+                found.update(node.get("x-contract-rules") or {})
+                nodes.extend(node.values())
+            elif isinstance(node, list):
+                nodes.extend(node)
+        return frozenset(found)
+
     def security_header(self) -> str:
         """The header that carries the admin token (X-ApiToken): read from the security scheme, never restated."""
         return str(self.components["securitySchemes"]["AdminToken"]["name"])

@@ -251,6 +251,23 @@ def drop_the_id_alternatives(doc: Doc) -> None:
         del part["anyOf"]
 
 
+def drop_stated_rules(doc: Doc) -> None:
+    """Every rule the spec states under `x-contract-rules` (what its schemas leave to the core) taken away."""
+    for schema in doc["components"]["schemas"].values():
+        schema.pop("x-contract-rules", None)
+
+
+def ids_by_schema_only(doc: Doc) -> None:
+    """OLD: `_id` or `id` said by the schema alone (as before the spec stated it as a rule for generators' sake)."""
+    require_an_id(doc)
+    drop_stated_rules(doc)
+
+
+def ids_by_stated_rule(doc: Doc) -> None:
+    drop_the_id_alternatives(doc)
+    user_room(doc).setdefault("x-contract-rules", {})["user-room-identified"] = "a user room has `_id` or `id`"
+
+
 def rename_path_param(doc: Doc) -> None:
     old = path_of(doc, "getRoom")
     param(doc, "getRoom", "code")["name"] = "room_code"
@@ -378,7 +395,10 @@ CATALOGUE = {
     "answer body removed": Edit(drop_answer_body, True, "a 200 queue without its JSON"),
     "required field dropped inside a branch": Edit(open_answer_consultation, True, "a consultation without `slots`"),
     "anyOf of required ids dropped (generative, minimal answer)": Edit(
-        drop_the_id_alternatives, True, "a user room with neither `_id` nor `id`", before=require_an_id
+        drop_the_id_alternatives, True, "a user room with neither `_id` nor `id`", before=ids_by_schema_only
+    ),
+    "stated rule dropped (x-contract-rules)": Edit(
+        drop_stated_rules, True, "a user room with neither `_id` nor `id`", before=ids_by_stated_rule
     ),
     # ------------------------------------------------------------- compatible
     "path parameter renamed": Edit(rename_path_param, False, "the URLs are the same"),
@@ -405,6 +425,12 @@ CATALOGUE = {
         exact_by_unevaluated, False, "the same bodies", seen=False
     ),
     "answer field now required": Edit(require_answer_field, False, "NEW answers within what OLD allowed"),
+    "schema constraint moved into a stated rule": Edit(
+        ids_by_stated_rule,
+        False,
+        "the core judges `x-contract-rules` like the schemas: the same answers",
+        before=ids_by_schema_only,
+    ),
     "body field no longer required": Edit(unrequire_body_field, False, "NEW accepts more"),
 }
 
@@ -440,6 +466,7 @@ BROKEN = {
     "answer body removed": "getRoomQueue",
     "required field dropped inside a branch": "createRoom",
     "anyOf of required ids dropped (generative, minimal answer)": "addUserRoom",
+    "stated rule dropped (x-contract-rules)": "addUserRoom",
 }
 
 

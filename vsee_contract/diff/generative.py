@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
 from hypothesis import seed as seeded
 from hypothesis.strategies import SearchStrategy
 
+from ..contract import Contract
 from ..curl import form_value
 from ..spec import Operation
 from ..validation import FORM_MEDIA_TYPES, ContractValidator, RequestInvalid
@@ -246,6 +247,8 @@ class Judge:
         self.old, self.new, self.examples, self.seed, self.budget = old, new, examples, seed, budget
         self.searched = 0
         self._seen: dict[str, Any] = {}
+        # what the schemas leave to the core's rules (`x-contract-rules`) is part of what an answer may be
+        self.old_rules, self.new_rules = old.spec.stated_rules(), new.spec.stated_rules()
 
     def requests(self, old_op: Operation, new_op: Operation, media: str | None) -> Change | None:
         """A request OLD accepts and NEW refuses, drawn from OLD's schemas in the encoding `media`."""
@@ -314,9 +317,13 @@ class Judge:
         old_v, new_v = self.old[old_op.operation_id], self.new[new_op.operation_id]
 
         def judge(body: Any) -> str | None:
-            if new_v.response_problems(status, JSON, body):
+            if new_v.response_problems(status, JSON, body) or (
+                status < 300 and Contract.stated_rule_problems(new_op.operation_id, body, self.new_rules)
+            ):
                 raise Outside
             problems = old_v.response_problems(status, JSON, body)
+            if not problems and status < 300:
+                problems = [str(v) for v in Contract.stated_rule_problems(old_op.operation_id, body, self.old_rules)]
             return problems[0] if problems else None
 
         found = self._search(media.get("schema", {}), judge, json.dumps(plain(old_media.get("schema")), sort_keys=True))
