@@ -55,6 +55,7 @@ class SuiteSettings:
     require_all: bool = False  # a rule left unchecked fails the run
     namespace: str | None = None  # the shared mock's namespace this run (this xdist worker) keeps its rooms in
     worker: str | None = None  # the pytest-xdist worker this process is (gw0, gw1, ...), if any
+    concurrency: int = 8  # independent reads in flight at once against a live deployment (1: one at a time)
 
     @property
     def in_process(self) -> bool:
@@ -99,4 +100,5 @@ def from_options(option: Any, base_url: str | None) -> SuiteSettings:
         namespace=namespace_for(option.contract_namespace or env.get("VSEE_NAMESPACE"), env.get("PYTEST_XDIST_WORKER")),
         worker=env.get("PYTEST_XDIST_WORKER") or None,
         require_all=bool(option.contract_require_all),
+        concurrency=option.contract_concurrency,
     )
