@@ -86,8 +86,9 @@ def own_room(target: Target, code: str) -> str:
     deployment's associations are made and removed only on the suite's own rooms."""
     if code in target.ledger.created_rooms:
         return code
-    if not target.ledger.created_rooms:
-        create_room(target)
+    with target.creating:  # operations run at once (operations.py) make one room between them, not one each
+        if not target.ledger.created_rooms:
+            create_room(target)
     return target.ledger.created_rooms[0]
 
 

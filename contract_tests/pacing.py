@@ -3,15 +3,17 @@ its limit and waiting a whole `Retry-After` for every refusal.
 
 Every attempt, from every thread, takes the next slot from one `Pacer` before it leaves (`wait`), and every answer
 teaches it (`learn`):
-- A `429` says the run went faster than allowed. The rate the deployment did accept over the last window (the
-  `Retry-After`, at least a second) is what it allows: the pace becomes 90 % of that (at most one such step per half
-  window, so a burst of refusals of one overload counts once). The refused request itself still waits its own
+- A `429` says the run went faster than allowed, when the deployment refused a good share of what it was sent over
+  the last window (the `Retry-After`, at least a second): the rate it did accept there is what it allows, and the
+  pace becomes 90 % of that (at most one such step per half window, so a burst of refusals of one overload counts
+  once). A deployment that refuses a small share whatever the pace (one request in seven, say) is not a rate limit
+  that pacing would help with: it is not paced for that. The refused request itself still waits its own
   `Retry-After` before it is sent again (the transport does that, bounded and counted).
 - `RateLimit-Remaining` / `X-RateLimit-Remaining` (and their `-Reset`) say it before a refusal: when few requests are
   left in the window, the rest of the window is shared among them; none left, nothing is sent until it resets. The
   IETF draft's combined `RateLimit: limit=.., remaining=.., reset=..` is read too.
-- Each second without a refusal the pace rises by 2 %, so a rate learnt too low (a limit raised, or a window where
-  the run was not the one using it up) recovers.
+- Each second the pace rises by 2 %, up to the rate last seen accepted (so a pace learnt too low recovers, without
+  running into the limit again and again).
 A deployment that never throttles is never paced. The clock and the sleep are seams, so tests need no real waits.
 """
 
@@ -24,9 +26,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 SAFETY = 0.9  # the pace after a refusal: this share of the rate the deployment accepted
+REFUSED_SHARE = 0.2  # refusals below this share of the window's answers do not lower the pace
 PROBE = 1.02  # the pace rises by this factor per second without a refusal
 FEW_LEFT = 2  # RateLimit-Remaining at or below this spreads the rest of the window over them
 MIN_WINDOW = 1.0  # seconds: the shortest window a refusal's accepted rate is measured over
+MIN_SPAN = 0.05  # seconds: the accepted rate of a run younger than this is measured over this
 EPOCH_SECONDS = 1e9  # a reset above this is a point in time (X-RateLimit-Reset as Unix seconds), not a delay
 DRAFT_FIELD = re.compile(r"\b(limit|remaining|reset|r|t)\s*=\s*([0-9.]+)", re.IGNORECASE)
 
@@ -64,9 +68,11 @@ class Pacer:
         self.rate: float | None = None  # requests per second it paces to; None: not paced
         self._next = 0.0  # the earliest start of the next attempt
         self._closed_until = 0.0  # nothing leaves before this (a window with nothing left)
-        self._accepted: deque[float] = deque()  # when recent answers other than 429 came
+        self._answers: deque[tuple[float, bool]] = deque()  # recent answers: when, and whether refused (429)
         self._last_step = float("-inf")  # when the pace was last lowered
         self._last_rise = 0.0
+        self._first: float | None = None  # when the first answer came
+        self._ceiling: float | None = None  # the rate the deployment accepted when it last refused: rises stop there
 
     def wait(self) -> float:
         """Before an attempt: take the next free slot and wait for it; returns the seconds waited."""
@@ -86,12 +92,12 @@ class Pacer:
         with self._lock:
             now = self.clock()
             window = max(MIN_WINDOW, retry_after or 0.0)
-            while self._accepted and self._accepted[0] < now - 2 * window:
-                self._accepted.popleft()
+            while self._answers and self._answers[0][0] < now - 2 * window:
+                self._answers.popleft()
+            self._answers.append((now, status == 429))
+            self._first = now if self._first is None else self._first
             if status == 429:
                 self._refused(now, window)
-            else:
-                self._accepted.append(now)
             remaining, reset = rate_limit_headers(headers)
             if remaining is not None and reset is not None and remaining <= FEW_LEFT:
                 if remaining < 1:
@@ -102,8 +108,14 @@ class Pacer:
     def _refused(self, now: float, window: float) -> None:
         if now - self._last_step < window / 2:
             return
-        accepted = sum(1 for t in self._accepted if t >= now - window)
-        self._slow_to(SAFETY * max(accepted, 1) / window, now)
+        recent = [refused for t, refused in self._answers if t >= now - window]
+        refused = sum(recent)
+        if refused < REFUSED_SHARE * len(recent):
+            return
+        span = max(min(window, now - (self._first or now)), MIN_SPAN)  # a young run: the time it has run
+        accepted = max(len(recent) - refused, 1) / span
+        self._slow_to(SAFETY * accepted, now)
+        self._ceiling = accepted
 
     def _slow_to(self, rate: float, now: float) -> None:
         self.rate = rate if self.rate is None else min(self.rate, rate)
@@ -111,5 +123,6 @@ class Pacer:
 
     def _rise(self, now: float) -> None:
         if self.rate is not None and now - self._last_rise >= 1.0:
-            self.rate *= PROBE ** int(now - self._last_rise)
+            risen = self.rate * PROBE ** int(now - self._last_rise)
+            self.rate = risen if self._ceiling is None else max(self.rate, min(risen, self._ceiling))
             self._last_rise = now

@@ -151,6 +151,7 @@ class Target:
         self.cleaning = False  # set while the associations the run made are undone at its end
         self.budget: SharedBudget | None = None  # the run's write budget under pytest-xdist, else per process
         self.slug_numbers = itertools.count(1)  # run-wide (twins share it), so no two new slugs are the same
+        self.creating = threading.Lock()  # held while the run makes the one room that concurrent writes share
         self.pacer = Pacer()  # the run's pace (twins share it): a rate-limited deployment's, once learnt
         # In-process every call runs on the one interpreter (and the app is not made for threads): one at a time.
         self.concurrency = 1 if factory is not None else settings.concurrency
@@ -227,7 +228,8 @@ class Target:
         # Keep back one write for each association still to undo, and one for the one this write may make, so
         # the clean-up at the end always fits in the budget. Under pytest-xdist the budget is the whole run's, and
         # each worker holds back its own clean-up share in it (contract_tests.budget).
-        kept_back = 0 if self.cleaning else len(self.ledger.associations) + 1
+        # Concurrent writes (their answers not back yet) may each make one more.
+        kept_back = 0 if self.cleaning else len(self.ledger.associations) + self.traffic.writes_in_flight + 1
         if self.budget is not None:
             if self.budget.reserve_clean_up() if self.cleaning else self.budget.reserve(kept_back):
                 return
@@ -236,7 +238,8 @@ class Target:
         shared = ", shared by the run's xdist workers" if self.budget is not None else ""
         budget = f"write budget exhausted (--contract-max-writes {self.settings.max_writes}{shared})"
         if self.ledger.failures:  # a skip must never hide a violation already seen
-            broken = ", ".join(f"[{rule}]×{n}" for rule, n in self.ledger.failures.items())
+            with self.ledger.lock:
+                broken = ", ".join(f"[{rule}]×{n}" for rule, n in self.ledger.failures.items())
             raise ContractViolation(f"{budget} after violations: {broken}")
         pytest.skip(budget)
 

@@ -45,6 +45,7 @@ class Traffic:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()  # not a field: the traffic goes to the xdist controller as plain values
+        self.writes_in_flight = 0  # admitted, not answered yet: each may still make an association to undo
 
     def summary(self) -> str:
         paced = f"; paced {self.paced:.1f} s to the deployment's rate limit" if self.paced else ""
@@ -66,6 +67,12 @@ class Traffic:
             self.sent += 1
             if method.upper() not in READ_METHODS:
                 self.writes += 1
+                self.writes_in_flight += 1
+
+    def answered(self, method: str) -> None:
+        if method.upper() not in READ_METHODS:
+            with self._lock:
+                self.writes_in_flight -= 1
 
     def retried(self, seconds: float) -> None:
         with self._lock:
@@ -143,7 +150,10 @@ class GuardedAdapter(HTTPAdapter):
         attempt = 0
         while True:
             _attempt(self.traffic, self.pacer, self.gate, str(request.method))
-            response = super().send(request, **kwargs)
+            try:
+                response = super().send(request, **kwargs)
+            finally:
+                self.traffic.answered(str(request.method))
             if not _wait(self.traffic, self.pacer, response.status_code, response.headers, attempt, self.sleep):
                 return response
             response.close()
@@ -169,7 +179,10 @@ def guarded_wsgi(
         while True:
             _attempt(traffic, pacer, gate, method)
             environ["wsgi.input"] = io.BytesIO(body)
-            chunks = b"".join(app(environ, capture))
+            try:
+                chunks = b"".join(app(environ, capture))
+            finally:
+                traffic.answered(method)
             status = int(answer["status"].split()[0])
             if not _wait(traffic, pacer, status, Headers(answer["headers"]), attempt, sleep):
                 start_response(answer["status"], answer["headers"])
