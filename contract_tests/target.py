@@ -29,7 +29,7 @@ from .budget import SharedBudget
 from .findings import Advisories, ContractViolation
 from .pacing import Pacer
 from .settings import SuiteSettings
-from .transport import GuardedAdapter, Traffic, guarded_wsgi
+from .transport import Baton, GuardedAdapter, Traffic, guarded_wsgi
 
 Auth = Literal["admin", "none", "wrong"]
 WRONG_TOKEN = "0" * 32
@@ -156,6 +156,7 @@ class Target:
         # In-process every call runs on the one interpreter (and the app is not made for threads): one at a time.
         self.concurrency = 1 if factory is not None else settings.concurrency
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="vsee-contract")  # threads on first use
+        self.baton = Baton()  # held by threads generating cases (operations.py), given up while they wait
         self.app = self.fresh_app()
         self._client = Client(self.app) if self.app is not None else None
         self.session: requests.Session | None = None

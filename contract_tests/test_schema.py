@@ -10,11 +10,15 @@ from __future__ import annotations
 import pytest
 from schemathesis.schemas import BaseSchema
 
+from .discovery import own_room
 from .generated import ContractCase, judge, prepare, record, token_headers
 from .operations import run_each_operation
 from .target import Target
 
 CHECKED = {"schemathesis-checks", "vsee_contract_rules"}
+# They make and undo associations of the same rooms (live: the run's own room), so what one answers depends on what
+# the other did: one after another, while every other operation runs beside them.
+ASSOCIATIONS = ("addUserRoom", "removeUserRoom")
 
 
 def _conforms(case: ContractCase, target: Target) -> None:
@@ -34,10 +38,15 @@ def _conforms_on_v4(case: ContractCase, target: Target) -> None:
 
 
 def test_operation_conforms(target: Target, contract_schema: BaseSchema, request: pytest.FixtureRequest) -> None:
-    run_each_operation(contract_schema, _conforms, request, target.concurrency, target=target)
+    if target.concurrency > 1 and target.settings.writes_enabled:
+        own_room(target, "")  # the room the associations use, made first: the same one whatever runs first
+    run_each_operation(
+        contract_schema, _conforms, request, target.concurrency, target.baton, ASSOCIATIONS, target=target
+    )
 
 
 def test_room_detail_conforms_on_v4(
     target: Target, contract_schema: BaseSchema, request: pytest.FixtureRequest
 ) -> None:
-    run_each_operation(contract_schema.include(operation_id="getRoom"), _conforms_on_v4, request, 1, target=target)
+    v4 = contract_schema.include(operation_id="getRoom")
+    run_each_operation(v4, _conforms_on_v4, request, 1, target.baton, target=target)

@@ -11,11 +11,12 @@ thread-safe: the suite sends independent reads concurrently.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import io
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,39 @@ class Traffic:
             self.paced += seconds
 
 
+class Baton:
+    """Cooperative concurrency for code that is not thread-safe (Hypothesis and schemathesis generating cases: CPython
+    3.11's `ast` is not, for one): a thread running such code holds the baton, and gives it up only while it waits
+    for the network (the whole of `GuardedAdapter.send`), so the waits overlap and nothing else does."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._mine = threading.local()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            self._mine.held = True
+            try:
+                yield
+            finally:
+                self._mine.held = False
+
+    @contextlib.contextmanager
+    def released(self) -> Iterator[None]:
+        """Give the baton up for the block, if this thread holds it."""
+        if not getattr(self._mine, "held", False):
+            yield
+            return
+        self._mine.held = False
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
+            self._mine.held = True
+
+
 def retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
     if value is None:
@@ -139,12 +173,18 @@ class GuardedAdapter(HTTPAdapter):
         sleep: Callable[[float], None] = time.sleep,
         pacer: Pacer | None = None,
         connections: int = 10,
+        baton: Baton | None = None,
     ):
         super().__init__(pool_connections=connections, pool_maxsize=connections)
         self.gate, self.traffic, self.timeout, self.sleep = gate, traffic, timeout, sleep
         self.pacer = pacer or Pacer(sleep=sleep)
+        self.baton = baton or Baton()
 
     def send(self, request: PreparedRequest, **kwargs: Any) -> Response:  # type: ignore[override]
+        with self.baton.released():
+            return self._send(request, **kwargs)
+
+    def _send(self, request: PreparedRequest, **kwargs: Any) -> Response:
         timeout = kwargs.get("timeout")
         kwargs["timeout"] = self.timeout if timeout is None else min(float(timeout), self.timeout)
         attempt = 0
