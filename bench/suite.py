@@ -33,6 +33,7 @@ from run import (
     commit,
     load_average,
     machine,
+    mark,
     progress,
     start,
     stop,
@@ -172,10 +173,6 @@ def table(results: list[Result]) -> list[str]:
             f"| {r.exit_code} | {r.verdict} |"
         )
     return rows
-
-
-def mark(ok: bool) -> str:
-    return "✔" if ok else "✘"
 
 
 def verdicts(results: list[Result]) -> list[str]:

@@ -3,12 +3,13 @@ its limit and waiting a whole `Retry-After` for every refusal.
 
 Every attempt, from every thread, takes the next slot from one `Pacer` before it leaves (`wait`), and every answer
 teaches it (`learn`):
-- A `429` says the run went faster than allowed, when the deployment refused a good share of what it was sent over
-  the last window (the `Retry-After`, at least a second): the rate it did accept there is what it allows, and the
-  pace becomes 90 % of that (at most one such step per half window, so a burst of refusals of one overload counts
-  once). A deployment that refuses a small share whatever the pace (one request in seven, say) is not a rate limit
-  that pacing would help with: it is not paced for that. The refused request itself still waits its own
-  `Retry-After` before it is sent again (the transport does that, bounded and counted).
+- A `429` says the run went faster than allowed when the deployment refused a third or more of its last 40 answers
+  (at least 10): the rate it accepted over the time those answers took is what it allows, and the pace becomes 90 %
+  of that (at most one such step per half window, the `Retry-After` or a second, so the refusals of one overload
+  count once). A deployment that refuses a smaller share whatever the pace (one request in seven, say) is no rate
+  limit that pacing would help with, and is not paced: lowering the pace would only lower it again. The refused
+  request itself still waits its own `Retry-After` before it is sent again (the transport does that, bounded and
+  counted).
 - `RateLimit-Remaining` / `X-RateLimit-Remaining` (and their `-Reset`) say it before a refusal: when few requests are
   left in the window, the rest of the window is shared among them; none left, nothing is sent until it resets. The
   IETF draft's combined `RateLimit: limit=.., remaining=.., reset=..` is read too.
@@ -26,11 +27,12 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 SAFETY = 0.9  # the pace after a refusal: this share of the rate the deployment accepted
-REFUSED_SHARE = 0.2  # refusals below this share of the window's answers do not lower the pace
+REFUSED_SHARE = 1 / 3  # refusals below this share of the last answers do not lower the pace
+SAMPLE, MIN_SAMPLE = 40, 10  # the last answers a refusal is judged by, and how many it needs
 PROBE = 1.02  # the pace rises by this factor per second without a refusal
 FEW_LEFT = 2  # RateLimit-Remaining at or below this spreads the rest of the window over them
-MIN_WINDOW = 1.0  # seconds: the shortest window a refusal's accepted rate is measured over
-MIN_SPAN = 0.05  # seconds: the accepted rate of a run younger than this is measured over this
+MIN_WINDOW = 1.0  # seconds: the shortest window between two steps down is half of this
+MIN_SPAN = 0.05  # seconds: the accepted rate of answers that came faster than this is measured over this
 EPOCH_SECONDS = 1e9  # a reset above this is a point in time (X-RateLimit-Reset as Unix seconds), not a delay
 DRAFT_FIELD = re.compile(r"\b(limit|remaining|reset|r|t)\s*=\s*([0-9.]+)", re.IGNORECASE)
 
@@ -68,10 +70,9 @@ class Pacer:
         self.rate: float | None = None  # requests per second it paces to; None: not paced
         self._next = 0.0  # the earliest start of the next attempt
         self._closed_until = 0.0  # nothing leaves before this (a window with nothing left)
-        self._answers: deque[tuple[float, bool]] = deque()  # recent answers: when, and whether refused (429)
+        self._answers: deque[tuple[float, bool]] = deque(maxlen=SAMPLE)  # the last answers: when, whether refused
         self._last_step = float("-inf")  # when the pace was last lowered
         self._last_rise = 0.0
-        self._first: float | None = None  # when the first answer came
         self._ceiling: float | None = None  # the rate the deployment accepted when it last refused: rises stop there
 
     def wait(self) -> float:
@@ -91,13 +92,9 @@ class Pacer:
         """After an answer: its status, headers (case-insensitive) and `Retry-After` in seconds (None: not given)."""
         with self._lock:
             now = self.clock()
-            window = max(MIN_WINDOW, retry_after or 0.0)
-            while self._answers and self._answers[0][0] < now - 2 * window:
-                self._answers.popleft()
             self._answers.append((now, status == 429))
-            self._first = now if self._first is None else self._first
             if status == 429:
-                self._refused(now, window)
+                self._refused(now, max(MIN_WINDOW, retry_after or 0.0))
             remaining, reset = rate_limit_headers(headers)
             if remaining is not None and reset is not None and remaining <= FEW_LEFT:
                 if remaining < 1:
@@ -108,12 +105,11 @@ class Pacer:
     def _refused(self, now: float, window: float) -> None:
         if now - self._last_step < window / 2:
             return
-        recent = [refused for t, refused in self._answers if t >= now - window]
-        refused = sum(recent)
-        if refused < REFUSED_SHARE * len(recent):
+        refused = sum(was_refused for _, was_refused in self._answers)
+        if len(self._answers) < MIN_SAMPLE or refused < REFUSED_SHARE * len(self._answers):
             return
-        span = max(min(window, now - (self._first or now)), MIN_SPAN)  # a young run: the time it has run
-        accepted = max(len(recent) - refused, 1) / span
+        span = max(now - self._answers[0][0], MIN_SPAN)
+        accepted = max(len(self._answers) - refused, 1) / span
         self._slow_to(SAFETY * accepted, now)
         self._ceiling = accepted
 
