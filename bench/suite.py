@@ -157,7 +157,7 @@ def plan(anchor_everywhere: bool) -> list[tuple[Target, str, int, int]]:
             runs.append((target, profile, 8, 0))
             if anchor_everywhere or target.label in TODAY:
                 runs.append((target, profile, 1, 0))
-    runs.append((TARGETS[3], "ci", 8, 3))  # 150 ms away, the layers side by side too (pytest-xdist)
+    runs += [(TARGETS[3], profile, 8, 3) for profile in ("quick", "ci")]  # 150 ms away, the layers side by side too
     return runs
 
 

@@ -164,7 +164,7 @@ class Target:
             self.session = requests.Session()
             connections = max(10, self.concurrency + 2)  # urllib3 keeps this many open; schemathesis adds its own
             adapter = GuardedAdapter(
-                self.gate, self.traffic, settings.timeout, pacer=self.pacer, connections=connections
+                self.gate, self.traffic, settings.timeout, pacer=self.pacer, connections=connections, baton=self.baton
             )
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)

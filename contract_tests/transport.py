@@ -178,7 +178,7 @@ class GuardedAdapter(HTTPAdapter):
         super().__init__(pool_connections=connections, pool_maxsize=connections)
         self.gate, self.traffic, self.timeout, self.sleep = gate, traffic, timeout, sleep
         self.pacer = pacer or Pacer(sleep=sleep)
-        self.baton = baton or Baton()
+        self.baton = Baton() if baton is None else baton
 
     def send(self, request: PreparedRequest, **kwargs: Any) -> Response:  # type: ignore[override]
         with self.baton.released():

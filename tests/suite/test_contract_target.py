@@ -182,3 +182,9 @@ def test_the_baton_lets_one_thread_run_and_others_in_while_it_waits() -> None:
     assert order[:2] in (["a runs", "b runs"], ["b runs", "a runs"]), "the second ran while the first waited"
     with baton.released():  # a thread that does not hold it gives up nothing
         pass
+
+
+def test_the_transport_gives_up_the_targets_own_baton_while_a_request_is_out() -> None:
+    target = _target()
+    assert target.session is not None
+    assert target.session.get_adapter("http://127.0.0.1/").baton is target.baton  # type: ignore[attr-defined]
