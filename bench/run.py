@@ -2,6 +2,7 @@
 the same spec and workloads. Prints Markdown and writes it between the markers in bench/results.md.
 
     python3 dev.py bench [--rounds 3] [--duration 5] [--skip-prism] [--only CONFIG[,CONFIG]] [--with-suite]
+    python3 dev.py bench --suite [--suite-anchor] [--skip-detection]   (the contract suite's own costs: bench/suite.py)
 
 Rounds are interleaved (for each round: for each server configuration, started fresh: for each workload: one wrk
 run), so a machine that drifts (other jobs, thermal limits) drifts under every configuration alike; each number is
@@ -854,6 +855,13 @@ def postgres_server(args: argparse.Namespace) -> Iterator[Cluster | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if "--suite" in given:
+        import suite as suite_bench  # bench/suite.py: the contract suite against latency and a rate limiter
+
+        given.remove("--suite")
+        with stopped_on_signals():
+            return suite_bench.main([a for a in given if a != "--no-write"], write="--no-write" not in given)
     args = parse_args(argv)
     notes: list[str] = []
     with stopped_on_signals(), tempfile.TemporaryDirectory(prefix="vsee-bench-") as tmp, ExitStack() as stack:

@@ -89,8 +89,9 @@ def own_room(target: Target, code: str) -> str:
     earlier = footprint.suite_rooms() if footprint is not None else []
     if code in created or code in earlier:
         return code
-    if not created and not earlier:
-        create_room(target)
+    with target.creating:  # operations run at once (operations.py) make one room between them, not one each
+        if not created and not earlier:
+            create_room(target)
     return (created or earlier)[0]
 
 

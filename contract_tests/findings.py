@@ -8,6 +8,7 @@ terminal summary, the Markdown report and the JUnit XML, and fails the test only
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,15 +37,17 @@ class Advisories:
         self.secrets = secrets
         self.by_rule: dict[str, Advisory] = {}
         self.current_item: Any = None  # the pytest item running now, set by the plugin
+        self._lock = threading.Lock()  # concurrent requests report here at once
 
     def add(self, rule: str, message: str, curl: str) -> None:
         message, curl = redact(message, self.secrets), redact(curl, self.secrets)
-        if rule in self.by_rule:
-            self.by_rule[rule].count += 1
-        else:
-            self.by_rule[rule] = Advisory(rule, message, curl)
-        if self.current_item is not None:
-            self.current_item.user_properties.append(("advisory", f"[{rule}] {message}"))
+        with self._lock:
+            if rule in self.by_rule:
+                self.by_rule[rule].count += 1
+            else:
+                self.by_rule[rule] = Advisory(rule, message, curl)
+            if self.current_item is not None:
+                self.current_item.user_properties.append(("advisory", f"[{rule}] {message}"))
         if self.strict:
             raise ContractViolation(
                 f"[{rule}] {message} (an advisory, failing because of --contract-strict)\n  reproduce: {curl}"

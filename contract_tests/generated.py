@@ -267,7 +267,7 @@ def judge(
         case.validate_response(response, excluded_checks=ADVISORY_CHECKS, additional_checks=extra, **common)
     except FailureGroup as group:  # named by check, like the suite's own rules, so reports can count them
         names = list(dict.fromkeys(f.checks[0] for f in group.exceptions if f.checks))
-        target.ledger.failures.update(names)
+        target.ledger.failed(names)
         if not names:
             raise
         tags = " ".join(f"[{name}]" for name in names)
@@ -321,8 +321,7 @@ def contract_rules(target: Target) -> CheckFunction:
             for v in target.contract.judge(operation_id, status, content_type, body, path, query, sent)
             if v.rule != RESPONSE_SCHEMA  # schemathesis' own checks report schema problems
         ]
-        for violation in problems:
-            target.ledger.failures[violation.rule] += 1
+        target.ledger.failed(v.rule for v in problems)
         assert not problems, "; ".join(str(v) for v in problems)
         return None
 

@@ -9,6 +9,7 @@ pytest-playwright does for `--base-url`).
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Generator
 from typing import Any
 
@@ -102,6 +103,16 @@ OPTIONS: list[tuple[str, str | None, dict[str, Any]]] = [
         },
     ),
     (
+        "--contract-concurrency",
+        None,
+        {
+            "type": lambda value: _at_least_one("--contract-concurrency", value),
+            "default": 8,
+            "metavar": "N",
+            "help": "most independent reads in flight at once against --base-url (default 8; 1: one after another)",
+        },
+    ),
+    (
         "--contract-strict",
         None,
         {
@@ -118,6 +129,12 @@ OPTIONS: list[tuple[str, str | None, dict[str, Any]]] = [
         },
     ),
 ]
+
+
+def _at_least_one(option: str, value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{option} takes a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 def dest(option: str) -> str:

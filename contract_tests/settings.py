@@ -56,6 +56,7 @@ class SuiteSettings:
     namespace: str | None = None  # the shared mock's namespace this run (this xdist worker) keeps its rooms in
     worker: str | None = None  # the pytest-xdist worker this process is (gw0, gw1, ...), if any
     max_rooms: int = 10  # rooms a live run may create (contract_tests.footprint)
+    concurrency: int = 8  # independent reads in flight at once against a live deployment (1: one at a time)
 
     @property
     def in_process(self) -> bool:
@@ -101,4 +102,5 @@ def from_options(option: Any, base_url: str | None) -> SuiteSettings:
         worker=env.get("PYTEST_XDIST_WORKER") or None,
         require_all=bool(option.contract_require_all),
         max_rooms=option.contract_max_rooms,
+        concurrency=option.contract_concurrency,
     )

@@ -8,10 +8,13 @@ suite's own and schemathesis', leaves through `transport` (gate, counting, 429 r
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
@@ -26,14 +29,16 @@ from .budget import SharedBudget
 from .findings import Advisories, ContractViolation
 from .footprint import Footprint, OutsideFootprint, RoomAllowance
 from .outage import WatchedAdapter
+from .pacing import Pacer
 from .settings import SuiteSettings
-from .transport import Traffic, guarded_wsgi
+from .transport import Baton, Traffic, guarded_wsgi
 
 Auth = Literal["admin", "none", "wrong"]
 WRONG_TOKEN = "0" * 32
 JSON_MEDIA = "application/json"
 FORM_MEDIA = ("multipart/form-data", "application/x-www-form-urlencoded")
 JSON_REFUSED = "json-bodies-refused"
+Call = tuple[str, dict[str, Any]]  # an operation and the keyword arguments of `Target.call`
 
 
 @dataclass
@@ -79,6 +84,13 @@ class Ledger:
     associations: list[tuple[str, str]] = field(default_factory=list)
     unchecked: dict[str, str] = field(default_factory=dict)  # rule -> why the run could not check it
 
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()  # concurrent calls record here at once
+
+    def failed(self, rules: Iterable[str]) -> None:
+        with self.lock:
+            self.failures.update(rules)
+
     def cannot_check(self, rules: Iterable[str], reason: str) -> None:
         for rule in rules:
             self.unchecked.setdefault(rule, reason)
@@ -105,8 +117,9 @@ class Ledger:
             self.unchecked.setdefault(rule, reason)
 
     def saw(self, operation_id: str, status: int, checked: Iterable[str]) -> None:
-        self.statuses[operation_id][status] += 1
-        self.rules[operation_id].update(checked)
+        with self.lock:
+            self.statuses[operation_id][status] += 1
+            self.rules[operation_id].update(checked)
 
     def wrote(
         self, operation_id: str, status: int, body: Any, path: Mapping[str, Any], sent: Mapping[str, Any] | None
@@ -116,13 +129,14 @@ class Ledger:
         if not 200 <= status < 300:
             return
         data = body.get("data") if isinstance(body, Mapping) else None
-        if operation_id == "createRoom" and isinstance(data, Mapping) and "code" in data:
-            self.created_rooms.append(str(data["code"]))
-        elif operation_id == "addUserRoom" and sent is not None and isinstance(sent.get("code"), str):
-            self.associations.append((str(path["id"]), sent["code"]))
-        elif operation_id == "removeUserRoom":
-            pair = (str(path["id"]), str(path["room_code"]))
-            self.associations = [a for a in self.associations if a != pair]
+        with self.lock:
+            if operation_id == "createRoom" and isinstance(data, Mapping) and "code" in data:
+                self.created_rooms.append(str(data["code"]))
+            elif operation_id == "addUserRoom" and sent is not None and isinstance(sent.get("code"), str):
+                self.associations.append((str(path["id"]), sent["code"]))
+            elif operation_id == "removeUserRoom":
+                pair = (str(path["id"]), str(path["room_code"]))
+                self.associations = [a for a in self.associations if a != pair]
 
 
 class Target:
@@ -143,13 +157,22 @@ class Target:
         self.slug_numbers = itertools.count(1)  # run-wide (twins share it), so no two new slugs are the same
         self.rooms = RoomAllowance(None if settings.in_process else settings.max_rooms)
         self.footprint: Footprint | None = None  # what a live run with writes may change
+        self.creating = threading.Lock()  # held while the run makes the one room that concurrent writes share
+        self.pacer = Pacer()  # the run's pace (twins share it): a rate-limited deployment's, once learnt
+        # In-process every call runs on the one interpreter (and the app is not made for threads): one at a time.
+        self.concurrency = 1 if factory is not None else settings.concurrency
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="vsee-contract")  # threads on first use
+        self.baton = Baton()  # held by threads generating cases (operations.py), given up while they wait
         self.app = self.fresh_app()
         self._client = Client(self.app) if self.app is not None else None
         self.session: requests.Session | None = None
         self.adapter: WatchedAdapter | None = None
         if self.app is None:
             self.session = requests.Session()
-            adapter = self.adapter = WatchedAdapter(self.gate, self.traffic, settings.timeout)
+            connections = max(10, self.concurrency + 2)  # urllib3 keeps this many open; schemathesis adds its own
+            adapter = self.adapter = WatchedAdapter(
+                self.gate, self.traffic, settings.timeout, pacer=self.pacer, connections=connections, baton=self.baton
+            )
             adapter.secret_headers = (self.token_header,)
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)
@@ -191,7 +214,9 @@ class Target:
 
     def fresh_app(self) -> Any:
         """A new copy of the in-process app (same factory, fresh state, behind the gate), or None for a live target."""
-        return None if self._factory is None else guarded_wsgi(self._factory(), self.gate, self.traffic)
+        if self._factory is None:
+            return None
+        return guarded_wsgi(self._factory(), self.gate, self.traffic, pacer=self.pacer)
 
     def fresh(self) -> Target:
         """This target on a fresh copy of the in-process app, sharing the ledger, traffic and advisories (so a
@@ -240,7 +265,8 @@ class Target:
         # Keep back one write for each association still to undo, and one for the one this write may make, so
         # the clean-up at the end always fits in the budget. Under pytest-xdist the budget is the whole run's, and
         # each worker holds back its own clean-up share in it (contract_tests.budget).
-        kept_back = 0 if self.cleaning else len(self.ledger.associations) + 1
+        # Concurrent writes (their answers not back yet) may each make one more.
+        kept_back = 0 if self.cleaning else len(self.ledger.associations) + self.traffic.writes_in_flight + 1
         if self.budget is not None:
             if self.budget.reserve_clean_up() if self.cleaning else self.budget.reserve(kept_back):
                 return
@@ -249,7 +275,8 @@ class Target:
         shared = ", shared by the run's xdist workers" if self.budget is not None else ""
         budget = f"write budget exhausted (--contract-max-writes {self.settings.max_writes}{shared})"
         if self.ledger.failures:  # a skip must never hide a violation already seen
-            broken = ", ".join(f"[{rule}]×{n}" for rule, n in self.ledger.failures.items())
+            with self.ledger.lock:
+                broken = ", ".join(f"[{rule}]×{n}" for rule, n in self.ledger.failures.items())
             raise ContractViolation(f"{budget} after violations: {broken}")
         pytest.skip(budget)
 
@@ -310,6 +337,17 @@ class Target:
         self.fail_on(problems, exchange)
         return exchange
 
+    def call_all(self, calls: Sequence[Call]) -> list[Callable[[], Exchange]]:
+        """Independent calls (reads no answer of which depends on another), up to `concurrency` in flight at once.
+        Each comes back as a function that gives its exchange or raises what `call` raised, to be taken in the
+        order given, judging each before the next, so the verdict (and the rule it names) is the one the calls made
+        one after another would give. With a concurrency of 1 each is sent only when it is taken, as before."""
+        if self.concurrency <= 1 or len(calls) <= 1:
+            return [functools.partial(self.call, operation_id, **kwargs) for operation_id, kwargs in calls]
+        futures = [self._pool.submit(self.call, operation_id, **kwargs) for operation_id, kwargs in calls]
+        wait(futures)  # all back before any is judged: nothing of this step is still in flight after it
+        return [future.result for future in futures]
+
     def curl(self, method: str, url: str, headers: Mapping[str, str], body: Any, media_type: str) -> str:
         """A request as a curl command line, the token redacted."""
         return curl_command(method, url, headers, body, media_type, (self.token_header,))
@@ -348,15 +386,15 @@ class Target:
 
     def expect(self, rule: str, problems: list[str], *exchanges: Exchange) -> None:
         """Fail, naming `rule`, when a behavioural rule found problems in these exchanges."""
-        for exchange in exchanges:
-            self.ledger.rules[exchange.operation_id].add(rule)
+        with self.ledger.lock:
+            for exchange in exchanges:
+                self.ledger.rules[exchange.operation_id].add(rule)
         self.fail_on([Violation(rule, p) for p in problems], *exchanges)
 
     def fail_on(self, violations: list[Violation], *exchanges: Exchange) -> None:
         if not violations:
             return
-        for violation in violations:
-            self.ledger.failures[violation.rule] += 1
+        self.ledger.failed(v.rule for v in violations)
         seed = f"\n  seed: rerun with --contract-seed {self.settings.seed}"
         lines = [str(v) for v in violations] + [f"  {e.describe()}" for e in exchanges]
         raise ContractViolation(redact("\n".join(lines) + seed, self.settings.secrets))

@@ -56,6 +56,7 @@ WRITE_RULES = (
 )
 USER_RULES = (rules.ASSOCIATION_LISTED, rules.PROVIDER_FOLLOWS_ASSOCIATION, rules.DEFAULT_EXCLUSIVE)
 F = TypeVar("F", bound=Callable[..., Any])
+Look = tuple[str, dict[str, Any], Callable[[Exchange], list[Check]]]  # an observation: a read and how to judge it
 
 
 def step(method: F) -> F:
@@ -149,33 +150,70 @@ class ClinicMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ observations of what a step touched
 
+    def observe(self, *looks: Look) -> list[Exchange]:
+        """The observations of a step: independent reads, sent together (up to --contract-concurrency at once) and
+        judged in the order given, each before the next is taken."""
+        answers = self.target.call_all([(operation_id, kwargs) for operation_id, kwargs, _ in looks])
+        exchanges = []
+        for answer, (_, _, check) in zip(answers, looks, strict=True):
+            exchange = answer()
+            self.judge(check(exchange), exchange)
+            exchanges.append(exchange)
+        return exchanges
+
+    def list_look(self) -> Look:
+        return "listRooms", {}, lambda listing: self.model.check_list(listing.data)
+
     def whole_list(self) -> list[str]:
-        listing = self.look("listRooms")
-        self.judge(self.model.check_list(listing.data), listing)
+        (listing,) = self.observe(self.list_look())
         return [str(r["code"]) for r in listing.data]
 
-    def observe_room(self, code: str) -> None:
+    def room_looks(self, code: str) -> list[Look]:
         """Every view of one room: the detail on v3 and v4, its providers (and each known one's detail), its queue."""
-        for api in ("v3", "v4") if self.target.base("v4") is not None else ("v3",):
-            detail = self.look("getRoom", path={"code": code}, api=api)
-            self.judge(self.model.check_detail(code, detail.status, _data(detail)), detail)
-        providers = self.look("listRoomProviders", path={"code": code})
-        self.judge(self.model.check_providers(code, providers.status, _data(providers)), providers)
-        known = self.model.providers.get(code, set()) | self.model.absent.get(code, set())
-        if code not in self.model.rooms:  # a room of the clinic: one provider's detail, which a read-only run can check
-            known = {str(p["id"]) for p in (_data(providers) or [])[:1] if isinstance(p, Mapping) and "id" in p}
-        for user in sorted(known):
-            one = self.look("getRoomProvider", path={"code": code, "id": user})
-            self.judge(self.model.check_provider(code, user, one.status, one.body), one)
-        queue = self.look("getRoomQueue", path={"code": code})
-        self.judge(self.model.check_queue(code, queue.status), queue)
+        model = self.model
+        looks: list[Look] = [
+            ("getRoom", {"path": {"code": code}, "api": api}, lambda e: model.check_detail(code, e.status, _data(e)))
+            for api in (("v3", "v4") if self.target.base("v4") is not None else ("v3",))
+        ]
+        looks.append(self.providers_look(code))
+        looks += [
+            ("getRoomProvider", {"path": {"code": code, "id": user}}, _provider_check(model, code, user))
+            for user in sorted(model.providers.get(code, set()) | model.absent.get(code, set()))
+        ]
+        looks.append(("getRoomQueue", {"path": {"code": code}}, lambda e: model.check_queue(code, e.status)))
+        return looks
 
-    def observe_user(self, user: str) -> None:
+    def providers_look(self, code: str) -> Look:
+        return (
+            "listRoomProviders",
+            {"path": {"code": code}},
+            lambda e: self.model.check_providers(code, e.status, _data(e)),
+        )
+
+    def observe_room(self, code: str) -> None:
+        looks = self.room_looks(code)
+        exchanges = self.observe(*looks)
+        if code not in self.model.rooms:  # a room of the clinic: one provider's detail, which a read-only run can check
+            (providers,) = [e for e, look in zip(exchanges, looks, strict=True) if look[0] == "listRoomProviders"]
+            for p in (_data(providers) or [])[:1]:
+                if isinstance(p, Mapping) and "id" in p:
+                    user = str(p["id"])
+                    self.observe(
+                        (
+                            "getRoomProvider",
+                            {"path": {"code": code, "id": user}},
+                            _provider_check(self.model, code, user),
+                        )
+                    )
+
+    def user_looks(self, user: str) -> list[Look]:
         """The providers of every room of this run the user is, or was, associated with."""
-        for code in sorted(self.model.rooms):
-            if user in self.model.providers[code] | self.model.absent[code]:
-                providers = self.look("listRoomProviders", path={"code": code})
-                self.judge(self.model.check_providers(code, providers.status, _data(providers)), providers)
+        model = self.model
+        return [
+            self.providers_look(code)
+            for code in sorted(model.rooms)
+            if user in model.providers[code] | model.absent[code]
+        ]
 
     # ------------------------------------------------------------------ the start of every sequence
 
@@ -271,18 +309,16 @@ class ClinicMachine(RuleBasedStateMachine):
         created = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, created.status, created.body), created)
         new = str(created.data["code"])
-        providers = self.look("listRoomProviders", path={"code": new})
+        baseline: Look = "listRoomProviders", {"path": {"code": new}}, lambda _: []
+        providers, *_ = self.observe(baseline, *self.room_looks(new), self.list_look())
         self.baseline[new] = {str(p["id"]) for p in _data(providers) or []}
-        self.observe_room(new)
-        self.whole_list()
 
     def _duplicate(self, code: str, media: str, name: str) -> None:
         first = self.model.rooms[code]
         sent = {"domain": first.domain, "slug": first.slug, "name": name}
         refused = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, refused.status, refused.body), refused)
-        self.observe_room(code)
-        self.whole_list()
+        self.observe(*self.room_looks(code), self.list_look())
 
     def _clash(self, code: str, media: str) -> None:
         first, slug = self.model.rooms[code], self.fresh_slug()
@@ -291,23 +327,20 @@ class ClinicMachine(RuleBasedStateMachine):
         sent = {"domain": first.domain, "slug": slug, "name": "Code clash", "code": code}
         refused = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, refused.status, refused.body), refused)
-        self.observe_room(code)
-        self.whole_list()
+        self.observe(*self.room_looks(code), self.list_look())
 
     def _associate(self, user: str, code: str, media: str, default: bool | None) -> None:
         default = default if self.defaults_allowed else None
         body: dict[str, Any] = {"code": code} | ({} if default is None else {"default": default})
         added = self.act("addUserRoom", path={"id": user}, body=body, media_type=media)
         self.judge(self.model.associate(user, code, default, added.status, added.body), added)
-        self.observe_room(code)
-        self.observe_user(user)
+        self.observe(*self.room_looks(code), *self.user_looks(user))
 
     def _remove(self, user: str, code: str, media: str) -> None:
         path = {"id": user, "room_code": code}
         removed = self.act("removeUserRoom", path=path, body={"code": code}, media_type=media)
         self.judge(self.model.remove(user, code, removed.status), removed)
-        self.observe_room(code)
-        self.observe_user(user)
+        self.observe(*self.room_looks(code), *self.user_looks(user))
 
     def _without_token(self, operation: str, auth: Auth, code: str, user: str | None) -> None:
         """A write without the admin token (or with a wrong one) is refused, and changes nothing: an association
@@ -327,8 +360,7 @@ class ClinicMachine(RuleBasedStateMachine):
             refused = self.act("createRoom", body=sent, auth=auth)
             self.model.unauthorised_create(sent)
         self.judge(self.model.refused_without_token(refused.status, refused.body), refused)
-        self.observe_room(code)
-        self.whole_list()
+        self.observe(*self.room_looks(code), self.list_look())
 
     @precondition(lambda self: self.can_create())
     @rule(media=MEDIA_TYPES, name=NAMES, with_code=st.booleans())
@@ -407,8 +439,12 @@ class ClinicMachine(RuleBasedStateMachine):
         known = sorted(self.model.rooms) + self.seen
         if known:
             calls.append(("getRoomProvider", "v3", {"code": known[0], "id": user}))
-        for operation_id, api, path in calls:
-            answer = self.act(operation_id, path=path, api=api)
+        answers = self.target.call_all(
+            [(operation_id, {"path": path, "api": api}) for operation_id, api, path in calls]
+        )
+        for (_, _, path), taken in zip(calls, answers, strict=True):
+            answer = taken()
+            self.steps[-1].append(answer.curl)
             self.judge(self.model.check_unknown(answer.status, answer.body, f"unknown {path}"), answer)
 
     @rule(code=UNKNOWN_CODES, user=UNKNOWN_IDS)
@@ -431,7 +467,13 @@ class ClinicMachine(RuleBasedStateMachine):
         before = self.whole_list()
         limit = min(100, max(limit, math.ceil(len(before) / 20)))  # at most ~20 pages on a big clinic
         last = math.ceil(len(before) / limit) + 1  # one page past the end
-        walked = [self.act("listRooms", query={"limit": limit, "page": n}) for n in range(1, last + 1)]
+        answers = self.target.call_all(
+            [("listRooms", {"query": {"limit": limit, "page": n}}) for n in range(1, last + 1)]
+        )
+        walked = []
+        for taken in answers:
+            walked.append(taken())
+            self.steps[-1].append(walked[-1].curl)
         after = self.whole_list()
         pages = [[str(r["code"]) for r in page.data] for page in walked]
         self.judge(self.model.check_walk(pages, limit, before, after), *walked[:3])
@@ -446,6 +488,10 @@ class ClinicMachine(RuleBasedStateMachine):
     def search(self, text: str) -> None:
         """A search keyword (DataTable `q`): whatever it matches, it never breaks the server or the schema."""
         self.act("listRooms", query={"q": text})
+
+
+def _provider_check(model: ClinicModel, code: str, user: str) -> Callable[[Exchange], list[Check]]:
+    return lambda one: model.check_provider(code, user, one.status, one.body)
 
 
 def _data(exchange: Exchange) -> Any:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from vsee_contract import rules
 
 from .discovery import rule_examples
-from .target import Exchange, Target
+from .target import Call, Exchange, Target
 
 PATH_TEXT = st.text(min_size=1, max_size=30).filter(lambda s: s.strip(". ") != "")
 QUERY_KEYS = ("page", "limit", "start", "sort", "fields", "q", "domain", "slug", "code", "other")
@@ -23,17 +23,18 @@ def _no_5xx(target: Target, exchange: Exchange) -> None:
 
 
 def test_no_read_input_produces_a_5xx(target: Target) -> None:
-    """Each query parameter gets garbage on its own (so validation of another cannot hide it), then all at once."""
+    """Each query parameter gets garbage on its own (so validation of another cannot hide it), then all at once;
+    the reads of one example are independent, so they are sent together (--contract-concurrency)."""
 
     @rule_examples(target.settings)
     @given(code=PATH_TEXT, provider_id=PATH_TEXT, query=QUERY_VALUES)
     def reads(code: str, provider_id: str, query: dict[str, str]) -> None:
-        for key, value in query.items():
-            _no_5xx(target, target.call("listRooms", query={key: value}))
-        _no_5xx(target, target.call("listRooms", query=query))
-        for operation_id in ("getRoom", "listRoomProviders", "getRoomQueue"):
-            _no_5xx(target, target.call(operation_id, path={"code": code}))
-        _no_5xx(target, target.call("getRoomProvider", path={"code": code, "id": provider_id}))
+        calls: list[Call] = [("listRooms", {"query": {key: value}}) for key, value in query.items()]
+        calls.append(("listRooms", {"query": query}))
+        calls += [(op, {"path": {"code": code}}) for op in ("getRoom", "listRoomProviders", "getRoomQueue")]
+        calls.append(("getRoomProvider", {"path": {"code": code, "id": provider_id}}))
+        for answer in target.call_all(calls):  # independent reads: together, judged in this order
+            _no_5xx(target, answer())
 
     reads()
 
@@ -54,8 +55,10 @@ def test_no_write_input_produces_a_5xx(target: Target) -> None:
     )
     def writes(body: dict[str, str], media_type: str, user: str) -> None:
         removal = {"id": user, "room_code": "zz-no-such-room"}
-        _no_5xx(target, target.call("createRoom", body=body, media_type=media_type))
-        _no_5xx(target, target.call("addUserRoom", path={"id": user}, body=body, media_type=media_type))
-        _no_5xx(target, target.call("removeUserRoom", path=removal, body=body, media_type=media_type))
+        sent = {"body": body, "media_type": media_type}
+        calls = [("createRoom", sent), ("addUserRoom", {"path": {"id": user}, **sent})]
+        calls.append(("removeUserRoom", {"path": removal, **sent}))
+        for answer in target.call_all(calls):  # independent: no slug, so nothing one makes another can see
+            _no_5xx(target, answer())
 
     writes()

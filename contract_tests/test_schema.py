@@ -1,22 +1,27 @@
 """Layer 1: every operation, positive and negative data, through schemathesis' examples, coverage and fuzzing.
 
 The schema comes from the `contract_schema` fixture (built with the session's target, not at import); each operation
-is a subtest, `test_operation_conforms[POST /rooms]`.
+is a subtest, `test_operation_conforms[POST /rooms]`, and up to --contract-concurrency operations run at once
+against a live deployment (`operations.py`).
 """
 
 from __future__ import annotations
 
-import schemathesis
+import pytest
+from schemathesis.schemas import BaseSchema
 
+from .discovery import own_room
 from .generated import ContractCase, judge, prepare, record, token_headers
+from .operations import run_each_operation
 from .target import Target
 
-schema = schemathesis.pytest.from_fixture("contract_schema")
 CHECKED = {"schemathesis-checks", "vsee_contract_rules"}
+# They make and undo associations of the same rooms (live: the run's own room), so what one answers depends on what
+# the other did: one after another, while every other operation runs beside them.
+ASSOCIATIONS = ("addUserRoom", "removeUserRoom")
 
 
-@schema.parametrize()
-def test_operation_conforms(case: ContractCase, target: Target) -> None:
+def _conforms(case: ContractCase, target: Target) -> None:
     prepare(target, case)
     headers = token_headers(target, case)
     response = case.call(headers=headers)
@@ -24,10 +29,24 @@ def test_operation_conforms(case: ContractCase, target: Target) -> None:
     judge(target, case, response, headers)
 
 
-@schema.include(operation_id="getRoom").parametrize()
-def test_room_detail_conforms_on_v4(case: ContractCase, target: Target) -> None:
+def _conforms_on_v4(case: ContractCase, target: Target) -> None:
     v4 = target.base("v4")
     assert v4 is not None, "cannot derive the api_v4 base from --base-url; pass --v4-base-url"
     response = case.call(base_url=v4)
     record(target, case, response, CHECKED)
     judge(target, case, response, {}, {"base_url": v4})
+
+
+def test_operation_conforms(target: Target, contract_schema: BaseSchema, request: pytest.FixtureRequest) -> None:
+    if target.concurrency > 1 and target.settings.writes_enabled:
+        own_room(target, "")  # the room the associations use, made first: the same one whatever runs first
+    run_each_operation(
+        contract_schema, _conforms, request, target.concurrency, target.baton, ASSOCIATIONS, target=target
+    )
+
+
+def test_room_detail_conforms_on_v4(
+    target: Target, contract_schema: BaseSchema, request: pytest.FixtureRequest
+) -> None:
+    v4 = contract_schema.include(operation_id="getRoom")
+    run_each_operation(v4, _conforms_on_v4, request, 1, target.baton, target=target)

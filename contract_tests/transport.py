@@ -2,24 +2,31 @@
 
 Over HTTP that is a `requests` adapter mounted on the session that the suite's own calls and schemathesis (its
 generated cases and the checks that re-send them) share; in-process it is a WSGI wrapper around the app. Both ask
-one gate before each attempt (read-only mode, the write budget, counting) and both wait out a `429` as its
+one gate before each attempt (read-only mode, the write budget, counting), take the attempt's slot from the run's
+`Pacer` (which learns a rate-limited deployment's pace from its answers, `pacing.py`), and wait out a `429` as its
 `Retry-After` says (or back off when it has none) and send the same request again, a bounded number of times: a
-throttled request was not processed (RFC 6585), so sending it again cannot create anything twice.
+throttled request was not processed (RFC 6585), so sending it again cannot create anything twice. All of it is
+thread-safe: the suite sends independent reads concurrently.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import io
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
+from werkzeug.datastructures import Headers
 
 from vsee_contract import READ_METHODS
+
+from .pacing import Pacer
 
 MAX_RETRIES = 5  # 429s in a row for one request before its 429 is judged like any other answer
 MAX_WAIT = 30.0  # seconds: a longer Retry-After is not waited for
@@ -35,9 +42,15 @@ class Traffic:
     writes: int = 0
     retries: int = 0
     waited: float = 0.0
+    paced: float = 0.0  # seconds attempts waited for their slot (pacing), in all threads together
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()  # not a field: the traffic goes to the xdist controller as plain values
+        self.writes_in_flight = 0  # admitted, not answered yet: each may still make an association to undo
 
     def summary(self) -> str:
-        return f"429 retries: {self.retries} (waited {self.waited:.1f} s)"
+        paced = f"; paced {self.paced:.1f} s to the deployment's rate limit" if self.paced else ""
+        return f"429 retries: {self.retries} (waited {self.waited:.1f} s){paced}"
 
     def absorb(self, other: Traffic) -> None:
         """Another process's traffic (an xdist worker's) added to this one."""
@@ -45,13 +58,64 @@ class Traffic:
         self.writes += other.writes
         self.retries += other.retries
         self.waited += other.waited
+        self.paced += other.paced
 
     def admit(self, gate: Gate, method: str) -> None:
-        """One attempt: through the gate (which may refuse it by raising), then counted."""
-        gate(method)
-        self.sent += 1
+        """One attempt: through the gate (which may refuse it by raising), then counted; one at a time, so that
+        concurrent writes cannot both take the last of the write budget."""
+        with self._lock:
+            gate(method)
+            self.sent += 1
+            if method.upper() not in READ_METHODS:
+                self.writes += 1
+                self.writes_in_flight += 1
+
+    def answered(self, method: str) -> None:
         if method.upper() not in READ_METHODS:
-            self.writes += 1
+            with self._lock:
+                self.writes_in_flight -= 1
+
+    def retried(self, seconds: float) -> None:
+        with self._lock:
+            self.retries += 1
+            self.waited += seconds
+
+    def paced_for(self, seconds: float) -> None:
+        with self._lock:
+            self.paced += seconds
+
+
+class Baton:
+    """Cooperative concurrency for code that is not thread-safe (Hypothesis and schemathesis generating cases: CPython
+    3.11's `ast` is not, for one): a thread running such code holds the baton, and gives it up only while it waits
+    for the network (the whole of `GuardedAdapter.send`), so the waits overlap and nothing else does."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._mine = threading.local()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            self._mine.held = True
+            try:
+                yield
+            finally:
+                self._mine.held = False
+
+    @contextlib.contextmanager
+    def released(self) -> Iterator[None]:
+        """Give the baton up for the block, if this thread holds it."""
+        if not getattr(self._mine, "held", False):
+            yield
+            return
+        self._mine.held = False
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
+            self._mine.held = True
 
 
 def retry_after(value: str | None) -> float | None:
@@ -68,44 +132,79 @@ def retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _wait(traffic: Traffic, header: str | None, attempt: int, sleep: Callable[[float], None]) -> bool:
-    """Whether to send again after a 429 (and wait first): as long as `Retry-After` says, or 1, 2, 4, ... s when
-    it says nothing usable; bounded in attempts and in seconds."""
-    seconds = retry_after(header)
+def _attempt(traffic: Traffic, pacer: Pacer, gate: Gate, method: str) -> None:
+    """Before each attempt: the gate and the count, then the attempt's slot in the run's pace."""
+    traffic.admit(gate, method)
+    if (seconds := pacer.wait()) > 0:
+        traffic.paced_for(seconds)
+
+
+def _wait(
+    traffic: Traffic,
+    pacer: Pacer,
+    status: int,
+    headers: Any,
+    attempt: int,
+    sleep: Callable[[float], None],
+) -> bool:
+    """After an answer: the pacer learns from it; and whether to send again after a 429 (and wait first): as long
+    as `Retry-After` says, or 1, 2, 4, ... s when it says nothing usable; bounded in attempts and in seconds."""
+    seconds = retry_after(headers.get("Retry-After"))
+    pacer.learn(status, headers, seconds)
+    if status != 429:
+        return False
     if seconds is None:
         seconds = float(2**attempt)
     if attempt >= MAX_RETRIES or seconds > MAX_WAIT:
         return False
-    traffic.retries += 1
-    traffic.waited += seconds
+    traffic.retried(seconds)
     sleep(seconds)
     return True
 
 
 class GuardedAdapter(HTTPAdapter):
-    """Every HTTP attempt: through the gate, with the run's timeout, and sent again after a 429 with Retry-After."""
+    """Every HTTP attempt: through the gate, paced, with the run's timeout, and sent again after a 429."""
 
-    def __init__(self, gate: Gate, traffic: Traffic, timeout: float, sleep: Callable[[float], None] = time.sleep):
-        super().__init__()
+    def __init__(
+        self,
+        gate: Gate,
+        traffic: Traffic,
+        timeout: float,
+        sleep: Callable[[float], None] = time.sleep,
+        pacer: Pacer | None = None,
+        connections: int = 10,
+        baton: Baton | None = None,
+    ):
+        super().__init__(pool_connections=connections, pool_maxsize=connections)
         self.gate, self.traffic, self.timeout, self.sleep = gate, traffic, timeout, sleep
+        self.pacer = pacer or Pacer(sleep=sleep)
+        self.baton = Baton() if baton is None else baton
 
     def send(self, request: PreparedRequest, **kwargs: Any) -> Response:  # type: ignore[override]
+        with self.baton.released():
+            return self._send(request, **kwargs)
+
+    def _send(self, request: PreparedRequest, **kwargs: Any) -> Response:
         timeout = kwargs.get("timeout")
         kwargs["timeout"] = self.timeout if timeout is None else min(float(timeout), self.timeout)
         attempt = 0
         while True:
-            self.traffic.admit(self.gate, str(request.method))
-            response = super().send(request, **kwargs)
-            if response.status_code != 429 or not _wait(
-                self.traffic, response.headers.get("Retry-After"), attempt, self.sleep
-            ):
+            _attempt(self.traffic, self.pacer, self.gate, str(request.method))
+            try:
+                response = super().send(request, **kwargs)
+            finally:
+                self.traffic.answered(str(request.method))
+            if not _wait(self.traffic, self.pacer, response.status_code, response.headers, attempt, self.sleep):
                 return response
             response.close()
             attempt += 1
 
 
-def guarded_wsgi(app: Any, gate: Gate, traffic: Traffic, sleep: Callable[[float], None] = time.sleep) -> Any:
-    """The in-process twin of GuardedAdapter: the same gate, counting and 429 retries around a WSGI app."""
+def guarded_wsgi(
+    app: Any, gate: Gate, traffic: Traffic, sleep: Callable[[float], None] = time.sleep, pacer: Pacer | None = None
+) -> Any:
+    """The in-process twin of GuardedAdapter: the same gate, counting, pacing and 429 retries around a WSGI app."""
+    pacer = pacer or Pacer(sleep=sleep)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
@@ -118,11 +217,14 @@ def guarded_wsgi(app: Any, gate: Gate, traffic: Traffic, sleep: Callable[[float]
 
         attempt = 0
         while True:
-            traffic.admit(gate, method)
+            _attempt(traffic, pacer, gate, method)
             environ["wsgi.input"] = io.BytesIO(body)
-            chunks = b"".join(app(environ, capture))
-            retry_header = {k.lower(): v for k, v in answer["headers"]}.get("retry-after")
-            if not answer["status"].startswith("429") or not _wait(traffic, retry_header, attempt, sleep):
+            try:
+                chunks = b"".join(app(environ, capture))
+            finally:
+                traffic.answered(method)
+            status = int(answer["status"].split()[0])
+            if not _wait(traffic, pacer, status, Headers(answer["headers"]), attempt, sleep):
                 start_response(answer["status"], answer["headers"])
                 return [chunks]
             attempt += 1

@@ -17,7 +17,8 @@ store, handlers or other internals; the only things given to `create_app` are co
 Knobs (read when the factory runs, so a served process takes them from its environment):
 - `BENIGN_SLOW_MS`: the delay of `slow` in milliseconds (default 150);
 - `BENIGN_THROTTLE_EVERY`: `throttling` refuses every n-th API request (default 7);
-- `BENIGN_RETRY_AFTER`: the `Retry-After` seconds `throttling` sends (default 1).
+- `BENIGN_RETRY_AFTER`: the `Retry-After` seconds `throttling` sends (default 1);
+- `BENIGN_RATE`: the requests per second `rate_limited` lets through (default 20).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ JSON = "application/json"
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 WRITES = ("createRoom", "addUserRoom", "removeUserRoom")
 SLOW_MS_ENV, THROTTLE_EVERY_ENV, RETRY_AFTER_ENV = "BENIGN_SLOW_MS", "BENIGN_THROTTLE_EVERY", "BENIGN_RETRY_AFTER"
+RATE_ENV = "BENIGN_RATE"
 
 # The request fields and query parameters the contract declares, per operation (what a lenient server keeps).
 BODY_FIELDS = {
@@ -573,6 +575,28 @@ def throttling(every: int | None = None, retry_after: int | None = None) -> Flas
         if not throttled:
             return None
         return error_answer(429, f"Too many requests: retry after {retry} s.", [("Retry-After", str(retry))])
+
+    return wrap(_mock(), before)
+
+
+@benign()
+def rate_limited(rate: float | None = None) -> Flask:
+    """A rate limiter in front of the API: a token bucket of 20 requests per second (`BENIGN_RATE`), holding at
+    most a second's worth; an API request beyond it is answered 429 with `Retry-After: 1` and the error body, and not
+    passed on. The docs list 429 with no rate (facts §0.4); a gateway in front of a real clinic may limit at any
+    rate, and the suite must pace itself to it, never call it wrong."""
+    per_second = rate if rate is not None else float(os.environ.get(RATE_ENV, "20"))
+    lock, bucket = threading.Lock(), {"tokens": per_second, "at": time.monotonic()}
+
+    def before(op: str, path: dict[str, str], environ: WSGIEnvironment) -> Answer | None:
+        with lock:
+            now = time.monotonic()
+            bucket["tokens"] = min(per_second, bucket["tokens"] + (now - bucket["at"]) * per_second)
+            bucket["at"] = now
+            if bucket["tokens"] >= 1:
+                bucket["tokens"] -= 1
+                return None
+        return error_answer(429, "Too many requests: retry after 1 s.", [("Retry-After", "1")])
 
     return wrap(_mock(), before)
 

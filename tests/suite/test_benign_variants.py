@@ -361,6 +361,21 @@ def test_throttling_reads_its_knobs_from_the_environment(monkeypatch: pytest.Mon
     assert first.status_code == 200 and second.status_code == 429 and second.headers["Retry-After"] == "3"
 
 
+def test_rate_limited_lets_a_seconds_worth_through_then_answers_429_with_retry_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(bv.RATE_ENV, "5")
+    client = variant("rate_limited")
+    burst = [api(client, "GET", "/rooms/ceproom1") for _ in range(5)]
+    refused = new_room(client, slug="bv-limited")
+    assert [r.status_code for r in burst] == [200] * 5
+    assert is_error(refused, 429) and refused.headers["Retry-After"] == "1"
+    assert client.get("/__mock__/state").status_code == 200, "non-API paths are not limited"
+    time.sleep(0.25)  # a token back (5 per second)
+    listing = api(client, "GET", "/rooms")
+    assert listing.status_code == 200 and "bv-limited" not in str(listing.get_json()), "a refused write changes nothing"
+
+
 def _elapsed(client: Client) -> float:
     started = time.perf_counter()
     assert api(client, "GET", "/rooms/ceproom1").status_code == 200

@@ -4,6 +4,7 @@ carry or change on a live deployment — checked directly, without a deployment 
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 import schemathesis
@@ -11,6 +12,7 @@ import schemathesis
 from contract_tests.findings import ContractViolation
 from contract_tests.generated import prepare, token_headers
 from contract_tests.target import Target
+from contract_tests.transport import Baton
 from vsee_contract import DEFAULT_SPEC_PATH, Contract
 
 from helpers.suite_runner import LIVE
@@ -105,3 +107,72 @@ def test_one_ledger_keeps_the_rooms_created_and_the_associations_left_to_undo() 
     ledger.wrote("removeUserRoom", 204, None, {"id": "826", "room_code": "ct-room"}, None)
     assert ledger.created_rooms == ["ct-room"]
     assert ledger.associations == [("827", "ct-room")]
+
+
+def test_the_budget_keeps_back_a_write_for_each_write_still_in_flight() -> None:
+    """Concurrent writes whose answers are not back may each make an association to undo."""
+    target = _target()
+    target.traffic.writes = 3
+    target.gate("POST")  # 3 sent + this one + one kept back for it <= 5
+    target.traffic.writes_in_flight = 1
+    with pytest.raises(pytest.skip.Exception, match="write budget exhausted"):
+        target.gate("POST")  # and one kept back for the write in flight: 6 > 5
+
+
+def test_call_all_judges_in_the_order_asked_whatever_answers_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second call fails at once and the first only later: taken in order, the first one's outcome comes
+    first, and every call is back before any is judged."""
+    target = _target(concurrency=4)
+    finished: list[str] = []
+
+    def call(operation_id: str, **kwargs: object) -> str:
+        if operation_id == "second":
+            finished.append(operation_id)
+            raise ContractViolation("[second-rule] broken")
+        threading.Event().wait(0.2)
+        finished.append(operation_id)
+        return operation_id
+
+    monkeypatch.setattr(target, "call", call)
+    answers = target.call_all([("first", {}), ("second", {}), ("third", {})])
+    assert sorted(finished) == ["first", "second", "third"]
+    assert answers[0]() == "first"
+    with pytest.raises(ContractViolation, match="second-rule"):
+        answers[1]()
+
+
+def test_at_concurrency_1_call_all_sends_each_call_only_when_it_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    target, sent = _target(concurrency=1), []
+    monkeypatch.setattr(target, "call", lambda operation_id, **kwargs: sent.append(operation_id) or operation_id)
+    answers = target.call_all([("first", {}), ("second", {})])
+    assert sent == []
+    assert answers[0]() == "first" and sent == ["first"]
+
+
+def test_the_baton_lets_one_thread_run_and_others_in_while_it_waits() -> None:
+    baton, order, lock = Baton(), [], threading.Lock()
+
+    def worker(name: str) -> None:
+        with baton.held():
+            with lock:
+                order.append(f"{name} runs")
+            with baton.released():  # waiting for an answer: another thread may run
+                threading.Event().wait(0.05)
+            with lock:
+                order.append(f"{name} back")
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(order) == ["a back", "a runs", "b back", "b runs"]
+    assert order[:2] in (["a runs", "b runs"], ["b runs", "a runs"]), "the second ran while the first waited"
+    with baton.released():  # a thread that does not hold it gives up nothing
+        pass
+
+
+def test_the_transport_gives_up_the_targets_own_baton_while_a_request_is_out() -> None:
+    target = _target()
+    assert target.session is not None
+    assert target.session.get_adapter("http://127.0.0.1/").baton is target.baton  # type: ignore[attr-defined]

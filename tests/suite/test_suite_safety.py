@@ -27,11 +27,11 @@ def _recorded_run(log: Path, *args: str) -> subprocess.CompletedProcess[str]:
         return run_suite("--base-url", base, *ACCOUNT_ARGS, *args)
 
 
-def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool) -> list[str]:
-    """What a fresh deployment received from one quick run with `seed`, one request a line."""
+def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool, *args: str) -> list[str]:
+    """What a fresh deployment received from one quick run with `seed` (and `args`), one request a line."""
     log = tmp_path / f"{name}.jsonl"
     if over_http:
-        result = _recorded_run(log, "--allow-writes", "--contract-seed", str(seed))
+        result = _recorded_run(log, "--allow-writes", "--contract-seed", str(seed), *args)
     else:
         result = run_suite(
             "--contract-app",
@@ -73,12 +73,21 @@ def test_max_writes_is_a_hard_budget_and_the_summary_counts_what_arrived(tmp_pat
 
 @pytest.mark.parametrize("over_http", [False, True], ids=["in-process", "over-http"])
 def test_the_same_seed_against_a_fresh_deployment_sends_the_same_requests(tmp_path: Path, over_http: bool) -> None:
-    first, again = (_requests_of_a_run(tmp_path, name, 5, over_http) for name in ("first", "again"))
+    """Over HTTP independent reads and operations go concurrently (--contract-concurrency 8): the same requests,
+    in an order of their own."""
+    first, again = (sorted(_requests_of_a_run(tmp_path, name, 5, over_http)) for name in ("first", "again"))
     assert len(first) > 100
     differ = [f"request {i}: {a} != {b}" for i, (a, b) in enumerate(zip(first, again, strict=False)) if a != b]
     assert first == again, differ[:1]
-    other = _requests_of_a_run(tmp_path, "other", 6, over_http)
+    other = sorted(_requests_of_a_run(tmp_path, "other", 6, over_http))
     assert other != first, "another seed sent exactly the same requests: the seed does not reach the generators"
+
+
+def test_at_concurrency_1_the_same_seed_sends_the_same_requests_in_the_same_order(tmp_path: Path) -> None:
+    first, again = (_requests_of_a_run(tmp_path, name, 5, True, "--contract-concurrency", "1") for name in "ab")
+    assert len(first) > 100
+    differ = [f"request {i}: {a} != {b}" for i, (a, b) in enumerate(zip(first, again, strict=False)) if a != b]
+    assert first == again, differ[:1]
 
 
 def test_every_room_a_live_run_leaves_behind_is_in_the_clinics_domain_prefixed_and_printable() -> None:

@@ -27,7 +27,7 @@ from helpers.suite_runner import run_suite, served_app
 SEEDS = tuple(int(seed) for seed in os.environ.get("BENIGN_SEEDS", "1,2,3").split(","))
 RUNS = [(name, seed) for name in sorted(CATALOGUE) for seed in SEEDS]
 SERVER_ENV = {SLOW_MS_ENV: os.environ.get(SLOW_MS_ENV, "150")}
-SLEEPY = ("throttling", "slow")  # mostly waiting, not computing
+SLEEPY = ("throttling", "slow", "rate_limited")  # mostly waiting, not computing
 FAILURE_LINE = re.compile(r"^(FAILED|ERROR) |\[[a-z][a-z0-9-]+\]|ContractViolation|Expected |^E +\w+Error|advisory")
 # pytest's own verdicts; the suite's summary may say "failed" in prose (e.g. "advisories: 2 (listed, not failed)")
 FAILED = re.compile(r"^(FAILED|ERROR) |\b[0-9]+ (failed|errors?)\b", re.MULTILINE)
