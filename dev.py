@@ -29,7 +29,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
 PACKAGES = ["vsee_contract", "vsee_http", "mock_server", "vsee_proxy", "contract_tests"]
-SOURCES = [*PACKAGES, "tests", "bench", "dev.py"]
+SOURCES = [*PACKAGES, "tests", "bench", "examples", "dev.py"]
 # The test files run on every core, a file per worker (each file's module fixtures stay in one process).
 COMMANDS = {
     "setup": [],  # only set up .venv: its commands are then in .venv/bin
