@@ -27,6 +27,16 @@ NAMES = st.text(
 ).filter(lambda s: s.strip() == s and s != "")
 
 
+# Valid data that a server must keep as sent, whatever it stores or renders it with: the model's tour creates one room
+# with each (one per request encoding), so every run, live included, sees each read give it back unchanged.
+TRICKY_NAMES = (
+    "  Zoë's <b>Room</b> & \"Friends\" \\o/ 🎉 日本語  clinic",
+    "<script>alert('x')</script> &amp; &lt;tag&gt; 'single' \"double\" back\\slash C:\\path",
+    "Ünïcödé ĉĥàŕš — " + "long name with emoji 🩺 " * 5 + "end",
+)
+TRICKY_SLUG_SUFFIX = "-zoë-ünï"  # the contract lets a slug be any non-empty text
+
+
 def run_id(settings: SuiteSettings) -> str:
     """Six hex digits from the seed (and the xdist worker): one seed replays the same slugs (so a run can be
     reproduced), another seed gives others (so runs against one deployment do not clash), and so does each worker

@@ -30,7 +30,7 @@ from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
-from vsee_contract import DEFAULT_SPEC_PATH, RESPONSE_SCHEMA
+from vsee_contract import DEFAULT_SPEC_PATH, RESPONSE_SCHEMA, Violation, rules
 
 from .discovery import clinic_domain, own_room, unique_part, unique_slug
 from .target import JSON_MEDIA, JSON_REFUSED, Target
@@ -275,6 +275,10 @@ def contract_rules(target: Target) -> CheckFunction:
             for v in target.contract.judge(operation_id, status, content_type, body, path, query, sent)
             if v.rule != RESPONSE_SCHEMA  # schemathesis' own checks report schema problems
         ]
+        headers = [(name, value) for name, values in response.headers.items() for value in values]
+        what = f"{case.method} {case.path}"
+        leaks = rules.token_never_in_answers(target.settings.api_token, headers, response.content, body, what)
+        problems += [Violation(rules.TOKEN_NEVER_IN_ANSWERS, p) for p in leaks]
         for violation in problems:
             target.ledger.failures[violation.rule] += 1
         assert not problems, "; ".join(str(v) for v in problems)

@@ -242,7 +242,7 @@ class Target:
         form_media = next((m for m in op.media_types if m in FORM_MEDIA), None)
         if body is not None and media_type == JSON_MEDIA and self.json_refused and form_media:
             media_type = form_media  # the deployment refuses JSON bodies: said once, then forms
-        status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)
+        status, content_type, raw, answered = self._send(op.method, url, query, headers, media_type, body)
         if status == 415 and body is not None and media_type == JSON_MEDIA and form_media:
             self.json_refused = True
             self.advisories.add(
@@ -252,7 +252,7 @@ class Target:
                 self.curl(op.method, full_url, headers, body, media_type),
             )
             media_type = form_media
-            status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)
+            status, content_type, raw, answered = self._send(op.method, url, query, headers, media_type, body)
         try:
             decoded: Any = json.loads(raw) if raw else None
         except ValueError:
@@ -265,7 +265,9 @@ class Target:
         problems = self.contract.judge(operation_id, status, content_type, decoded, dict(path or {}), query, body)
         if status >= 500:  # whatever the call was for (a rule, discovery, set-up): never used as an answer
             problems.append(Violation(rules.NO_SERVER_ERROR, f"{op.method} {op.path} answered {status}"))
-        judged = {"response-schema", rules.ERROR_SHAPE, rules.NO_SERVER_ERROR}
+        leaks = rules.token_never_in_answers(self.settings.api_token, answered, raw, decoded, f"{op.method} {op.path}")
+        problems += [Violation(rules.TOKEN_NEVER_IN_ANSWERS, p) for p in leaks]
+        judged = {"response-schema", rules.ERROR_SHAPE, rules.NO_SERVER_ERROR, rules.TOKEN_NEVER_IN_ANSWERS}
         self.ledger.saw(
             operation_id, status, judged.union(self.contract.rules_for(operation_id)) if status < 300 else judged
         )
@@ -279,7 +281,7 @@ class Target:
 
     def _send(
         self, method: str, url: str, query: dict[str, str], headers: dict[str, str], media: str, body: Any
-    ) -> tuple[int, str | None, bytes]:
+    ) -> tuple[int, str | None, bytes, list[tuple[str, str]]]:
         kwargs: dict[str, Any] = {}
         if body is not None and media == JSON_MEDIA:
             kwargs["json"] = body
@@ -290,7 +292,8 @@ class Target:
                 kwargs.update(data={k: form_value(v) for k, v in body.items()}, content_type=media)
             path = url.removeprefix("http://localhost")
             response = self._client.open(path, method=method, query_string=query, headers=headers, **kwargs)
-            return response.status_code, response.headers.get("Content-Type"), response.get_data()
+            answered = list(response.headers.items())
+            return response.status_code, response.headers.get("Content-Type"), response.get_data(), answered
         if body is not None and media == "multipart/form-data":
             kwargs["files"] = {k: (None, form_value(v)) for k, v in body.items()}
         assert self.session is not None
@@ -307,7 +310,7 @@ class Target:
                 f"{method} {url} could not be sent ({type(exc).__name__}): is --base-url right and the deployment up?",
                 pytrace=False,
             )
-        return reply.status_code, reply.headers.get("Content-Type"), reply.content
+        return reply.status_code, reply.headers.get("Content-Type"), reply.content, list(reply.headers.items())
 
     def expect(self, rule: str, problems: list[str], *exchanges: Exchange) -> None:
         """Fail, naming `rule`, when a behavioural rule found problems in these exchanges."""

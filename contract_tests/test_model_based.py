@@ -26,7 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from vsee_contract import rules
 
-from .discovery import MEDIA_TYPES, NAMES, unique_slug
+from .discovery import MEDIA_TYPES, NAMES, TRICKY_NAMES, TRICKY_SLUG_SUFFIX, unique_slug
 from .findings import ContractViolation
 from .model import Check, ClinicModel
 from .settings import Profile
@@ -52,12 +52,8 @@ WRITE_RULES = (
     rules.WRITES_NEED_TOKEN,
     rules.REFUSED_WRITE_CHANGES_NOTHING,
 )
-USER_RULES = (
-    rules.ASSOCIATION_LISTED,
-    rules.PROVIDER_FOLLOWS_ASSOCIATION,
-    rules.DEFAULT_EXCLUSIVE,
-    rules.PROVIDER_IS_REQUESTED,
-)
+DEFAULT_RULES = (rules.DEFAULT_EXCLUSIVE, rules.DEFAULT_MOVES_ONLY_WHEN_ASKED)
+USER_RULES = (rules.ASSOCIATION_LISTED, rules.PROVIDER_FOLLOWS_ASSOCIATION, *DEFAULT_RULES, rules.PROVIDER_IS_REQUESTED)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -186,7 +182,7 @@ class ClinicMachine(RuleBasedStateMachine):
         if not self.users:
             ledger.cannot_check(USER_RULES, "no provider discovered to associate: pass --contract-user-id")
         elif not self.defaults_allowed:
-            ledger.cannot_check([rules.DEFAULT_EXCLUSIVE], "it changes a user's default room: pass --contract-user-id")
+            ledger.cannot_check(DEFAULT_RULES, "it changes a user's default room: pass --contract-user-id")
         self.tour(data)
 
     def discover_users(self) -> list[str]:
@@ -205,9 +201,10 @@ class ClinicMachine(RuleBasedStateMachine):
         run checks every rule; the random steps that follow interleave from there. The tour's choices (names,
         encodings, flags, which room) are drawn, so a failure shrinks and each seed tours differently."""
         if self.writable:
-            for media in (JSON_MEDIA, *FORM_MEDIA):  # one room in each encoding
-                self.begin(f"tour: create a room ({media})")
-                self._create(media, data.draw(NAMES, label="name"), data.draw(st.booleans(), label="with_code"))
+            for n, (media, name) in enumerate(zip((JSON_MEDIA, *FORM_MEDIA), TRICKY_NAMES, strict=True)):
+                self.begin(f"tour: create a room ({media}) whose name must round-trip unchanged")  # one per encoding
+                suffix = TRICKY_SLUG_SUFFIX if n == 0 else ""
+                self._create(media, name, data.draw(st.booleans(), label="with_code"), suffix)
             codes = sorted(self.model.rooms)
             for code in codes:  # uniqueness must hold however the first room was created
                 self.begin(f"tour: the slug of room {code} again")
@@ -217,11 +214,7 @@ class ClinicMachine(RuleBasedStateMachine):
             refusals: list[tuple[str, str, str | None]] = [("create", codes[2], None)]
             if self.users:  # preferably a user who is not already a provider of the new rooms (their creator is)
                 user = next((u for u in self.users if not any(u in self.baseline[c] for c in codes)), self.users[0])
-                for code, default in ((codes[0], True), (codes[1], data.draw(DEFAULTS, label="default"))):
-                    self.begin(f"tour: associate user {user} with room {code} (default={default})")
-                    self._associate(user, code, data.draw(MEDIA_TYPES, label="media"), default)
-                self.begin(f"tour: remove user {user} from room {codes[0]}")
-                self._remove(user, codes[0], data.draw(MEDIA_TYPES, label="media"))
+                self._association_laws(data, user, codes)
                 refusals += [("add", codes[0], user), ("remove", codes[1], user)]  # the one just removed, the one left
             for operation, code, who in refusals:
                 self.begin(f"tour: {operation} without a valid token")
@@ -232,15 +225,45 @@ class ClinicMachine(RuleBasedStateMachine):
         self._read_unknown(data.draw(UNKNOWN_CODES, label="code"), data.draw(UNKNOWN_IDS, label="user"))
         self.begin("tour: walk the pages")
         self._walk(data.draw(st.integers(min_value=1, max_value=4), label="limit"))
+        self._page_laws()
         self.begin("tour: search")
         self.act("listRooms", query={"q": data.draw(SEARCH_TEXT, label="q")})
 
+    def _association_laws(self, data: st.DataObject, user: str, codes: list[str]) -> None:
+        """Every documented law of one user's associations, each seen from the next answer that lists the user's
+        rooms: the default moves only with default=true (not with an association without it, nor a removal of
+        another room), and a removed room is gone from the user's rooms in every later answer."""
+        first, second, third = codes[:3]
+        for step, (operation, code, default) in enumerate(
+            (("add", first, True), ("add", second, None), ("remove", second, None), ("add", third, False))
+            + (("remove", first, None), ("add", second, None))
+        ):
+            media = data.draw(MEDIA_TYPES, label="media")
+            if operation == "add":
+                self.begin(f"tour {step + 1}: associate user {user} with room {code} (default={default})")
+                self._associate(user, code, media, default)
+            else:
+                self.begin(f"tour {step + 1}: remove user {user} from room {code}")
+                self._remove(user, code, media)
+
+    def _page_laws(self) -> None:
+        """Pages of every size: a limit that leaves a short last page (walked to the end), and `limit` without
+        `page` (the first page)."""
+        whole = self.whole_list()
+        limit = next((n for n in range(2, len(whole)) if len(whole) % n), None)
+        if limit is None or len(whole) > 40:  # too few rooms for a short last page; a big clinic: random steps do
+            return
+        self.begin(f"tour: walk the pages of {limit}, the last one short")
+        self._walk(limit)
+        self.begin(f"tour: limit {limit} without page")
+        self._read_page(None, limit)
+
     # ------------------------------------------------------------------ writes
 
-    def _create(self, media: str, name: str, with_code: bool) -> None:
+    def _create(self, media: str, name: str, with_code: bool, slug_suffix: str = "") -> None:
         slug = unique_slug(self.target)
         code = {"code": slug.replace("-", "")} if with_code else {}
-        sent = {"domain": self.domain, "slug": slug, "name": name} | code
+        sent = {"domain": self.domain, "slug": slug + slug_suffix, "name": name} | code
         created = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, created.status, created.body), created)
         new = str(created.data["code"])
@@ -389,6 +412,9 @@ class ClinicMachine(RuleBasedStateMachine):
     )
     @step
     def read_page(self, page: int | None, limit: int | None) -> None:
+        self._read_page(page, limit)
+
+    def _read_page(self, page: int | None, limit: int | None) -> None:
         before = self.whole_list()
         query = {k: v for k, v in (("page", page), ("limit", limit)) if v is not None}
         answer = self.act("listRooms", query=query)
