@@ -30,7 +30,7 @@ NAMES = st.text(
 # Valid data that a server must keep as sent, whatever it stores or renders it with: the model's tour creates one room
 # with each (one per request encoding), so every run, live included, sees each read give it back unchanged.
 TRICKY_NAMES = (
-    "  Zoë's <b>Room</b> & \"Friends\" \\o/ 🎉 日本語  clinic",
+    '  Zoë\'s <b>Room</b> & "Friends" \\o/ 🎉 日本語  clinic',
     "<script>alert('x')</script> &amp; &lt;tag&gt; 'single' \"double\" back\\slash C:\\path",
     "Ünïcödé ĉĥàŕš — " + "long name with emoji 🩺 " * 5 + "end",
 )

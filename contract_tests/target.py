@@ -226,8 +226,12 @@ class Target:
         media_type: str = JSON_MEDIA,
         auth: Auth = "admin",
         api: str = "v3",
+        credentials: Mapping[str, str] | None = None,
     ) -> Exchange:
-        """Send one request for `operation_id` and fail at once if the response breaks the contract."""
+        """Send one request for `operation_id` and fail at once if the response breaks the contract.
+
+        `credentials`: headers sent besides (or, with `auth="none"`, instead of) the token header, e.g. the token
+        misplaced in `Authorization`; their values are redacted wherever the request is shown."""
         op = self.contract.spec.operations[operation_id]
         base = self.base(api)
         if base is None:
@@ -237,7 +241,9 @@ class Target:
             route = route.replace("{" + name + "}", quote(str(value), safe=""))
         url = base.rstrip("/") + route
         query = {k: form_value(v) for k, v in (query or {}).items()}
-        headers = self.headers(auth if op.needs_token else ("none" if auth == "admin" else auth))
+        headers = self.headers(auth if op.needs_token else ("none" if auth == "admin" else auth)) | dict(
+            credentials or {}
+        )
         full_url = f"{url}?{urlencode(query)}" if query else url
         form_media = next((m for m in op.media_types if m in FORM_MEDIA), None)
         if body is not None and media_type == JSON_MEDIA and self.json_refused and form_media:
@@ -257,7 +263,7 @@ class Target:
             decoded: Any = json.loads(raw) if raw else None
         except ValueError:
             decoded = raw.decode("utf-8", "replace")
-        curl = self.curl(op.method, full_url, headers, body, media_type)
+        curl = self.curl(op.method, full_url, headers, body, media_type, tuple(credentials or ()))
         sent = dict(body) if body is not None else None
         exchange = Exchange(
             operation_id, op.method, full_url, dict(path or {}), status, content_type, decoded, sent, curl
@@ -275,9 +281,13 @@ class Target:
         self.fail_on(problems, exchange)
         return exchange
 
-    def curl(self, method: str, url: str, headers: Mapping[str, str], body: Any, media_type: str) -> str:
-        """A request as a curl command line, the token redacted."""
-        return curl_command(method, url, headers, body, media_type, (self.token_header,))
+    def curl(
+        self, method: str, url: str, headers: Mapping[str, str], body: Any, media_type: str, also: tuple[str, ...] = ()
+    ) -> str:
+        """A request as a curl command line, the token (and the headers named in `also`) redacted."""
+        return redact(
+            curl_command(method, url, headers, body, media_type, (self.token_header, *also)), self.settings.secrets
+        )
 
     def _send(
         self, method: str, url: str, query: dict[str, str], headers: dict[str, str], media: str, body: Any

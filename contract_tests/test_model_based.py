@@ -234,10 +234,9 @@ class ClinicMachine(RuleBasedStateMachine):
         rooms: the default moves only with default=true (not with an association without it, nor a removal of
         another room), and a removed room is gone from the user's rooms in every later answer."""
         first, second, third = codes[:3]
-        for step, (operation, code, default) in enumerate(
-            (("add", first, True), ("add", second, None), ("remove", second, None), ("add", third, False))
-            + (("remove", first, None), ("add", second, None))
-        ):
+        laws = [("add", first, True), ("add", second, None), ("remove", second, None), ("add", third, False)]
+        laws += [("remove", first, None), ("add", second, None)]
+        for step, (operation, code, default) in enumerate(laws):
             media = data.draw(MEDIA_TYPES, label="media")
             if operation == "add":
                 self.begin(f"tour {step + 1}: associate user {user} with room {code} (default={default})")

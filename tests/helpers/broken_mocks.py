@@ -571,7 +571,9 @@ names_whitespace_collapsed = _create_variant(
     "POST /rooms trims the name and collapses its inner spaces (created-room-echoes-input).",
 )
 names_truncated = _create_variant(
-    "names_truncated", lambda name: name[:64], "POST /rooms keeps the first 64 characters of a name (created-room-echoes-input)."
+    "names_truncated",
+    lambda name: name[:64],
+    "POST /rooms keeps the first 64 characters of a name (created-room-echoes-input).",
 )
 names_backslash_escaped = _create_variant(
     "names_backslash_escaped",
