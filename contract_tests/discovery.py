@@ -107,3 +107,20 @@ def create_room(target: Target, media_type: str = JSON_MEDIA, **fields: Any) -> 
     exchange = target.call("createRoom", body=body, media_type=media_type)
     assert exchange.status in (200, 201), f"could not create a room to test with\n  {exchange.describe()}"
     return exchange
+
+
+def providers_of(target: Target, code: str) -> set[str]:
+    """The ids of a room's providers."""
+    return {str(p["id"]) for p in target.call("listRoomProviders", path={"code": code}).data}
+
+
+def a_user_to_associate(target: Target, code: str) -> str | None:
+    """--contract-user-id, else a provider of a listed room who is no provider of `code`."""
+    if target.settings.user_id:
+        return target.settings.user_id
+    taken = providers_of(target, code)
+    for room in target.call("listRooms").data[: target.settings.profile.sample_rooms]:
+        found = sorted(providers_of(target, str(room["code"])) - taken)
+        if found:
+            return found[0]
+    return None

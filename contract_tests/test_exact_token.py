@@ -20,7 +20,8 @@ import pytest
 
 from vsee_contract import rules
 
-from .discovery import clinic_domain, own_room, unique_slug
+from .consistency import settled
+from .discovery import a_user_to_associate, clinic_domain, own_room, providers_of, unique_slug
 from .target import Exchange, Target
 
 REFUSED = (401, 403)
@@ -51,22 +52,6 @@ def _refused(target: Target, answer: Exchange, what: str, misplaced: bool) -> No
     target.expect(rules.ONLY_THE_EXACT_TOKEN, problems + rules.error_shape(answer.status, answer.body), answer)
 
 
-def _providers(target: Target, code: str) -> set[str]:
-    return {str(p["id"]) for p in target.call("listRoomProviders", path={"code": code}).data}
-
-
-def a_user_to_associate(target: Target, code: str) -> str | None:
-    """--contract-user-id, else a provider of a listed room who is no provider of `code`."""
-    if target.settings.user_id:
-        return target.settings.user_id
-    taken = _providers(target, code)
-    for room in target.call("listRooms").data[: target.settings.profile.sample_rooms]:
-        found = sorted(_providers(target, str(room["code"])) - taken)
-        if found:
-            return found[0]
-    return None
-
-
 @pytest.mark.contract_writes
 def test_only_the_exact_token_writes(target: Target) -> None:
     token = target.settings.api_token
@@ -74,7 +59,7 @@ def test_only_the_exact_token_writes(target: Target) -> None:
         pytest.skip("no admin token to derive near misses from: pass --contract-api-token")
     domain, code = clinic_domain(target), own_room(target, "")
     user = a_user_to_associate(target, code)
-    if user is not None and user in _providers(target, code):
+    if user is not None and user in providers_of(target, code):
         target.call("removeUserRoom", path={"id": user, "room_code": code})
     slugs: Slugs = []
     for what, headers, query in near_misses(token, target.token_header):
@@ -104,10 +89,18 @@ def test_only_the_exact_token_writes(target: Target) -> None:
 def _nothing_changed(target: Target, slugs: Slugs, code: str, user: str | None, associated: bool) -> None:
     listing = target.call("listRooms")
     made = [str(r.get("slug")) for r in listing.data if isinstance(r, Mapping) and r.get("slug") in slugs]
-    problems = [f"rooms {made} exist though every creation was refused"] if made else []
-    if user is not None:
-        providers = target.call("listRoomProviders", path={"code": code})
-        listed = user in {str(p["id"]) for p in providers.data}
-        if listed != associated:
-            problems.append(f"user {user} is {'no longer' if associated else 'now'} a provider of room {code!r}")
-    target.expect(rules.REFUSED_WRITE_CHANGES_NOTHING, problems, listing)
+    target.expect(
+        rules.REFUSED_WRITE_CHANGES_NOTHING,
+        [f"rooms {made} exist though their creation was refused"] if made else [],
+        listing,
+    )
+    if user is None:
+        return
+
+    def changed(providers: Exchange) -> rules.Problems:
+        if (user in {str(p["id"]) for p in providers.data}) == associated:
+            return []
+        return [f"user {user} is {'no longer' if associated else 'now'} a provider of room {code!r}"]
+
+    providers = settled(target, lambda: target.call("listRoomProviders", path={"code": code}), changed, lambda e: e)
+    target.expect(rules.REFUSED_WRITE_CHANGES_NOTHING, changed(providers), providers)

@@ -26,6 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from vsee_contract import rules
 
+from .consistency import settled
 from .discovery import MEDIA_TYPES, NAMES, TRICKY_NAMES, TRICKY_SLUG_SUFFIX, unique_slug
 from .findings import ContractViolation
 from .model import Check, ClinicModel
@@ -55,6 +56,7 @@ WRITE_RULES = (
 DEFAULT_RULES = (rules.DEFAULT_EXCLUSIVE, rules.DEFAULT_MOVES_ONLY_WHEN_ASKED)
 USER_RULES = (rules.ASSOCIATION_LISTED, rules.PROVIDER_FOLLOWS_ASSOCIATION, *DEFAULT_RULES, rules.PROVIDER_IS_REQUESTED)
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def step(method: F) -> F:
@@ -135,30 +137,39 @@ class ClinicMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ observations of what a step touched
 
+    def observe(self, check: Callable[[Exchange], list[Check]], operation_id: str, **kwargs: Any) -> Exchange:
+        """One read of what a step wrote, made again within the consistency window while it disagrees with the
+        model (a cache or replica may lag), then judged."""
+        exchange = settled(self.target, lambda: self.look(operation_id, **kwargs), _problems(check), _shown)
+        self.judge(check(exchange), exchange)
+        return exchange
+
     def whole_list(self) -> list[str]:
-        listing = self.look("listRooms")
-        self.judge(self.model.check_list(listing.data), listing)
+        listing = self.observe(lambda e: self.model.check_list(e.data), "listRooms")
         return [str(r["code"]) for r in listing.data]
 
     def observe_room(self, code: str) -> None:
         """Every view of one room: the detail on v3 and v4, its providers (and each known one's detail), its queue."""
+        model = self.model
         for api in ("v3", "v4") if self.target.base("v4") is not None else ("v3",):
-            detail = self.look("getRoom", path={"code": code}, api=api)
-            self.judge(self.model.check_detail(code, detail.status, _data(detail)), detail)
-        providers = self.look("listRoomProviders", path={"code": code})
-        self.judge(self.model.check_providers(code, providers.status, _data(providers)), providers)
-        for user in sorted(self.model.providers.get(code, set()) | self.model.absent.get(code, set())):
-            one = self.look("getRoomProvider", path={"code": code, "id": user})
-            self.judge(self.model.check_provider(code, user, one.status, one.body), one)
-        queue = self.look("getRoomQueue", path={"code": code})
-        self.judge(self.model.check_queue(code, queue.status), queue)
+            self.observe(
+                lambda e: model.check_detail(code, e.status, _data(e)), "getRoom", path={"code": code}, api=api
+            )
+        self.observe(
+            lambda e: model.check_providers(code, e.status, _data(e)), "listRoomProviders", path={"code": code}
+        )
+        for user in sorted(model.providers.get(code, set()) | model.absent.get(code, set())):
+            path = {"code": code, "id": user}
+            check = functools.partial(lambda u, e: model.check_provider(code, u, e.status, e.body), user)
+            self.observe(check, "getRoomProvider", path=path)
+        self.observe(lambda e: model.check_queue(code, e.status), "getRoomQueue", path={"code": code})
 
     def observe_user(self, user: str) -> None:
         """The providers of every room of this run the user is, or was, associated with."""
         for code in sorted(self.model.rooms):
             if user in self.model.providers[code] | self.model.absent[code]:
-                providers = self.look("listRoomProviders", path={"code": code})
-                self.judge(self.model.check_providers(code, providers.status, _data(providers)), providers)
+                check = functools.partial(lambda c, e: self.model.check_providers(c, e.status, _data(e)), code)
+                self.observe(check, "listRoomProviders", path={"code": code})
 
     # ------------------------------------------------------------------ the start of every sequence
 
@@ -414,20 +425,35 @@ class ClinicMachine(RuleBasedStateMachine):
         self._read_page(page, limit)
 
     def _read_page(self, page: int | None, limit: int | None) -> None:
-        before = self.whole_list()
         query = {k: v for k, v in (("page", page), ("limit", limit)) if v is not None}
-        answer = self.act("listRooms", query=query)
-        after = self.whole_list()
-        self.judge(self.model.check_page(answer.data, page, limit, before, after), answer)
+
+        def read() -> tuple[list[str], Exchange, list[str]]:
+            return self.whole_list(), self.act("listRooms", query=query), self.whole_list()
+
+        def check(seen: tuple[list[str], Exchange, list[str]]) -> list[Check]:
+            before, answer, after = seen
+            return self.model.check_page(answer.data, page, limit, before, after)
+
+        seen = settled(self.target, read, _problems(check), lambda seen: seen[1])
+        self.judge(check(seen), seen[1])
 
     def _walk(self, limit: int) -> None:
-        before = self.whole_list()
-        limit = min(100, max(limit, math.ceil(len(before) / 20)))  # at most ~20 pages on a big clinic
-        last = math.ceil(len(before) / limit) + 1  # one page past the end
-        walked = [self.act("listRooms", query={"limit": limit, "page": n}) for n in range(1, last + 1)]
-        after = self.whole_list()
-        pages = [[str(r["code"]) for r in page.data] for page in walked]
-        self.judge(self.model.check_walk(pages, limit, before, after), *walked[:3])
+        Walk = tuple[list[str], int, list[Exchange], list[str]]
+
+        def read() -> Walk:
+            before = self.whole_list()
+            size = min(100, max(limit, math.ceil(len(before) / 20)))  # at most ~20 pages on a big clinic
+            last = math.ceil(len(before) / size) + 1  # one page past the end
+            walked = [self.act("listRooms", query={"limit": size, "page": n}) for n in range(1, last + 1)]
+            return before, size, walked, self.whole_list()
+
+        def check(seen: Walk) -> list[Check]:
+            before, size, walked, after = seen
+            pages = [[str(r["code"]) for r in page.data] for page in walked]
+            return self.model.check_walk(pages, size, before, after)
+
+        seen = settled(self.target, read, _problems(check), lambda seen: seen[2][0])
+        self.judge(check(seen), *seen[2][:3])
 
     @rule(limit=st.integers(min_value=1, max_value=10))
     @step
@@ -439,6 +465,15 @@ class ClinicMachine(RuleBasedStateMachine):
     def search(self, text: str) -> None:
         """A search keyword (DataTable `q`): whatever it matches, it never breaks the server or the schema."""
         self.act("listRooms", query={"q": text})
+
+
+def _problems(check: Callable[[T], list[Check]]) -> Callable[[T], list[str]]:
+    """What `check` finds wrong, every rule together: whether a read must be made again."""
+    return lambda seen: [problem for _, problems in check(seen) for problem in problems]
+
+
+def _shown(exchange: Exchange) -> Exchange:
+    return exchange
 
 
 def _data(exchange: Exchange) -> Any:

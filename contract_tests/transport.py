@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import io
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ class Traffic:
     retries: int = 0
     waited: float = 0.0
 
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()  # not a field: the counts alone go to the xdist controller (`asdict`)
+
     def summary(self) -> str:
         return f"429 retries: {self.retries} (waited {self.waited:.1f} s)"
 
@@ -47,11 +51,13 @@ class Traffic:
         self.waited += other.waited
 
     def admit(self, gate: Gate, method: str) -> None:
-        """One attempt: through the gate (which may refuse it by raising), then counted."""
-        gate(method)
-        self.sent += 1
-        if method.upper() not in READ_METHODS:
-            self.writes += 1
+        """One attempt: through the gate (which may refuse it by raising), then counted; one thread at a time, so
+        parallel requests (the suite's races) never pass the write budget together."""
+        with self.lock:
+            gate(method)
+            self.sent += 1
+            if method.upper() not in READ_METHODS:
+                self.writes += 1
 
 
 def retry_after(value: str | None) -> float | None:
