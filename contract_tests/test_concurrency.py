@@ -106,19 +106,24 @@ def _answers_allowed(answers: Sequence[Exchange], code: str, user: str, expect_o
 
 def _converged(target: Target, code: str, user: str, associated: bool | None, problems: rules.Problems) -> bool:
     """The state after a race: the user once or not at all among the providers (as `associated` says, when it
-    says), and the provider detail agreeing. Returns whether the user is a provider."""
+    says), and the provider detail agreeing (both read again within the consistency window while they disagree).
+    Returns whether the user is a provider."""
+    View = tuple[Exchange, Exchange]
 
-    def state(providers: Exchange) -> rules.Problems:
+    def read() -> View:
+        providers = target.call("listRoomProviders", path={"code": code})
+        return providers, target.call("getRoomProvider", path={"code": code, "id": user})
+
+    def state(view: View) -> rules.Problems:
+        providers, detail = view
         times = sum(1 for p in providers.data if str(p.get("id")) == user)
         found = [] if times <= 1 else [f"user {user} is {times} times among the providers of room {code!r}"]
         if associated is not None and (times > 0) != associated:
             found.append(f"user {user} is {'not ' if associated else ''}a provider of room {code!r} after the race")
+        if (detail.status == 200) != (times > 0):
+            found.append(f"GET /rooms/{code}/providers/{user} answered {detail.status}; the list has the user {times}×")
         return found
 
-    providers = settled(target, lambda: target.call("listRoomProviders", path={"code": code}), state, lambda e: e)
-    listed = any(str(p.get("id")) == user for p in providers.data)
-    detail = target.call("getRoomProvider", path={"code": code, "id": user})
-    if (detail.status == 200) != listed:
-        problems.append(f"GET /rooms/{code}/providers/{user} answered {detail.status}, the list says {listed}")
-    target.expect(rules.CONCURRENT_ASSOCIATIONS_CONVERGE, problems + state(providers), providers, detail)
-    return listed
+    view = settled(target, read, state, lambda view: view[0])
+    target.expect(rules.CONCURRENT_ASSOCIATIONS_CONVERGE, problems + state(view), *view)
+    return any(str(p.get("id")) == user for p in view[0].data)
