@@ -930,6 +930,14 @@ def association_check_then_append() -> Flask:
     return _racy(_app(handlers), match, free)
 
 
+def lists_lag_past_window() -> Flask:
+    """GET /rooms and the providers lists come from a cache that keeps each answer for 60 s, far past any
+    consistency window: a write the lists never show in time (created-room-readable-and-listed)."""
+    from helpers.benign_variants import lagging_lists  # the benign cache, with a lag no window forgives
+
+    return lagging_lists(lag_ms=60_000)
+
+
 # ---------------------------------------------------------------- not rule breaches: for the plugin's own tests
 
 
@@ -1035,5 +1043,6 @@ VARIANTS: dict[str, Callable[[], Flask]] = {
         token_in_refusal,
         slug_check_then_insert,
         association_check_then_append,
+        lists_lag_past_window,
     )
 }

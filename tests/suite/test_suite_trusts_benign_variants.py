@@ -25,9 +25,26 @@ from helpers.benign_variants import CATALOGUE, SLOW_MS_ENV
 from helpers.suite_runner import run_suite, served_app
 
 SEEDS = tuple(int(seed) for seed in os.environ.get("BENIGN_SEEDS", "1,2,3").split(","))
-RUNS = [(name, seed) for name in sorted(CATALOGUE) for seed in SEEDS]
+# Issue 22's variants run one seed each in CI (taking turns over SEEDS), to keep CI's time; BENIGN_SEEDS runs them all.
+ONE_SEED_IN_CI = (
+    "own_way_out_of_contract",
+    "lagging_lists",
+    "compressing_gateway",
+    "streaming_proxy",
+    "load_balancer_headers",
+    "reserializing_gateway",
+)
+RUNS = [
+    (name, seed)
+    for name in sorted(CATALOGUE)
+    for seed in (
+        SEEDS
+        if name not in ONE_SEED_IN_CI or "BENIGN_SEEDS" in os.environ
+        else SEEDS[ONE_SEED_IN_CI.index(name) % len(SEEDS) :][:1]
+    )
+]
 SERVER_ENV = {SLOW_MS_ENV: os.environ.get(SLOW_MS_ENV, "150")}
-SLEEPY = ("throttling", "slow")  # mostly waiting, not computing
+SLEEPY = ("throttling", "slow", "lagging_lists")  # mostly waiting, not computing
 FAILURE_LINE = re.compile(r"^(FAILED|ERROR) |\[[a-z][a-z0-9-]+\]|ContractViolation|Expected |^E +\w+Error|advisory")
 # pytest's own verdicts; the suite's summary may say "failed" in prose (e.g. "advisories: 2 (listed, not failed)")
 FAILED = re.compile(r"^(FAILED|ERROR) |\b[0-9]+ (failed|errors?)\b", re.MULTILINE)
