@@ -7,7 +7,7 @@ The runs go at once: the busy ones one per core (each is a server process plus a
 ones (`throttling`, `slow`: mostly waiting for Retry-After or the delay, ~1 minute each) on their own threads
 beside them, so their waiting costs no wall time while the busy runs take longer than that anyway. Hence the slow
 variant keeps its full 150 ms per answer (~50 s of waiting in a quick-profile run of ~330 requests);
-`BENIGN_SLOW_MS` lowers it. `BENIGN_SEEDS=1,2,3` (the default) picks the seeds.
+`BENIGN_SLOW_MS` lowers it. `BENIGN_SEEDS=1,2,3` (the default) picks the seeds, `BENIGN_ONLY=a,b` the variants.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ ONE_SEED_IN_CI = (
     "load_balancer_headers",
     "reserializing_gateway",
 )
+ONLY = [name for name in os.environ.get("BENIGN_ONLY", "").split(",") if name]  # a part of the catalogue, by name
 RUNS = [
     (name, seed)
-    for name in sorted(CATALOGUE)
+    for name in sorted(ONLY or CATALOGUE)
     for seed in (
         SEEDS
         if name not in ONE_SEED_IN_CI or "BENIGN_SEEDS" in os.environ
