@@ -81,9 +81,8 @@ def test_parallel_associations_of_one_user_converge(target: Target) -> None:
     for calls, associated in rounds:
         answers = race(calls)
         problems = _answers_allowed(answers, code, user, expect_one_success=associated is False)
-        final = _converged(target, code, user, associated, problems)
-        if associated is None and final:
-            remove()
+        _converged(target, code, user, associated, problems)
+    add(), remove()  # whatever the mix left: the same two requests, so a seed still fixes what is sent
 
 
 def _answers_allowed(answers: Sequence[Exchange], code: str, user: str, expect_one_success: bool) -> rules.Problems:
@@ -104,10 +103,9 @@ def _answers_allowed(answers: Sequence[Exchange], code: str, user: str, expect_o
     return problems
 
 
-def _converged(target: Target, code: str, user: str, associated: bool | None, problems: rules.Problems) -> bool:
+def _converged(target: Target, code: str, user: str, associated: bool | None, problems: rules.Problems) -> None:
     """The state after a race: the user once or not at all among the providers (as `associated` says, when it
-    says), and the provider detail agreeing (both read again within the consistency window while they disagree).
-    Returns whether the user is a provider."""
+    says), and the provider detail agreeing (both read again within the consistency window while they disagree)."""
     View = tuple[Exchange, Exchange]
 
     def read() -> View:
@@ -126,4 +124,3 @@ def _converged(target: Target, code: str, user: str, associated: bool | None, pr
 
     view = settled(target, read, state, lambda view: view[0])
     target.expect(rules.CONCURRENT_ASSOCIATIONS_CONVERGE, problems + state(view), *view)
-    return any(str(p.get("id")) == user for p in view[0].data)
