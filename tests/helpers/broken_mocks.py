@@ -140,18 +140,19 @@ def _unmarked(value: Any) -> Any:
     return [_unmarked(v) for v in value] if isinstance(value, list) else value
 
 
-def duplicate_slug_accepted() -> Flask:
-    """The same slug again in the same domain creates a second room (duplicate-slug-refused)."""
+def _twin_handlers(allowed: Callable[[Call], bool]) -> Handlers:
+    """Handlers whose POST /rooms, when `allowed(call)`, creates a second room with a slug taken in the domain (kept
+    marked in the store, whose constraint refuses a true twin), and whose every answer shows the slug as sent."""
     handlers: Handlers = {}
 
     def create(inner: Handler, call: Call) -> Reply:
         body = call.request.body or {}
-        slug = body.get("slug", "")
-        while call.account.room_with_slug(body.get("domain", ""), slug) is not None:
+        domain, slug = str(body.get("domain", "")), str(body.get("slug", ""))
+        if call.account.room_with_slug(domain, slug) is None or not allowed(call):
+            return inner(call)
+        while call.account.room_with_slug(domain, slug) is not None:
             slug += TWIN_MARK
-        return inner(
-            Call(call.account, dataclasses.replace(call.request, body={**body, "slug": slug}), call.token_user)
-        )
+        return inner(_with_body(call, slug=slug))
 
     def shown(inner: Handler, call: Call) -> Reply:
         status, reply = inner(call)
@@ -160,7 +161,12 @@ def duplicate_slug_accepted() -> Flask:
     _patch(handlers, "createRoom", create)
     for operation_id in HANDLERS:
         _patch(handlers, operation_id, shown)
-    return _app(handlers)
+    return handlers
+
+
+def duplicate_slug_accepted() -> Flask:
+    """The same slug again in the same domain creates a second room (duplicate-slug-refused)."""
+    return _app(_twin_handlers(lambda call: True))
 
 
 @_variant("createRoom")
@@ -873,24 +879,7 @@ def _racy(app: Flask, match: Callable[[dict[str, Any]], str | None], free: Calla
 def slug_check_then_insert() -> Flask:
     """POST /rooms checks the slug is free, then inserts without a uniqueness constraint: one create at a time is
     refused correctly, parallel creates of one slug all succeed (concurrent-creates-one-wins)."""
-    handlers: Handlers = {}
-
-    def create(inner: Handler, call: Call) -> Reply:
-        body = call.request.body or {}
-        domain, slug = str(body.get("domain", "")), str(body.get("slug", ""))
-        if not request.environ.get(CHECKED_FREE) or call.account.room_with_slug(domain, slug) is None:
-            return inner(call)
-        while call.account.room_with_slug(domain, slug) is not None:
-            slug += TWIN_MARK
-        return inner(_with_body(call, slug=slug))
-
-    def shown(inner: Handler, call: Call) -> Reply:
-        status, reply = inner(call)
-        return status, _unmarked(reply)
-
-    _patch(handlers, "createRoom", create)
-    for operation_id in HANDLERS:
-        _patch(handlers, operation_id, shown)
+    handlers = _twin_handlers(lambda call: bool(request.environ.get(CHECKED_FREE)))
 
     def match(environ: dict[str, Any]) -> str | None:
         if environ["REQUEST_METHOD"] != "POST" or not environ["PATH_INFO"].rstrip("/").endswith("/api_v3/rooms"):
