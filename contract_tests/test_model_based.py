@@ -209,8 +209,9 @@ class ClinicMachine(RuleBasedStateMachine):
 
     def tour(self, data: st.DataObject) -> None:
         """Touch every kind of state once, in an order that lets each side see the others, so that even a short
-        run checks every rule; the random steps that follow interleave from there. The tour's choices (names,
-        encodings, flags, which room) are drawn, so a failure shrinks and each seed tours differently."""
+        run checks every rule; the random steps that follow interleave from there. What a fault can hide from random
+        draws is fixed: names that must round-trip, every association law in turn, a short last page. The rest
+        (codes, encodings, which room) is drawn, so a failure shrinks and each seed tours differently."""
         if self.writable:
             for n, (media, name) in enumerate(zip((JSON_MEDIA, *FORM_MEDIA), TRICKY_NAMES, strict=True)):
                 self.begin(f"tour: create a room ({media}) whose name must round-trip unchanged")  # one per encoding
