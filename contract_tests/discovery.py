@@ -27,6 +27,16 @@ NAMES = st.text(
 ).filter(lambda s: s.strip() == s and s != "")
 
 
+# Valid data that a server must keep as sent, whatever it stores or renders it with: the model's tour creates one room
+# with each (one per request encoding), so every run, live included, sees each read give it back unchanged.
+TRICKY_NAMES = (
+    '  Zoë\'s <b>Room</b> & "Friends" \\o/ 🎉 日本語  clinic',
+    "<script>alert('x')</script> &amp; &lt;tag&gt; 'single' \"double\" back\\slash C:\\path",
+    "Ünïcödé ĉĥàŕš — " + "long name with emoji 🩺 " * 5 + "end",
+)
+TRICKY_SLUG_SUFFIX = "-zoë-ünï"  # the contract lets a slug be any non-empty text
+
+
 def run_id(settings: SuiteSettings) -> str:
     """Six hex digits from the seed (and the xdist worker): one seed replays the same slugs (so a run can be
     reproduced), another seed gives others (so runs against one deployment do not clash), and so does each worker
@@ -104,3 +114,20 @@ def create_room(target: Target, media_type: str = JSON_MEDIA, **fields: Any) -> 
     exchange = target.call("createRoom", body=body, media_type=media_type)
     assert exchange.status in (200, 201), f"could not create a room to test with\n  {exchange.describe()}"
     return exchange
+
+
+def providers_of(target: Target, code: str) -> set[str]:
+    """The ids of a room's providers."""
+    return {str(p["id"]) for p in target.call("listRoomProviders", path={"code": code}).data}
+
+
+def a_user_to_associate(target: Target, code: str) -> str | None:
+    """--contract-user-id, else a provider of a listed room who is no provider of `code`."""
+    if target.settings.user_id:
+        return target.settings.user_id
+    taken = providers_of(target, code)
+    for room in target.call("listRooms").data[: target.settings.profile.sample_rooms]:
+        found = sorted(providers_of(target, str(room["code"])) - taken)
+        if found:
+            return found[0]
+    return None

@@ -31,7 +31,7 @@ from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
-from vsee_contract import DEFAULT_SPEC_PATH, READ_METHODS, RESPONSE_SCHEMA
+from vsee_contract import DEFAULT_SPEC_PATH, READ_METHODS, RESPONSE_SCHEMA, Violation, rules
 
 from .discovery import clinic_domain, own_room, unique_part, unique_slug
 from .footprint import NO_SUCH_ROOM, SELF, UNKNOWN_USER
@@ -321,6 +321,10 @@ def contract_rules(target: Target) -> CheckFunction:
             for v in target.contract.judge(operation_id, status, content_type, body, path, query, sent)
             if v.rule != RESPONSE_SCHEMA  # schemathesis' own checks report schema problems
         ]
+        headers = [(name, value) for name, values in response.headers.items() for value in values]
+        what = f"{case.method} {case.path}"
+        leaks = rules.token_never_in_answers(target.settings.api_token, headers, response.content, body, what)
+        problems += [Violation(rules.TOKEN_NEVER_IN_ANSWERS, p) for p in leaks]
         target.ledger.failed(v.rule for v in problems)
         assert not problems, "; ".join(str(v) for v in problems)
         return None

@@ -52,6 +52,7 @@ class ClinicModel:
     absent: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # own room -> users not providers
     refused: set[tuple[str, str]] = field(default_factory=set)  # (domain, slug) of refused creations
     untouched: set[tuple[str, str]] = field(default_factory=set)  # (user, room) a refused write must not have changed
+    default_of: dict[str, str] = field(default_factory=dict)  # user -> the room this run made their default
 
     # ------------------------------------------------------------------ writes: predict the answer, then update
 
@@ -102,8 +103,18 @@ class ClinicModel:
         self.providers[code].add(user)
         self.absent[code].discard(user)
         self.untouched.discard((user, code))
-        made_default = code if default is True else None
-        return [(rules.VALID_WRITE_ACCEPTED, []), *self.check_user_rooms(user, body["data"], made_default)]
+        kept = self.default_of.get(user)
+        if default is True:
+            self.default_of[user] = code
+        elif kept == code and default is False:  # what default=false does to the default room itself: undocumented
+            self.default_of.pop(user)
+        checks = self.check_user_rooms(user, body["data"], code if default is True else None)
+        if default is not True and kept is not None and self.default_of.get(user) == kept:
+            why = f"associating room {code!r} with default={default}"
+            checks.append(
+                (rules.DEFAULT_MOVES_ONLY_WHEN_ASKED, rules.default_moves_only_when_asked(body["data"], kept, why))
+            )
+        return [(rules.VALID_WRITE_ACCEPTED, []), *checks]
 
     def remove(self, user: str, code: str, status: int) -> list[Check]:
         """DELETE /users/{id}/rooms/{room_code} of an association this run made: 200 or 204, and it is gone."""
@@ -112,6 +123,8 @@ class ClinicModel:
         self.providers[code].discard(user)
         self.absent[code].add(user)
         self.untouched.discard((user, code))
+        if self.default_of.get(user) == code:  # what becomes of the default when its room goes: undocumented
+            self.default_of.pop(user)
         return [(rules.VALID_WRITE_ACCEPTED, [])]
 
     def associations(self) -> list[tuple[str, str]]:
@@ -126,8 +139,8 @@ class ClinicModel:
     def check_user_rooms(self, user: str, rooms: Sequence[Mapping[str, Any]], made_default: str | None) -> list[Check]:
         """The user's rooms list every room the user is associated with and none they were removed from. At most one
         is the default, and after `default=true` exactly the one just made default (judged when the rooms carry the
-        flag: the docs' other reading puts it beside `data`). What default=false or a removal does to the default
-        is not documented, so nothing more is predicted."""
+        flag: the docs' other reading puts it beside `data`). The default moves only with `default=true` (judged by
+        `associate`); what default=false on the default room itself, or removing it, does is not documented."""
         listed = {_code(r) for r in rooms}
         missing = sorted(self.rooms_of(user) - listed)
         gone = sorted(code for code, users in self.absent.items() if user in users and code in listed)
@@ -140,13 +153,24 @@ class ClinicModel:
             found[self._rule_for(user, code, rules.ASSOCIATION_LISTED)].append(
                 f"room {code!r} among user {user}'s rooms, who is no provider of it"
             )
-        checks = list(found.items())
+        checks = [*found.items(), (rules.LIST_AGREES_WITH_DETAIL, self._as_sent(rooms, f"user {user}'s rooms"))]
         if any("default" in r for r in rooms):
             defaults = [_code(r) for r in rooms if r.get("default") is True]
             many = [f"user {user} has {len(defaults)} default rooms: {defaults}"] if len(defaults) > 1 else []
             exact = rules.default_exclusive(rooms, made_default) if made_default is not None else many
             checks.append((rules.DEFAULT_EXCLUSIVE, exact))
         return checks
+
+    def _as_sent(self, items: Sequence[Mapping[str, Any]], where: str) -> list[str]:
+        """Each room of this run among `items` shows the name, slug, domain and code it was created with, unchanged
+        (every character: non-ASCII, emoji, HTML-special, quotes, backslashes, spaces, length)."""
+        return [
+            f"{where} shows room {room.code!r} with {key}={item[key]!r}, sent {room.field(key)!r}"
+            for item in items
+            if (room := self.rooms.get(_code(item) or "")) is not None
+            for key in IDENTITY
+            if key in item and item[key] != room.field(key)
+        ]
 
     def _rule_for(self, user: str, code: str, otherwise: str = rules.PROVIDER_FOLLOWS_ASSOCIATION) -> str:
         """A refused write that changed an association breaks its own rule, not the association's."""
@@ -178,14 +202,8 @@ class ClinicModel:
         listed = [
             f"room {code!r} appears {counts[code]} times in GET /rooms" for code in self.rooms if counts[code] != 1
         ]
-        disagree = [
-            f"GET /rooms shows room {room.code!r} with {key}={item[key]!r}, sent {room.field(key)!r}"
-            for item in items
-            if (room := self.rooms.get(_code(item) or "")) is not None
-            for key in IDENTITY
-            if key in item and item[key] != room.field(key)
-        ]
         rooms = [item for item in items if isinstance(item, Mapping)]
+        disagree = self._as_sent(rooms, "GET /rooms")
         appeared = [
             f"room with slug {r.get('slug')!r} exists though its creation was refused"
             for r in rooms

@@ -113,6 +113,16 @@ OPTIONS: list[tuple[str, str | None, dict[str, Any]]] = [
         },
     ),
     (
+        "--contract-consistency-window",
+        None,
+        {
+            "type": float,
+            "metavar": "SECONDS",
+            "help": "how long a deployment may take to show a write: reads that disagree with a write are made again "
+            "for this long (the lag is an advisory), a violation only past it (default 5; 0 in-process)",
+        },
+    ),
+    (
         "--contract-strict",
         None,
         {

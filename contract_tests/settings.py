@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+DEFAULT_WINDOW = 5.0  # seconds a live deployment may take to show a write
 ROOM_PREFIX = "ct-"  # every room the suite creates carries it, so people can find (and clean up) them
 
 
@@ -57,6 +58,7 @@ class SuiteSettings:
     worker: str | None = None  # the pytest-xdist worker this process is (gw0, gw1, ...), if any
     max_rooms: int = 10  # rooms a live run may create (contract_tests.footprint)
     concurrency: int = 8  # independent reads in flight at once against a live deployment (1: one at a time)
+    consistency_window: float | None = None  # --contract-consistency-window; None: the default for the target
 
     @property
     def in_process(self) -> bool:
@@ -65,6 +67,15 @@ class SuiteSettings:
     @property
     def writes_enabled(self) -> bool:
         return self.in_process or self.allow_writes
+
+    @property
+    def window(self) -> float:
+        """Seconds a deployment may take to show a write (`--contract-consistency-window`): 5 by default against a
+        live deployment (a cache or replica may serve the lists), 0 in-process (the app the suite started is
+        read straight), unless given."""
+        if self.consistency_window is not None:
+            return self.consistency_window
+        return 0.0 if self.in_process else DEFAULT_WINDOW
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -103,4 +114,5 @@ def from_options(option: Any, base_url: str | None) -> SuiteSettings:
         require_all=bool(option.contract_require_all),
         max_rooms=option.contract_max_rooms,
         concurrency=option.contract_concurrency,
+        consistency_window=option.contract_consistency_window,
     )

@@ -289,8 +289,12 @@ class Target:
         media_type: str = JSON_MEDIA,
         auth: Auth = "admin",
         api: str = "v3",
+        credentials: Mapping[str, str] | None = None,
     ) -> Exchange:
-        """Send one request for `operation_id` and fail at once if the response breaks the contract."""
+        """Send one request for `operation_id` and fail at once if the response breaks the contract.
+
+        `credentials`: headers sent besides (or, with `auth="none"`, instead of) the token header, e.g. the token
+        misplaced in `Authorization`; their values are redacted wherever the request is shown."""
         op = self.contract.spec.operations[operation_id]
         base = self.base(api)
         if base is None:
@@ -300,13 +304,15 @@ class Target:
             route = route.replace("{" + name + "}", quote(str(value), safe=""))
         url = base.rstrip("/") + route
         query = {k: form_value(v) for k, v in (query or {}).items()}
-        headers = self.headers(auth if op.needs_token else ("none" if auth == "admin" else auth))
+        headers = self.headers(auth if op.needs_token else ("none" if auth == "admin" else auth)) | dict(
+            credentials or {}
+        )
         full_url = f"{url}?{urlencode(query)}" if query else url
         form_media = next((m for m in op.media_types if m in FORM_MEDIA), None)
         self.keep_within_footprint(operation_id, op.method, True, dict(path or {}), body)
         if body is not None and media_type == JSON_MEDIA and self.json_refused and form_media:
             media_type = form_media  # the deployment refuses JSON bodies: said once, then forms
-        status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)
+        status, content_type, raw, answered = self._send(op.method, url, query, headers, media_type, body)
         if status == 415 and body is not None and media_type == JSON_MEDIA and form_media:
             self.json_refused = True
             self.advisories.add(
@@ -316,12 +322,12 @@ class Target:
                 self.curl(op.method, full_url, headers, body, media_type),
             )
             media_type = form_media
-            status, content_type, raw = self._send(op.method, url, query, headers, media_type, body)
+            status, content_type, raw, answered = self._send(op.method, url, query, headers, media_type, body)
         try:
             decoded: Any = json.loads(raw) if raw else None
         except ValueError:
             decoded = raw.decode("utf-8", "replace")
-        curl = self.curl(op.method, full_url, headers, body, media_type)
+        curl = self.curl(op.method, full_url, headers, body, media_type, tuple(credentials or ()))
         sent = dict(body) if body is not None else None
         exchange = Exchange(
             operation_id, op.method, full_url, dict(path or {}), status, content_type, decoded, sent, curl
@@ -329,7 +335,9 @@ class Target:
         problems = self.contract.judge(operation_id, status, content_type, decoded, dict(path or {}), query, body)
         if status >= 500:  # whatever the call was for (a rule, discovery, set-up): never used as an answer
             problems.append(Violation(rules.NO_SERVER_ERROR, f"{op.method} {op.path} answered {status}"))
-        judged = {"response-schema", rules.ERROR_SHAPE, rules.NO_SERVER_ERROR}
+        leaks = rules.token_never_in_answers(self.settings.api_token, answered, raw, decoded, f"{op.method} {op.path}")
+        problems += [Violation(rules.TOKEN_NEVER_IN_ANSWERS, p) for p in leaks]
+        judged = {"response-schema", rules.ERROR_SHAPE, rules.NO_SERVER_ERROR, rules.TOKEN_NEVER_IN_ANSWERS}
         self.ledger.saw(
             operation_id, status, judged.union(self.contract.rules_for(operation_id)) if status < 300 else judged
         )
@@ -348,24 +356,31 @@ class Target:
         wait(futures)  # all back before any is judged: nothing of this step is still in flight after it
         return [future.result for future in futures]
 
-    def curl(self, method: str, url: str, headers: Mapping[str, str], body: Any, media_type: str) -> str:
-        """A request as a curl command line, the token redacted."""
-        return curl_command(method, url, headers, body, media_type, (self.token_header,))
+    def curl(
+        self, method: str, url: str, headers: Mapping[str, str], body: Any, media_type: str, also: tuple[str, ...] = ()
+    ) -> str:
+        """A request as a curl command line, the token (and the headers named in `also`) redacted."""
+        return redact(
+            curl_command(method, url, headers, body, media_type, (self.token_header, *also)), self.settings.secrets
+        )
 
     def _send(
         self, method: str, url: str, query: dict[str, str], headers: dict[str, str], media: str, body: Any
-    ) -> tuple[int, str | None, bytes]:
+    ) -> tuple[int, str | None, bytes, list[tuple[str, str]]]:
         kwargs: dict[str, Any] = {}
         if body is not None and media == JSON_MEDIA:
             kwargs["json"] = body
         elif body is not None and media == "application/x-www-form-urlencoded":
             kwargs["data"] = {k: form_value(v) for k, v in body.items()}
         if self._client is not None:
+            # a thread of the suite's own (a race) gets a client of its own: werkzeug's is not thread-safe
+            client = self._client if threading.current_thread() is threading.main_thread() else Client(self.app)
             if body is not None and media == "multipart/form-data":
                 kwargs.update(data={k: form_value(v) for k, v in body.items()}, content_type=media)
             path = url.removeprefix("http://localhost")
-            response = self._client.open(path, method=method, query_string=query, headers=headers, **kwargs)
-            return response.status_code, response.headers.get("Content-Type"), response.get_data()
+            response = client.open(path, method=method, query_string=query, headers=headers, **kwargs)
+            answered = list(response.headers.items())
+            return response.status_code, response.headers.get("Content-Type"), response.get_data(), answered
         if body is not None and media == "multipart/form-data":
             kwargs["files"] = {k: (None, form_value(v)) for k, v in body.items()}
         assert self.session is not None
@@ -382,7 +397,7 @@ class Target:
                 f"{method} {url} could not be sent ({type(exc).__name__}): is --base-url right and the deployment up?",
                 pytrace=False,
             )
-        return reply.status_code, reply.headers.get("Content-Type"), reply.content
+        return reply.status_code, reply.headers.get("Content-Type"), reply.content, list(reply.headers.items())
 
     def expect(self, rule: str, problems: list[str], *exchanges: Exchange) -> None:
         """Fail, naming `rule`, when a behavioural rule found problems in these exchanges."""

@@ -26,7 +26,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from vsee_contract import rules
 
-from .discovery import MEDIA_TYPES, NAMES, unique_slug
+from .consistency import settled
+from .discovery import MEDIA_TYPES, NAMES, TRICKY_NAMES, TRICKY_SLUG_SUFFIX, unique_slug
 from .findings import ContractViolation
 from .footprint import TOUR_ROOMS
 from .model import Check, ClinicModel
@@ -54,8 +55,17 @@ WRITE_RULES = (
     rules.WRITES_NEED_TOKEN,
     rules.REFUSED_WRITE_CHANGES_NOTHING,
 )
-USER_RULES = (rules.ASSOCIATION_LISTED, rules.PROVIDER_FOLLOWS_ASSOCIATION, rules.DEFAULT_EXCLUSIVE)
+DEFAULT_RULES = (rules.DEFAULT_EXCLUSIVE, rules.DEFAULT_MOVES_ONLY_WHEN_ASKED)
+# judged on the answers of associations (addUserRoom), which only runs with writes make
+USER_RULES = (
+    rules.ASSOCIATION_LISTED,
+    rules.PROVIDER_FOLLOWS_ASSOCIATION,
+    *DEFAULT_RULES,
+    rules.USER_ROOM_IDENTIFIED,
+    rules.DEFAULT_FLAG_GIVEN,
+)
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 Look = tuple[str, dict[str, Any], Callable[[Exchange], list[Check]]]  # an observation: a read and how to judge it
 
 
@@ -152,14 +162,22 @@ class ClinicMachine(RuleBasedStateMachine):
 
     def observe(self, *looks: Look) -> list[Exchange]:
         """The observations of a step: independent reads, sent together (up to --contract-concurrency at once) and
-        judged in the order given, each before the next is taken."""
+        judged in the order given, each before the next is taken. One that disagrees with the model is read again
+        within the consistency window (a cache or replica may lag: contract_tests.consistency), then judged."""
         answers = self.target.call_all([(operation_id, kwargs) for operation_id, kwargs, _ in looks])
-        exchanges = []
-        for answer, (_, _, check) in zip(answers, looks, strict=True):
-            exchange = answer()
-            self.judge(check(exchange), exchange)
-            exchanges.append(exchange)
-        return exchanges
+        return [self._settled(answer(), look) for answer, look in zip(answers, looks, strict=True)]
+
+    def _settled(self, first: Exchange, look: Look) -> Exchange:
+        """`first`, or while it disagrees with the model, the same read made again within the window; judged."""
+        operation_id, kwargs, check = look
+        pending = [first]  # the read sent with the others is the window's first
+
+        def read() -> Exchange:
+            return pending.pop() if pending else self.look(operation_id, **kwargs)
+
+        exchange = settled(self.target, read, _problems(check), _shown)
+        self.judge(check(exchange), exchange)
+        return exchange
 
     def list_look(self) -> Look:
         return "listRooms", {}, lambda listing: self.model.check_list(listing.data)
@@ -244,7 +262,7 @@ class ClinicMachine(RuleBasedStateMachine):
             ledger.cannot_check(USER_RULES, "no provider discovered to associate: pass --contract-user-id")
             ledger.cannot_check([rules.PROVIDER_IS_REQUESTED], "no room with a provider discovered to read")
         elif not self.defaults_allowed:
-            ledger.cannot_check([rules.DEFAULT_EXCLUSIVE], "it changes a user's default room: pass --contract-user-id")
+            ledger.cannot_check(DEFAULT_RULES, "it changes a user's default room: pass --contract-user-id")
         self.touring = True
         try:
             self.tour(data)
@@ -265,12 +283,14 @@ class ClinicMachine(RuleBasedStateMachine):
 
     def tour(self, data: st.DataObject) -> None:
         """Touch every kind of state once, in an order that lets each side see the others, so that even a short
-        run checks every rule; the random steps that follow interleave from there. The tour's choices (names,
-        encodings, flags, which room) are drawn, so a failure shrinks and each seed tours differently."""
+        run checks every rule; the random steps that follow interleave from there. What a fault can hide from random
+        draws is fixed: names that must round-trip, every association law in turn, a short last page. The rest
+        (codes, encodings, which room) is drawn, so a failure shrinks and each seed tours differently."""
         if self.writable:
-            for media in (JSON_MEDIA, *FORM_MEDIA):  # one room in each encoding
-                self.begin(f"tour: create a room ({media})")
-                self._create(media, data.draw(NAMES, label="name"), data.draw(st.booleans(), label="with_code"))
+            for n, (media, name) in enumerate(zip((JSON_MEDIA, *FORM_MEDIA), TRICKY_NAMES, strict=True)):
+                self.begin(f"tour: create a room ({media}) whose name must round-trip unchanged")  # one per encoding
+                suffix = TRICKY_SLUG_SUFFIX if n == 0 else ""
+                self._create(media, name, data.draw(st.booleans(), label="with_code"), suffix)
             codes = sorted(self.model.rooms)
             for code in codes:  # uniqueness must hold however the first room was created
                 self.begin(f"tour: the slug of room {code} again")
@@ -280,11 +300,7 @@ class ClinicMachine(RuleBasedStateMachine):
             refusals: list[tuple[str, str, str | None]] = [("create", codes[2], None)]
             if self.users:  # preferably a user who is not already a provider of the new rooms (their creator is)
                 user = next((u for u in self.users if not any(u in self.baseline[c] for c in codes)), self.users[0])
-                for code, default in ((codes[0], True), (codes[1], data.draw(DEFAULTS, label="default"))):
-                    self.begin(f"tour: associate user {user} with room {code} (default={default})")
-                    self._associate(user, code, data.draw(MEDIA_TYPES, label="media"), default)
-                self.begin(f"tour: remove user {user} from room {codes[0]}")
-                self._remove(user, codes[0], data.draw(MEDIA_TYPES, label="media"))
+                self._association_laws(data, user, codes)
                 refusals += [("add", codes[0], user), ("remove", codes[1], user)]  # the one just removed, the one left
             for operation, code, who in refusals:
                 self.begin(f"tour: {operation} without a valid token")
@@ -295,17 +311,46 @@ class ClinicMachine(RuleBasedStateMachine):
         self._read_unknown(data.draw(UNKNOWN_CODES, label="code"), data.draw(UNKNOWN_IDS, label="user"))
         self.begin("tour: walk the pages")
         self._walk(data.draw(st.integers(min_value=1, max_value=4), label="limit"))
+        self._page_laws()
         self.begin("tour: search")
         self.act("listRooms", query={"q": data.draw(SEARCH_TEXT, label="q")})
 
+    def _association_laws(self, data: st.DataObject, user: str, codes: list[str]) -> None:
+        """Every documented law of one user's associations, each seen from the next answer that lists the user's
+        rooms: the default moves only with default=true (not with an association without it, nor a removal of
+        another room), and a removed room is gone from the user's rooms in every later answer."""
+        first, second, third = codes[:3]
+        laws = [("add", first, True), ("add", second, None), ("remove", second, None), ("add", third, False)]
+        laws += [("remove", first, None), ("add", second, None)]
+        for step, (operation, code, default) in enumerate(laws):
+            media = data.draw(MEDIA_TYPES, label="media")
+            if operation == "add":
+                self.begin(f"tour {step + 1}: associate user {user} with room {code} (default={default})")
+                self._associate(user, code, media, default)
+            else:
+                self.begin(f"tour {step + 1}: remove user {user} from room {code}")
+                self._remove(user, code, media)
+
+    def _page_laws(self) -> None:
+        """Pages of every size: a limit that leaves a short last page (walked to the end), and `limit` without
+        `page` (the first page)."""
+        whole = self.whole_list()
+        limit = next((n for n in range(2, len(whole)) if len(whole) % n), None)
+        if limit is None or len(whole) > 40:  # too few rooms for a short last page; a big clinic: random steps do
+            return
+        self.begin(f"tour: walk the pages of {limit}, the last one short")
+        self._walk(limit)
+        self.begin(f"tour: limit {limit} without page")
+        self._read_page(None, limit)
+
     # ------------------------------------------------------------------ writes
 
-    def _create(self, media: str, name: str, with_code: bool) -> None:
+    def _create(self, media: str, name: str, with_code: bool, slug_suffix: str = "") -> None:
         slug = self.fresh_slug()
         if slug is None:
             return
         code = {"code": slug.replace("-", "")} if with_code else {}
-        sent = {"domain": self.domain, "slug": slug, "name": name} | code
+        sent = {"domain": self.domain, "slug": slug + slug_suffix, "name": name} | code
         created = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, created.status, created.body), created)
         new = str(created.data["code"])
@@ -457,26 +502,44 @@ class ClinicMachine(RuleBasedStateMachine):
     )
     @step
     def read_page(self, page: int | None, limit: int | None) -> None:
-        before = self.whole_list()
+        self._read_page(page, limit)
+
+    def _read_page(self, page: int | None, limit: int | None) -> None:
         query = {k: v for k, v in (("page", page), ("limit", limit)) if v is not None}
-        answer = self.act("listRooms", query=query)
-        after = self.whole_list()
-        self.judge(self.model.check_page(answer.data, page, limit, before, after), answer)
+
+        def read() -> tuple[list[str], Exchange, list[str]]:
+            return self.whole_list(), self.act("listRooms", query=query), self.whole_list()
+
+        def check(seen: tuple[list[str], Exchange, list[str]]) -> list[Check]:
+            before, answer, after = seen
+            return self.model.check_page(answer.data, page, limit, before, after)
+
+        seen = settled(self.target, read, _problems(check), lambda seen: seen[1])
+        self.judge(check(seen), seen[1])
 
     def _walk(self, limit: int) -> None:
-        before = self.whole_list()
-        limit = min(100, max(limit, math.ceil(len(before) / 20)))  # at most ~20 pages on a big clinic
-        last = math.ceil(len(before) / limit) + 1  # one page past the end
-        answers = self.target.call_all(
-            [("listRooms", {"query": {"limit": limit, "page": n}}) for n in range(1, last + 1)]
-        )
-        walked = []
-        for taken in answers:
-            walked.append(taken())
-            self.steps[-1].append(walked[-1].curl)
-        after = self.whole_list()
-        pages = [[str(r["code"]) for r in page.data] for page in walked]
-        self.judge(self.model.check_walk(pages, limit, before, after), *walked[:3])
+        Walk = tuple[list[str], int, list[Exchange], list[str]]
+
+        def read() -> Walk:
+            before = self.whole_list()
+            size = min(100, max(limit, math.ceil(len(before) / 20)))  # at most ~20 pages on a big clinic
+            last = math.ceil(len(before) / size) + 1  # one page past the end
+            answers = self.target.call_all(
+                [("listRooms", {"query": {"limit": size, "page": n}}) for n in range(1, last + 1)]
+            )
+            walked = []
+            for taken in answers:
+                walked.append(taken())
+                self.steps[-1].append(walked[-1].curl)
+            return before, size, walked, self.whole_list()
+
+        def check(seen: Walk) -> list[Check]:
+            before, size, walked, after = seen
+            pages = [[str(r["code"]) for r in page.data] for page in walked]
+            return self.model.check_walk(pages, size, before, after)
+
+        seen = settled(self.target, read, _problems(check), lambda seen: seen[2][0])
+        self.judge(check(seen), *seen[2][:3])
 
     @rule(limit=st.integers(min_value=1, max_value=10))
     @step
@@ -492,6 +555,15 @@ class ClinicMachine(RuleBasedStateMachine):
 
 def _provider_check(model: ClinicModel, code: str, user: str) -> Callable[[Exchange], list[Check]]:
     return lambda one: model.check_provider(code, user, one.status, one.body)
+
+
+def _problems(check: Callable[[T], list[Check]]) -> Callable[[T], list[str]]:
+    """What `check` finds wrong, every rule together: whether a read must be made again."""
+    return lambda seen: [problem for _, problems in check(seen) for problem in problems]
+
+
+def _shown(exchange: Exchange) -> Exchange:
+    return exchange
 
 
 def _data(exchange: Exchange) -> Any:

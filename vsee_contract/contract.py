@@ -9,7 +9,7 @@ from typing import Any
 
 from . import rules
 from .spec import Spec, load_spec
-from .validation import ContractValidator
+from .validation import ContractValidator, RequestInvalid
 
 RESPONSE_SCHEMA = "response-schema"
 
@@ -88,6 +88,7 @@ class Contract:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.validator = ContractValidator(spec)
+        self.stated = spec.stated_rules()  # judged like the schemas: on every answer, whatever the request
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Contract:
@@ -115,10 +116,38 @@ class Contract:
             found += [Violation(rules.ERROR_SHAPE, p) for p in rules.error_shape(status, body)]
         if status >= 300 or found or not isinstance(body, Mapping):
             return found
+        typed = self.typed_query(operation_id, path_params, query, sent)
         for rule in EXCHANGE_RULES.get(operation_id, ()):
+            if typed is None and rule.name not in self.stated:
+                continue  # what a deployment makes of a request outside the contract is no rule's to judge
             subject = body if rule.of_body else body.get("data")
-            found += [Violation(rule.name, p) for p in rule.check(subject, path_params, query, sent or {})]
+            found += [Violation(rule.name, p) for p in rule.check(subject, path_params, typed or {}, sent or {})]
         return found
+
+    def typed_query(
+        self,
+        operation_id: str,
+        path_params: Mapping[str, Any],
+        query: Mapping[str, Any],
+        sent: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """The query with the types the contract declares, when the contract calls the whole request valid (its
+        path and query parameters, and its body as JSON, form text coerced); else None. Only such a request's
+        answer is judged by the behavioural rules: a lenient answer to any other is at most an advisory (e.g.
+        `limit=0` answered with the whole list)."""
+        checks = self.validator[operation_id]
+        try:
+            typed = {}
+            for location, raw in (("path", path_params), ("query", query)):
+                check = checks.params[location]
+                typed = _coerced(check, {k: v for k, v in raw.items() if k in check.properties})
+                check.check(typed)
+            body = checks.bodies.get("application/json")
+            if sent is not None and body is not None:
+                body.check(_coerced(body, sent))
+        except RequestInvalid:
+            return None
+        return typed
 
     @staticmethod
     def stated_rule_problems(operation_id: str, body: Any, stated: frozenset[str]) -> list[Violation]:
@@ -137,3 +166,9 @@ class Contract:
     def rules_for(operation_id: str) -> tuple[str, ...]:
         """The rules one successful answer of this operation is judged by, beyond its schema."""
         return tuple(rule.name for rule in EXCHANGE_RULES.get(operation_id, ()))
+
+
+def _coerced(check: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Text values (from a URL or a form) as the types their schema declares; typed values as they are."""
+    text = check.coerce({k: v for k, v in raw.items() if isinstance(v, str)})
+    return {**dict(raw), **text}

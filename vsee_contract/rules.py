@@ -35,6 +35,11 @@ VALID_WRITE_ACCEPTED = "valid-write-accepted"
 # Stated in openapi.yaml under `x-contract-rules`: what the schemas would say only in constructs generators cannot type.
 USER_ROOM_IDENTIFIED = "user-room-identified"
 DEFAULT_FLAG_GIVEN = "default-flag-given"
+DEFAULT_MOVES_ONLY_WHEN_ASKED = "default-moves-only-when-asked"
+TOKEN_NEVER_IN_ANSWERS = "admin-token-never-in-answers"
+ONLY_THE_EXACT_TOKEN = "only-the-exact-token-writes"
+CONCURRENT_CREATES_ONE_WINS = "concurrent-creates-one-wins"
+CONCURRENT_ASSOCIATIONS_CONVERGE = "concurrent-associations-converge"
 
 # Every rule a deployment is judged by (besides the response schema), for the coverage a CI gate can demand.
 CATALOGUE = (
@@ -62,6 +67,11 @@ CATALOGUE = (
     VALID_WRITE_ACCEPTED,
     USER_ROOM_IDENTIFIED,
     DEFAULT_FLAG_GIVEN,
+    DEFAULT_MOVES_ONLY_WHEN_ASKED,
+    TOKEN_NEVER_IN_ANSWERS,
+    ONLY_THE_EXACT_TOKEN,
+    CONCURRENT_CREATES_ONE_WINS,
+    CONCURRENT_ASSOCIATIONS_CONVERGE,
 )
 
 Problems = list[str]
@@ -217,3 +227,40 @@ def pages_partition_list(pages: Sequence[Sequence[str]], whole: Sequence[str]) -
 def page_past_end_empty(items: Sequence[Any]) -> Problems:
     """A page past the end of the list is empty."""
     return [f"page past the end has {len(items)} items"] if items else []
+
+
+def _places(value: Any, secret: str, where: str) -> list[str]:
+    """The JSON paths (`data.rooms[0].name`) of the strings in `value` that hold `secret`."""
+    if isinstance(value, str):
+        return [where] if secret in value else []
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in _places(v, secret, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _places(v, secret, f"{where}[{i}]")]
+    return []
+
+
+def token_never_in_answers(
+    token: str | None, headers: Iterable[tuple[str, str]], raw: bytes, body: Any, what: str
+) -> Problems:
+    """The admin token never comes back in an answer, in a header or anywhere in the body; each problem says where
+    (never the token itself)."""
+    if not token:
+        return []
+    problems = [f"{what}: the admin token is in the answer's {name} header" for name, v in headers if token in v]
+    if token.encode() in raw:
+        places = ", ".join(_places(body, token, "body")[:5]) or "body (raw)"
+        problems.append(f"{what}: the admin token is in the answer at {places}")
+    return problems
+
+
+def default_moves_only_when_asked(user_rooms: Sequence[Mapping[str, Any]], default: str, why: str) -> Problems:
+    """The user's default room stays the default until another room is made default with `default=true` ("Set
+    this room as default, other rooms will lose default status" is the only documented way to move it). Judged
+    when the rooms carry their `default` flag."""
+    if not any("default" in r for r in user_rooms) or not any(r.get("code") == default for r in user_rooms):
+        return []
+    defaults = [r.get("code") for r in user_rooms if r.get("default") is True]
+    if defaults != [default]:
+        return [f"default rooms are {defaults} after {why}; room {default!r} was the default and nobody moved it"]
+    return []

@@ -240,6 +240,44 @@ CASES = [
     # page_past_end_empty
     case(rules.page_past_end_empty, ([],), [], "empty"),
     case(rules.page_past_end_empty, ([{"code": "a"}],), ["page past the end has 1 items"], "not-empty"),
+    # token_never_in_answers: nowhere in a header or the body; says where, never the token itself
+    case(
+        rules.token_never_in_answers,
+        ("t0k3n", [("Via", "x")], b'{"data": []}', {"data": []}, "GET /rooms"),
+        [],
+        "holds",
+    ),
+    case(rules.token_never_in_answers, (None, [], b"t0k3n", None, "GET /rooms"), [], "no-token"),
+    case(
+        rules.token_never_in_answers,
+        ("t0k3n", [("X-Debug", "t0k3n")], b'{"data": {"a": ["t0k3n!"]}}', {"data": {"a": ["t0k3n!"]}}, "POST /rooms"),
+        [
+            "POST /rooms: the admin token is in the answer's X-Debug header",
+            "POST /rooms: the admin token is in the answer at body.data.a[0]",
+        ],
+        "header-and-body",
+    ),
+    case(
+        rules.token_never_in_answers,
+        ("t0k3n", [], b"oops t0k3n", "oops t0k3n", "GET /rooms"),
+        ["GET /rooms: the admin token is in the answer at body"],
+        "text-body",
+    ),
+    # default_moves_only_when_asked: the default room stays the default until another is made default
+    case(
+        rules.default_moves_only_when_asked,
+        ([{"code": "a", "default": True}, {"code": "b", "default": False}], "a", "adding b"),
+        [],
+        "kept",
+    ),
+    case(rules.default_moves_only_when_asked, ([{"code": "a"}, {"code": "b"}], "a", "adding b"), [], "no-flags"),
+    case(rules.default_moves_only_when_asked, ([{"code": "b", "default": True}], "a", "x"), [], "default-not-listed"),
+    case(
+        rules.default_moves_only_when_asked,
+        ([{"code": "a", "default": False}, {"code": "b", "default": True}], "a", "adding b"),
+        ["default rooms are ['b'] after adding b; room 'a' was the default and nobody moved it"],
+        "moved",
+    ),
 ]
 
 
@@ -270,3 +308,20 @@ def test_the_catalogue_names_every_rule_constant_once_in_kebab_case() -> None:
     assert len(rules.CATALOGUE) == len(set(rules.CATALOGUE)), rules.CATALOGUE
     assert set(rules.CATALOGUE) == constants
     assert [name for name in rules.CATALOGUE if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name)] == []
+
+
+def test_behavioural_rules_judge_only_requests_the_contract_calls_valid() -> None:
+    """`limit=0&start=-1` is outside the contract: a lenient whole list is no page-within-limit violation."""
+    from vsee_contract import Contract
+
+    contract = Contract.load()
+    rooms = [{**ROOM, "code": f"r{n}", "created": 1, "modified": 1} for n in range(8)]
+    judged = [v.rule for v in contract.judge("listRooms", 200, "application/json", {"data": rooms}, {}, {"limit": 2})]
+    assert judged == [rules.PAGE_WITHIN_LIMIT]
+    assert contract.judge("listRooms", 200, "application/json", {"data": rooms}, {}, {"limit": "2"}) != []
+    for query in ({"limit": 0, "start": -1}, {"limit": "0"}, {"limit": 2, "page": 0}, {"limit": 2, "q": "a"}):
+        assert contract.judge("listRooms", 200, "application/json", {"data": rooms}, {}, query) == [], query
+    assert contract.typed_query("createRoom", {}, {}, SENT) == {}
+    assert contract.typed_query("createRoom", {}, {}, {**SENT, "default": "true"}) == {}  # form text, coerced
+    assert contract.typed_query("createRoom", {}, {}, {**SENT, "extra": 1}) is None
+    assert contract.typed_query("createRoom", {}, {}, {**SENT, "name": ""}) is None

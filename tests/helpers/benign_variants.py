@@ -23,6 +23,7 @@ Knobs (read when the factory runs, so a served process takes them from its envir
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -371,6 +372,169 @@ def clamps_list_bounds() -> Flask:
             edit_query(environ, lambda pairs: [(k, _clamped(k, v) if k in LIST_BOUNDS else v) for k, v in pairs])
 
     return wrap(_mock(), before)
+
+
+# ---------------------------------------------------------------- out-of-contract requests, answered their own way
+
+LIST_PATTERNS = {"sort": r"[A-Za-z_]+\.(asc|desc)", "fields": r"[A-Za-z_]+(,[A-Za-z_]+)*", "q": r".{3,}"}
+
+
+def _in_bounds(key: str, value: str) -> bool:
+    low, high = LIST_BOUNDS[key]
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", value.strip()):
+        return False
+    return int(value) >= low and (high is None or int(value) <= high)
+
+
+def _own_way(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """GET /rooms parameters outside the contract answered as a lenient server does: `limit` of 0, negative or
+    over 100 means no limit (and so one page), any other list parameter out of range or form is ignored."""
+    kept = [
+        (k, v)
+        for k, v in pairs
+        if (k not in LIST_BOUNDS or _in_bounds(k, v)) and (k not in LIST_PATTERNS or re.fullmatch(LIST_PATTERNS[k], v))
+    ]
+    no_limit = any(k == "limit" for k, _ in pairs) and not any(k == "limit" for k, _ in kept)
+    return [(k, v) for k, v in kept if not (no_limit and k == "page")]
+
+
+@benign()
+def own_way_out_of_contract() -> Flask:
+    """Requests the contract calls invalid are answered the server's own way, not refused: GET /rooms takes
+    `limit=0` (or negative, or over 100) as "no limit" and answers the whole list, ignores a negative `start`,
+    a `page` below 1, a `q` under 3 characters and a malformed `sort` or `fields`; the writes drop unknown
+    fields and a `default` that is not a boolean. The docs type `page` and `limit` only as "Integer" (facts §1,
+    §0.8: DataTable's `start` is just an "Offset"), and never say a bad value is refused: what a server makes of
+    one is its own choice, and no rule may judge that answer (issue 22: `limit=0&start=-1` was judged)."""
+
+    def before(op: str, path: dict[str, str], environ: WSGIEnvironment) -> None:
+        if op == "listRooms":
+            edit_query(environ, _own_way)
+        if op in BODY_FIELDS:
+            edit_body(
+                environ,
+                lambda fields, media: [
+                    (k, v) for k, v in fields if k in BODY_FIELDS[op] and (k != "default" or _valid_default(v, media))
+                ],
+            )
+
+    return wrap(_mock(), before)
+
+
+# ---------------------------------------------------------------- what sits between a client and a real API
+
+LAG_MS_ENV = "BENIGN_LAG_MS"
+LISTS = ("listRooms", "listRoomProviders")
+
+
+@benign(expect=(r"advisory \[read-lag\] ×[1-9]",))
+def lagging_lists(lag_ms: float | None = None) -> Flask:
+    """GET /rooms and GET /rooms/{code}/providers come from a cache in front of the API (a CDN, or a read replica)
+    that keeps each list answer for 1 s (`BENIGN_LAG_MS`): a write shows in the lists only once the cached answer
+    expires; the room detail and the writes' answers are live. The docs promise no immediacy: GET /rooms is a
+    public list (facts §1, §4: `[public access]`, the kind of answer a CDN caches), and nothing says a write is
+    visible at once (facts §2, §7). The suite must re-read within --contract-consistency-window, not fail."""
+    lag = (lag_ms if lag_ms is not None else float(os.environ.get(LAG_MS_ENV, "1000"))) / 1000
+    cache: dict[str, tuple[float, Answer]] = {}
+    lock = threading.Lock()
+
+    def key(environ: WSGIEnvironment) -> str:
+        return f"{environ.get('HTTP_X_ACCOUNTCODE', '')} {environ['PATH_INFO']}?{environ.get('QUERY_STRING', '')}"
+
+    def before(op: str, path: dict[str, str], environ: WSGIEnvironment) -> Answer | None:
+        if op not in LISTS:
+            return None
+        with lock:
+            hit = cache.get(key(environ))
+        if hit is None or time.monotonic() - hit[0] >= lag:
+            return None
+        age = int(time.monotonic() - hit[0])
+        return replace(hit[1], headers=(*hit[1].headers, ("Age", str(age)), ("X-Cache", "HIT")))
+
+    def after(op: str, path: dict[str, str], environ: WSGIEnvironment, answer: Answer) -> Answer:
+        if op in LISTS and answer.status == 200:
+            with lock:
+                cache[key(environ)] = (time.monotonic(), answer)
+        return answer
+
+    return wrap(_mock(), before, after)
+
+
+@benign()
+def compressing_gateway() -> Flask:
+    """A gateway compresses every answer with gzip when the client accepts it (`Content-Encoding: gzip`, `Vary:
+    Accept-Encoding`), as API gateways and CDNs do by default. Compression is HTTP's, not the API's: the docs
+    (facts §0.2, §0.4) fix the JSON envelope, never the transfer, and a client must decode what it asked for."""
+
+    def after(op: str, path: dict[str, str], environ: WSGIEnvironment, answer: Answer) -> Answer:
+        if "gzip" not in environ.get("HTTP_ACCEPT_ENCODING", "") or not answer.body:
+            return answer
+        headers = (*answer.headers, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding"))
+        return Answer(answer.status, headers, gzip.compress(answer.body))
+
+    return wrap(_mock(), after=after)
+
+
+@benign()
+def streaming_proxy() -> Flask:
+    """A reverse proxy streams every answer as it comes, in small pieces, without `Content-Length` (HTTP/1.1
+    chunked transfer coding). How the bytes travel is HTTP's business: the docs (facts §0.1, §0.2) fix the
+    endpoint's JSON, not its framing, and a proxy in front of a real clinic may stream."""
+    app = _mock()
+    inner = app.wsgi_app
+
+    def middleware(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        answer = call(inner, environ)
+        phrase = HTTPStatus(answer.status).phrase
+        start_response(f"{answer.status} {phrase}", list(answer.headers))
+        return [answer.body[i : i + 7] for i in range(0, len(answer.body), 7)]
+
+    app.wsgi_app = middleware  # type: ignore[method-assign]
+    return app
+
+
+GATEWAY_HEADERS = (
+    ("Via", "1.1 edge-gateway (envoy)"),
+    ("Server", "envoy"),
+    ("Cache-Control", "no-store"),
+    ("Access-Control-Allow-Origin", "*"),
+    ("Strict-Transport-Security", "max-age=31536000"),
+    ("X-RateLimit-Limit", "600"),
+    ("Set-Cookie", "AWSALB=replica-2; Path=/; HttpOnly"),
+)
+
+
+@benign()
+def load_balancer_headers() -> Flask:
+    """A load balancer across replicas adds its own headers to every answer: `Via`, `Server`, a request id, a
+    rate-limit budget, CORS, HSTS, `Cache-Control` and a sticky-session cookie (`Set-Cookie: AWSALB=...`), which a
+    client then sends back. The docs list the request headers the API reads (facts §0.3) and say nothing about
+    response headers: a deployment behind an AWS ALB or Envoy carries these."""
+    counter = iter(range(1, 10**9))
+
+    def after(op: str, path: dict[str, str], environ: WSGIEnvironment, answer: Answer) -> Answer:
+        request_id = ("X-Request-Id", f"req-{next(counter):08d}")
+        return replace(answer, headers=(*answer.headers, *GATEWAY_HEADERS, request_id))
+
+    return wrap(_mock(), after=after)
+
+
+@benign()
+def reserializing_gateway() -> Flask:
+    """A gateway that transforms answers re-serializes every JSON body: keys sorted, indented, every non-ASCII
+    character escaped (`"Zo\\u00eb"`), and `Content-Type: application/json; charset=utf-8`. The JSON values are the
+    same: the docs fix the envelope and the fields (facts §0.2), not their order, spacing or escaping, and JSON
+    allows every one of these spellings."""
+
+    def after(op: str, path: dict[str, str], environ: WSGIEnvironment, answer: Answer) -> Answer:
+        body = answer.json()
+        if body is None:
+            return answer
+        headers = tuple((k, v) for k, v in answer.headers if k.lower() != "content-type")
+        text = json.dumps(body, ensure_ascii=True, indent=2, sort_keys=True).encode()
+        return Answer(answer.status, (("Content-Type", f"{JSON}; charset=utf-8"), *headers), text)
+
+    return wrap(_mock(), after=after)
 
 
 # ---------------------------------------------------------------- other legal shapes

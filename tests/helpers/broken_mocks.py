@@ -10,12 +10,16 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import html
 import io
 import json
 import tempfile
+import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import yaml
 from flask import Flask, request
@@ -136,18 +140,19 @@ def _unmarked(value: Any) -> Any:
     return [_unmarked(v) for v in value] if isinstance(value, list) else value
 
 
-def duplicate_slug_accepted() -> Flask:
-    """The same slug again in the same domain creates a second room (duplicate-slug-refused)."""
+def _twin_handlers(allowed: Callable[[Call], bool]) -> Handlers:
+    """Handlers whose POST /rooms, when `allowed(call)`, creates a second room with a slug taken in the domain (kept
+    marked in the store, whose constraint refuses a true twin), and whose every answer shows the slug as sent."""
     handlers: Handlers = {}
 
     def create(inner: Handler, call: Call) -> Reply:
         body = call.request.body or {}
-        slug = body.get("slug", "")
-        while call.account.room_with_slug(body.get("domain", ""), slug) is not None:
+        domain, slug = str(body.get("domain", "")), str(body.get("slug", ""))
+        if call.account.room_with_slug(domain, slug) is None or not allowed(call):
+            return inner(call)
+        while call.account.room_with_slug(domain, slug) is not None:
             slug += TWIN_MARK
-        return inner(
-            Call(call.account, dataclasses.replace(call.request, body={**body, "slug": slug}), call.token_user)
-        )
+        return inner(_with_body(call, slug=slug))
 
     def shown(inner: Handler, call: Call) -> Reply:
         status, reply = inner(call)
@@ -156,7 +161,12 @@ def duplicate_slug_accepted() -> Flask:
     _patch(handlers, "createRoom", create)
     for operation_id in HANDLERS:
         _patch(handlers, operation_id, shown)
-    return _app(handlers)
+    return handlers
+
+
+def duplicate_slug_accepted() -> Flask:
+    """The same slug again in the same domain creates a second room (duplicate-slug-refused)."""
+    return _app(_twin_handlers(lambda call: True))
 
 
 @_variant("createRoom")
@@ -525,6 +535,398 @@ def error_without_message() -> Flask:
     return _rewrite_body(_app(), lambda m, p: "/rooms/" in p, edit)
 
 
+# ---------------------------------------------------------------- issue 22: the fault classes and their neighbours
+
+
+def _with_body(call: Call, **changes: Any) -> Call:
+    body = {**(call.request.body or {}), **changes}
+    return Call(call.account, dataclasses.replace(call.request, body=body), call.token_user)
+
+
+def _create_with_name(transform: Callable[[str], str]) -> Behaviour:
+    def behaviour(inner: Handler, call: Call) -> Reply:
+        name = (call.request.body or {}).get("name")
+        return inner(_with_body(call, name=transform(name)) if isinstance(name, str) else call)
+
+    return behaviour
+
+
+def _named(factory: Callable[[], Flask], name: str, doc: str) -> Callable[[], Flask]:
+    factory.__name__, factory.__doc__ = name, doc
+    return factory
+
+
+def _create_variant(name: str, transform: Callable[[str], str], doc: str) -> Callable[[], Flask]:
+    """A mock whose POST /rooms stores `transform(name)` instead of the name sent."""
+
+    def factory() -> Flask:
+        handlers: Handlers = {}
+        _patch(handlers, "createRoom", _create_with_name(transform))
+        return _app(handlers)
+
+    return _named(factory, name, doc)
+
+
+# data fidelity: a name (or slug) stored or shown as another text than the one sent
+names_html_escaped = _create_variant(
+    "names_html_escaped", html.escape, "POST /rooms stores the name HTML-escaped (created-room-echoes-input)."
+)
+names_whitespace_collapsed = _create_variant(
+    "names_whitespace_collapsed",
+    lambda name: " ".join(name.split()),
+    "POST /rooms trims the name and collapses its inner spaces (created-room-echoes-input).",
+)
+names_truncated = _create_variant(
+    "names_truncated",
+    lambda name: name[:64],
+    "POST /rooms keeps the first 64 characters of a name (created-room-echoes-input).",
+)
+names_backslash_escaped = _create_variant(
+    "names_backslash_escaped",
+    lambda name: name.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"'),
+    "POST /rooms stores quotes and backslashes escaped, as PHP's addslashes (created-room-echoes-input).",
+)
+
+
+@_variant("createRoom")
+def slugs_ascii_folded(inner: Handler, call: Call) -> Reply:
+    """POST /rooms stores a slug with its non-ASCII letters folded to ASCII (created-room-echoes-input)."""
+    slug = (call.request.body or {}).get("slug")
+    if not isinstance(slug, str):
+        return inner(call)
+    folded = unicodedata.normalize("NFKD", slug).encode("ascii", "ignore").decode()
+    return inner(_with_body(call, slug=folded or slug))
+
+
+@_variant("listRooms")
+def list_names_mojibake(inner: Handler, call: Call) -> Reply:
+    """GET /rooms shows names as UTF-8 read as Latin-1 (list-agrees-with-detail)."""
+    status, body = inner(call)
+    if status != 200:
+        return status, body
+    rooms = [{**r, "name": r["name"].encode().decode("latin-1")} if "name" in r else r for r in body["data"]]
+    return status, {**body, "data": rooms}
+
+
+@_variant("addUserRoom")
+def user_rooms_names_ascii(inner: Handler, call: Call) -> Reply:
+    """POST /users/{id}/rooms lists the user's rooms with ASCII-folded names (list-agrees-with-detail)."""
+    status, body = inner(call)
+    if status != 200:
+        return status, body
+    fold = lambda s: unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return status, {**body, "data": [{**r, "name": fold(r["name"])} if "name" in r else r for r in body["data"]]}
+
+
+# pagination: pages of every size, with and without `page`
+@_variant("listRooms")
+def last_page_drops_last(inner: Handler, call: Call) -> Reply:
+    """A short last page (fewer than `limit` rooms) loses its last room (pages-partition-list)."""
+    status, body = inner(call)
+    limit = call.request.query.get("limit")
+    if status == 200 and limit and 0 < len(body["data"]) < limit:
+        return status, {**body, "data": body["data"][:-1]}
+    return status, body
+
+
+@_variant("listRooms")
+def limit_ignored_without_page(inner: Handler, call: Call) -> Reply:
+    """`limit` is applied only together with `page`: GET /rooms?limit=n alone is the whole list (page-within-limit)."""
+    query = call.request.query
+    if "limit" in query and "page" not in query and "start" not in query:
+        return inner(_with_query(call, {k: v for k, v in query.items() if k != "limit"}))
+    return inner(call)
+
+
+@_variant("listRooms")
+def last_page_padded(inner: Handler, call: Call) -> Reply:
+    """A short last page is filled up to `limit` with rooms of the page before (pages-partition-list)."""
+    status, body = inner(call)
+    query = call.request.query
+    limit, total = query.get("limit"), body.get("total_count", 0) if status == 200 else 0
+    if status == 200 and limit and query.get("page", 1) > 1 and 0 < len(body["data"]) < limit:
+        return inner(_with_query(call, {k: v for k, v in query.items() if k != "page"} | {"start": total - limit}))
+    return status, body
+
+
+@_variant("listRooms")
+def pages_skip_one(inner: Handler, call: Call) -> Reply:
+    """Page n > 1 starts one room late, so a room at each page boundary is on no page (pages-partition-list)."""
+    query = dict(call.request.query)
+    if "limit" in query and query.get("page", 1) > 1:
+        query["start"] = (query.pop("page") - 1) * query["limit"] + 1
+    return inner(_with_query(call, query))
+
+
+# associations: a removed room stays gone, and the default moves only when asked
+def removed_room_still_in_user_rooms() -> Flask:
+    """POST /users/{id}/rooms still lists rooms the user was removed from (association-listed-for-user)."""
+    handlers: Handlers = {}
+    removed: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+    def remove(inner: Handler, call: Call) -> Reply:
+        room = copy.deepcopy(call.account.rooms.get(call.request.path["room_code"]))
+        status, body = inner(call)
+        if status == 200 and room is not None:
+            removed.setdefault((call.account.code, _path_user(call)), {})[room["code"]] = room
+        return status, body
+
+    def add(inner: Handler, call: Call) -> Reply:
+        status, body = inner(call)
+        if status != 200:
+            return status, body
+        listed = {r["code"] for r in body["data"]}
+        ghosts = removed.get((call.account.code, _path_user(call)), {})
+        extra = [{"_id": r["id"], **r, "default": False} for c, r in ghosts.items() if c not in listed]
+        return status, {**body, "data": [*body["data"], *extra]}
+
+    _patch(handlers, "removeUserRoom", remove)
+    _patch(handlers, "addUserRoom", add)
+    return _app(handlers)
+
+
+@_variant("addUserRoom")
+def association_steals_default(inner: Handler, call: Call) -> Reply:
+    """Every association makes its room the user's default, asked or not (default-moves-only-when-asked)."""
+    return inner(_with_body(call, default=True))
+
+
+@_variant("addUserRoom")
+def default_false_clears_default(inner: Handler, call: Call) -> Reply:
+    """default=false on another room takes the default away from the user's default room
+    (default-moves-only-when-asked)."""
+    status, body = inner(call)
+    user = _path_user(call)
+    if status == 200 and (call.request.body or {}).get("default") is False and user in call.account.defaults:
+        del call.account.defaults[user]
+        body = {**body, "data": [{**r, "default": False} for r in body["data"]]}
+    return status, body
+
+
+@_variant("removeUserRoom")
+def removal_clears_default(inner: Handler, call: Call) -> Reply:
+    """Removing any of a user's rooms leaves the user without a default room (default-moves-only-when-asked)."""
+    status, body = inner(call)
+    user = _path_user(call)
+    if status == 200 and user in call.account.defaults:
+        del call.account.defaults[user]
+    return status, body
+
+
+# authentication: only the exact admin token in X-ApiToken writes
+def _token_rewritten(accepts: Callable[[str | None, dict[str, Any], str], bool]) -> Flask:
+    """The mock, but a write whose credentials `accepts(header value, environ, admin token)` passes as the admin's."""
+    app = _app()
+    state = runtime(app)
+    key = "HTTP_" + state.contract.spec.security_header().upper().replace("-", "_")
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        account = state.store.account(str(environ.get("HTTP_X_ACCOUNTCODE", "")).strip())
+        writing = account is not None and environ["REQUEST_METHOD"] in ("POST", "DELETE")
+        if writing and accepts(environ.get(key), environ, account.admin_token):
+            environ[key] = account.admin_token
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+empty_token_accepted = _named(
+    lambda: _token_rewritten(lambda sent, env, token: sent is not None and not sent.strip()),
+    "empty_token_accepted",
+    "An empty X-ApiToken writes as the admin (only-the-exact-token-writes).",
+)
+token_prefix_accepted = _named(
+    lambda: _token_rewritten(lambda sent, env, token: bool(sent) and token.startswith(sent[:8])),
+    "token_prefix_accepted",
+    "A token whose first 8 characters match writes as the admin (only-the-exact-token-writes).",
+)
+token_case_insensitive = _named(
+    lambda: _token_rewritten(lambda sent, env, token: sent is not None and sent.lower() == token.lower()),
+    "token_case_insensitive",
+    "The token is compared ignoring letter case (only-the-exact-token-writes).",
+)
+token_whitespace_ignored = _named(
+    lambda: _token_rewritten(lambda sent, env, token: sent is not None and "".join(sent.split()) == token),
+    "token_whitespace_ignored",
+    "Whitespace inside the token is removed before it is compared (only-the-exact-token-writes).",
+)
+token_in_query_accepted = _named(
+    lambda: _token_rewritten(
+        lambda sent, env, token: token in [v for k, v in parse_qsl(env.get("QUERY_STRING", "")) if "token" in k.lower()]
+    ),
+    "token_in_query_accepted",
+    "The admin token in the query string (`?api_token=`) writes as the admin (only-the-exact-token-writes).",
+)
+bearer_token_accepted = _named(
+    lambda: _token_rewritten(lambda sent, env, token: env.get("HTTP_AUTHORIZATION", "") == f"Bearer {token}"),
+    "bearer_token_accepted",
+    "The admin token in `Authorization: Bearer` writes as the admin (only-the-exact-token-writes).",
+)
+
+
+# secrets: the admin token never comes back
+@_variant("createRoom")
+def token_in_created_room(inner: Handler, call: Call) -> Reply:
+    """POST /rooms answers the room with the admin token inside it (admin-token-never-in-answers)."""
+    status, body = inner(call)
+    if status == 200:
+        body = {"data": {**body["data"], "api_token": call.account.admin_token}}
+    return status, body
+
+
+@_variant("listRooms")
+def token_in_list(inner: Handler, call: Call) -> Reply:
+    """GET /rooms, a public read, shows the admin token of each room's account (admin-token-never-in-answers)."""
+    status, body = inner(call)
+    if status == 200:
+        body = {**body, "data": [{**r, "owner_token": call.account.admin_token} for r in body["data"]]}
+    return status, body
+
+
+def _leaking(status_prefix: tuple[str, ...], header: str | None, in_message: bool) -> Flask:
+    app = _app()
+    state = runtime(app)
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        account = state.store.account(str(environ.get("HTTP_X_ACCOUNTCODE", "")).strip())
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured.update(status=status, headers=headers)
+
+        body = b"".join(inner(environ, capture))
+        headers = list(captured["headers"])
+        if account is not None and captured["status"].startswith(status_prefix):
+            if header is not None:
+                headers.append((header, account.admin_token))
+            if in_message and body:
+                reply = json.loads(body)
+                reply["message"] = f"{reply.get('message', '')} (expected token {account.admin_token})"
+                body = json.dumps(reply).encode()
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                headers.append(("Content-Length", str(len(body))))
+        start_response(captured["status"], headers)
+        return [body]
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+token_in_header = _named(
+    lambda: _leaking(("2",), "X-Debug-Token", False),
+    "token_in_header",
+    "Every successful answer carries the admin token in an X-Debug-Token header (admin-token-never-in-answers).",
+)
+token_in_refusal = _named(
+    lambda: _leaking(("401", "403"), None, True),
+    "token_in_refusal",
+    "A write refused for its token says which token was expected (admin-token-never-in-answers).",
+)
+
+
+# concurrency: a check, a gap, then the write — as a server without a constraint does it
+RACE_GAP = 0.15  # seconds between the check and the write: wide enough for parallel requests to all pass the check
+CHECKED_FREE = "broken_mocks.checked_free"
+
+
+def _sub_get(inner: Callable[..., Any], environ: dict[str, Any], path: str, query: str = "") -> Any:
+    """A GET through the app itself (the check of a check-then-write), with the caller's account."""
+    probe = {
+        **environ,
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "CONTENT_LENGTH": "0",
+        "wsgi.input": io.BytesIO(b""),
+    }
+    probe.pop("CONTENT_TYPE", None)
+    answer = b"".join(inner(probe, lambda status, headers, exc_info=None: None))
+    return json.loads(answer).get("data") if answer else None
+
+
+def _form_or_json(environ: dict[str, Any]) -> dict[str, Any]:
+    """The request body's fields (JSON or a form), leaving the body readable for the app."""
+    raw = Request(environ).get_data()
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ.update({"wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))})
+    parsed = Request({**environ, "wsgi.input": io.BytesIO(raw)})
+    if parsed.mimetype == "application/json":
+        decoded = json.loads(raw or b"null")
+        return decoded if isinstance(decoded, dict) else {}
+    return dict(parsed.form)
+
+
+def _racy(app: Flask, match: Callable[[dict[str, Any]], str | None], free: Callable[[Any, str], bool]) -> Flask:
+    """Wrap `app`: a matching write first checks (a GET of the path `match` gives) whether it is free to go, waits
+    RACE_GAP, then goes on carrying the check's verdict for the handler."""
+    inner = app.wsgi_app
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        probe = match(environ)
+        if probe is not None:
+            path, _, query = probe.partition("?")
+            environ[CHECKED_FREE] = free(_sub_get(inner, environ, path, query), environ.get("broken_mocks.user", ""))
+            time.sleep(RACE_GAP)
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+def slug_check_then_insert() -> Flask:
+    """POST /rooms checks the slug is free, then inserts without a uniqueness constraint: one create at a time is
+    refused correctly, parallel creates of one slug all succeed (concurrent-creates-one-wins)."""
+    handlers = _twin_handlers(lambda call: bool(request.environ.get(CHECKED_FREE)))
+
+    def match(environ: dict[str, Any]) -> str | None:
+        if environ["REQUEST_METHOD"] != "POST" or not environ["PATH_INFO"].rstrip("/").endswith("/api_v3/rooms"):
+            return None
+        fields = _form_or_json(environ)
+        return f"/api_v3/rooms?{urlencode({'domain': fields.get('domain', ''), 'slug': fields.get('slug', '')})}"
+
+    return _racy(_app(handlers), match, lambda rooms, user: not rooms)
+
+
+def association_check_then_append() -> Flask:
+    """POST /users/{id}/rooms checks whether the user is already a provider, then appends without a constraint:
+    parallel associations of one user with one room list the user several times (concurrent-associations-converge)."""
+    handlers: Handlers = {}
+
+    def add(inner: Handler, call: Call) -> Reply:
+        room = call.account.rooms.get(str((call.request.body or {}).get("code", "")))
+        user = _path_user(call)
+        already = room is not None and user in room["provider_ids"]
+        status, body = inner(call)
+        if status == 200 and room is not None and already and request.environ.get(CHECKED_FREE):
+            call.account.set_providers(room, [*room["provider_ids"], user])
+        return status, body
+
+    _patch(handlers, "addUserRoom", add)
+
+    def match(environ: dict[str, Any]) -> str | None:
+        path = environ["PATH_INFO"].rstrip("/")
+        if environ["REQUEST_METHOD"] != "POST" or "/users/" not in path:
+            return None
+        environ["broken_mocks.user"] = path.split("/users/")[1].split("/")[0]
+        return f"/api_v3/rooms/{_form_or_json(environ).get('code', '')}/providers"
+
+    def free(providers: Any, user: str) -> bool:
+        return isinstance(providers, list) and all(str(p.get("id")) != user for p in providers)
+
+    return _racy(_app(handlers), match, free)
+
+
+def lists_lag_past_window() -> Flask:
+    """GET /rooms and the providers lists come from a cache that keeps each answer for 60 s, far past any
+    consistency window: a write the lists never show in time (created-room-readable-and-listed)."""
+    from helpers.benign_variants import lagging_lists  # the benign cache, with a lag no window forgives
+
+    return lagging_lists(lag_ms=60_000)
+
+
 # ---------------------------------------------------------------- not rule breaches: for the plugin's own tests
 
 
@@ -603,5 +1005,33 @@ VARIANTS: dict[str, Callable[[], Flask]] = {
         form_slugs_not_unique,
         refused_association_applied,
         removal_forgets_other_rooms,
+        names_html_escaped,
+        names_whitespace_collapsed,
+        names_truncated,
+        names_backslash_escaped,
+        slugs_ascii_folded,
+        list_names_mojibake,
+        user_rooms_names_ascii,
+        last_page_drops_last,
+        limit_ignored_without_page,
+        last_page_padded,
+        pages_skip_one,
+        removed_room_still_in_user_rooms,
+        association_steals_default,
+        default_false_clears_default,
+        removal_clears_default,
+        empty_token_accepted,
+        token_prefix_accepted,
+        token_case_insensitive,
+        token_whitespace_ignored,
+        token_in_query_accepted,
+        bearer_token_accepted,
+        token_in_created_room,
+        token_in_list,
+        token_in_header,
+        token_in_refusal,
+        slug_check_then_insert,
+        association_check_then_append,
+        lists_lag_past_window,
     )
 }

@@ -5,6 +5,8 @@ only through HTTP. In-process, through werkzeug's test client: no server, no por
 from __future__ import annotations
 
 import ast
+import gzip
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -421,6 +423,57 @@ def test_evolving_adds_fields_to_every_object_and_changes_nothing_else(mock: Cli
     removed = _associated_then_removed(client)
     assert removed.status_code == 200 and _without_new_fields(removed.get_json()) == {}
     assert set(bv.NEW_FIELDS) <= set(removed.get_json())
+
+
+# ---------------------------------------------------------------- out-of-contract requests; between client and API
+
+
+def test_own_way_out_of_contract_answers_what_the_mock_refuses(mock: Client) -> None:
+    client, whole = variant("own_way_out_of_contract"), room_codes(mock)
+    for query in ("limit=0&start=-1", "limit=-3", "limit=500&page=2", "q=a", "sort=bad"):
+        assert api(mock, "GET", f"/rooms?{query}").status_code == 400, query
+        answer = api(client, "GET", f"/rooms?{query}")
+        assert answer.status_code == 200 and [r["code"] for r in answer.get_json()["data"]] == whole, query
+    assert len(api(client, "GET", "/rooms?limit=2&page=0").get_json()["data"]) == 2
+    assert new_room(client, content_type="json", default={}, extra=1).status_code == 200
+
+
+def test_lagging_lists_show_a_write_only_once_the_cached_answer_expires() -> None:
+    client = variant("lagging_lists", lag_ms=300)
+    before = room_codes(client)
+    code = new_room(client).get_json()["data"]["code"]
+    assert api(client, "GET", f"/rooms/{code}").status_code == 200  # the detail is live
+    cached = api(client, "GET", "/rooms")
+    assert [r["code"] for r in cached.get_json()["data"]] == before and cached.headers["X-Cache"] == "HIT"
+    time.sleep(0.35)
+    assert code in room_codes(client)
+
+
+def test_compressing_gateway_gzips_for_clients_that_accept_it(mock: Client) -> None:
+    client = variant("compressing_gateway")
+    zipped = client.get("/api_v3/rooms", headers={"X-AccountCode": "vclinic", "Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(zipped.data)) == api(mock, "GET", "/rooms").get_json()
+    assert "Content-Encoding" not in api(client, "GET", "/rooms").headers
+
+
+def test_streaming_proxy_sends_no_content_length(mock: Client) -> None:
+    streamed = api(variant("streaming_proxy"), "GET", "/rooms")
+    assert "Content-Length" not in streamed.headers and streamed.get_json() == api(mock, "GET", "/rooms").get_json()
+
+
+def test_load_balancer_headers_on_every_answer() -> None:
+    client = variant("load_balancer_headers")
+    for answer in (api(client, "GET", "/rooms"), api(client, "GET", "/rooms/zz-none"), new_room(client)):
+        assert {k for k, _ in bv.GATEWAY_HEADERS} | {"X-Request-Id"} <= set(answer.headers.keys()), answer.headers
+
+
+def test_reserializing_gateway_escapes_sorts_and_indents_the_same_json(mock: Client) -> None:
+    client = variant("reserializing_gateway")
+    assert api(client, "GET", "/rooms").get_json() == api(mock, "GET", "/rooms").get_json()
+    made = new_room(client, name="Zoë 🎉")
+    assert made.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert b"Zo\\u00eb" in made.data and b"\n  " in made.data and made.get_json()["data"]["name"] == "Zoë 🎉"
 
 
 # ---------------------------------------------------------------- different data

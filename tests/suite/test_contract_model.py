@@ -54,10 +54,16 @@ def problems(checks: list[Check], rule: str) -> list[str]:
     return [problem for name, found in checks if name == rule for problem in found]
 
 
-def user_rooms(listed: list[str] | None = None, refused: list[str] | None = None) -> list[Check]:
-    """check_user_rooms' first two checks, always both: problems of the associations themselves, then those a write
-    refused for its token caused."""
-    return [(rules.ASSOCIATION_LISTED, listed or []), (rules.REFUSED_WRITE_CHANGES_NOTHING, refused or [])]
+def user_rooms(
+    listed: list[str] | None = None, refused: list[str] | None = None, as_sent: list[str] | None = None
+) -> list[Check]:
+    """check_user_rooms' first three checks, always all: problems of the associations themselves, those a write
+    refused for its token caused, and rooms of the run shown otherwise than sent."""
+    return [
+        (rules.ASSOCIATION_LISTED, listed or []),
+        (rules.REFUSED_WRITE_CHANGES_NOTHING, refused or []),
+        (rules.LIST_AGREES_WITH_DETAIL, as_sent or []),
+    ]
 
 
 def associated(model: ClinicModel, *codes: str) -> None:
@@ -279,6 +285,42 @@ def test_associate_without_default_true_still_allows_at_most_one_default(default
         *user_rooms(),
         (rules.DEFAULT_EXCLUSIVE, [f"user {USER} has 2 default rooms: ['ca', 'cb']"]),
     ]
+
+
+@pytest.mark.parametrize("default", [False, None])
+def test_the_default_moves_only_when_asked(default: bool | None) -> None:
+    """Once the run made `ca` the user's default, an association of another room without default=true keeps it."""
+    model = clinic()
+    model.associate(USER, "ca", True, 200, {"data": flagged(("ca", True))})
+    kept = model.associate(USER, "cb", default, 200, {"data": flagged(("ca", True), ("cb", False))})
+    assert kept[-1] == (rules.DEFAULT_MOVES_ONLY_WHEN_ASKED, [])
+    moved = model.associate(USER, "cc", default, 200, {"data": flagged(("ca", False), ("cb", False), ("cc", True))})
+    why = f"associating room 'cc' with default={default}"
+    assert moved[-1] == (
+        rules.DEFAULT_MOVES_ONLY_WHEN_ASKED,
+        [f"default rooms are ['cc'] after {why}; room 'ca' was the default and nobody moved it"],
+    )
+
+
+def test_the_default_is_unknown_once_its_room_is_removed_or_unset() -> None:
+    """Removing the default room, or default=false on it, leaves the default undocumented: nothing is predicted."""
+    model = clinic()
+    model.associate(USER, "ca", True, 200, {"data": flagged(("ca", True))})
+    model.remove(USER, "ca", 200)
+    after = model.associate(USER, "cb", None, 200, {"data": flagged(("cb", True))})
+    assert rules.DEFAULT_MOVES_ONLY_WHEN_ASKED not in [rule for rule, _ in after]
+    model.associate(USER, "cb", True, 200, {"data": flagged(("cb", True))})
+    unset = model.associate(USER, "cb", False, 200, {"data": flagged(("cb", False))})
+    assert rules.DEFAULT_MOVES_ONLY_WHEN_ASKED not in [rule for rule, _ in unset]
+
+
+def test_the_users_rooms_show_the_runs_rooms_as_sent() -> None:
+    """The answer listing a user's rooms shows each room of the run with the name it was created with, unchanged."""
+    model = clinic()
+    shown = [{"code": "ca", "name": "A &amp; B"}]
+    checks = model.check_user_rooms(USER, shown, None)
+    (found,) = [problems for rule, problems in checks if rule == rules.LIST_AGREES_WITH_DETAIL]
+    assert found == [f"user {USER}'s rooms shows room 'ca' with name='A &amp; B', sent {model.rooms['ca'].name!r}"]
 
 
 # ------------------------------------------------------------------------------------------------------------- remove

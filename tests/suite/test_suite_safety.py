@@ -28,16 +28,19 @@ def _recorded_run(log: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool, *args: str) -> list[str]:
-    """What a fresh deployment received from one quick run with `seed` (and `args`), one request a line."""
+    """What a fresh deployment received from one quick run with `seed` (and `args`), one request a line. The race
+    (`test_concurrency.py`) is left out: its parallel requests arrive in an order no seed can fix."""
     log = tmp_path / f"{name}.jsonl"
+    sequential = ("-k", "not concurrency")
     if over_http:
-        result = _recorded_run(log, "--allow-writes", "--contract-seed", str(seed), *args)
+        result = _recorded_run(log, "--allow-writes", "--contract-seed", str(seed), *sequential, *args)
     else:
         result = run_suite(
             "--contract-app",
             "helpers.recording:recording",
             "--contract-seed",
             str(seed),
+            *sequential,
             env={RECORDING_FILE: str(log)},
         )
     assert result.returncode == 0, result.stdout[-3000:]
