@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 import requests
@@ -227,6 +227,14 @@ class Target:
         twin.app = self.fresh_app()
         twin._client = Client(twin.app)
         return twin
+
+    @property
+    def on_this_machine(self) -> bool:
+        """In-process, or served on a loopback address: nothing between the suite and the deployment keeps a URL."""
+        if self.settings.in_process:
+            return True
+        host = urlsplit(self.v3_base).hostname or ""
+        return host == "localhost" or host == "::1" or host.startswith("127.")
 
     @property
     def v3_base(self) -> str:

@@ -47,6 +47,8 @@ def race(calls: Sequence[Callable[[], Exchange]]) -> list[Exchange]:
 @pytest.mark.contract_writes
 def test_parallel_creates_of_one_slug_make_one_room(target: Target) -> None:
     sent = {"domain": clinic_domain(target), "slug": unique_slug(target), "name": "Contract test race"}
+    if not target.rooms.take(sent["slug"]):  # the race makes one room, if the deployment is right
+        pytest.skip(f"--contract-max-rooms {target.rooms.limit} reached: no room left for the race")
     answers = race([lambda: target.call("createRoom", body=sent) for _ in range(RACERS)])
     won = [a for a in answers if a.status in (200, 201)]
     problems = [] if len(won) == 1 else [f"{len(won)} of {RACERS} parallel creates of slug {sent['slug']!r} succeeded"]
