@@ -80,9 +80,18 @@ def test_forty_concurrent_creates_of_one_slug_over_three_instances_succeed_exact
         assert listed.json()["total_count"] == 1
 
 
+def _reads(server: ServerProcess) -> dict[str, int]:
+    """How the instance's reads learnt of other instances' writes: "cached" (its listener, no round trip) or
+    "polled" (the counter asked first), as its admin index reports them."""
+    reads: dict[str, int] = requests.get(f"{server.url}/__mock__", timeout=10).json()["data"]["state"]["reads"]
+    return {"cached": reads.get("cached", 0), "polled": reads.get("polled", 0)}
+
+
 def test_a_room_created_through_one_instance_is_read_through_another_at_once(instances: list[ServerProcess]) -> None:
     """100 times: create through one, then read it (by code, and in the list) through the two others, which have
-    each read the room list before (a cache that could be stale)."""
+    each read the room list before (a cache that could be stale) -- with reads served from the cache, no round trip
+    first, on every instance."""
+    before = [_reads(server) for server in instances]
     sessions = [_session("read-your-writes") for _ in instances]
     for i, server in enumerate(instances):
         assert sessions[i].get(f"{server.api_v3}/rooms", timeout=10).status_code == 200
@@ -95,6 +104,8 @@ def test_a_room_created_through_one_instance_is_read_through_another_at_once(ins
         assert read.status_code == 200, f"write {n} through instance {writer} not visible through {reader}"
         listed = sessions[lister].get(f"{instances[lister].api_v3}/rooms", params={"slug": f"ryw-{n}"}, timeout=10)
         assert listed.json()["total_count"] == 1, f"instance {lister} served a list from before write {n}"
+    cached = [_reads(server)["cached"] - counted["cached"] for server, counted in zip(instances, before, strict=True)]
+    assert min(cached) >= 100, f"reads served from the cache without asking the database, by instance: {cached}"
 
 
 def test_namespaces_reset_scenarios_and_the_journal_are_shared(instances: list[ServerProcess]) -> None:
@@ -269,6 +280,35 @@ def test_kill_9_of_an_instance_mid_stream_loses_no_acknowledged_write(postgres: 
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         assert set(writer.acknowledged) <= _codes(survivor), "a write acknowledged by the killed instance is lost"
+
+
+def _signal(server: ServerProcess, signum: signal.Signals) -> None:
+    for pid in [*children(server.process.pid), server.process.pid]:  # its worker and its supervisor
+        os.kill(pid, signum)
+
+
+def test_a_stopped_instance_holds_writes_up_only_until_its_lease_ends_and_then_serves_nothing_stale(
+    postgres: Cluster,
+) -> None:
+    """SIGSTOP one instance (it cannot confirm what it saw): writes through the other still complete once its lease
+    ran out; after SIGCONT its first answers already show them (without a lease it asks the database first)."""
+    with started(postgres.new_database(), 2) as (writer, stopped):
+        session = _session("")
+        for server in (writer, stopped):  # both have the list cached, with a lease
+            assert session.get(f"{server.api_v3}/rooms", timeout=10).status_code == 200
+        polled = _reads(stopped)["polled"]
+        _signal(stopped, signal.SIGSTOP)
+        try:
+            codes = [
+                _create(session, writer, f"while-stopped-{n}", timeout=30).json()["data"]["code"] for n in range(3)
+            ]
+        finally:
+            _signal(stopped, signal.SIGCONT)
+        listed = session.get(f"{stopped.api_v3}/rooms", params={"slug": "while-stopped-2"}, timeout=10)
+        assert listed.json()["total_count"] == 1, "the stopped instance served a list from before the writes"
+        for code in codes:
+            assert session.get(f"{stopped.api_v3}/rooms/{code}", timeout=10).status_code == 200
+        assert _reads(stopped)["polled"] > polled, "the stopped instance read its cache without a valid lease"
 
 
 def test_the_database_stopped_under_load_answers_503_then_recovers_losing_nothing(postgres: Cluster) -> None:
