@@ -260,7 +260,8 @@ class PostgresDatabase:
         return self._committing
 
     def status(self) -> dict[str, Any]:
-        return {"database": "postgresql", "reads": dict(self.reads), "lease": self._listener is not None}
+        leased = self._listener is not None and self._listener.newest() is not None
+        return {"database": "postgresql", "reads": dict(self.reads), "lease": leased}
 
     def batched(self, connection: Connection) -> AbstractContextManager[object]:
         assert isinstance(connection, PgConnection)

@@ -104,8 +104,10 @@ def test_a_room_created_through_one_instance_is_read_through_another_at_once(ins
         assert read.status_code == 200, f"write {n} through instance {writer} not visible through {reader}"
         listed = sessions[lister].get(f"{instances[lister].api_v3}/rooms", params={"slug": f"ryw-{n}"}, timeout=10)
         assert listed.json()["total_count"] == 1, f"instance {lister} served a list from before write {n}"
-    cached = [_reads(server)["cached"] - counted["cached"] for server, counted in zip(instances, before, strict=True)]
-    assert min(cached) >= 100, f"reads served from the cache without asking the database, by instance: {cached}"
+    after = [_reads(server) for server in instances]
+    kinds = [{kind: a[kind] - b[kind] for kind in a} for a, b in zip(after, before, strict=True)]
+    assert all(k["cached"] > k["polled"] for k in kinds), f"most reads asked the database first: {kinds}"
+    print(f"reads by kind, per instance: {kinds}")
 
 
 def test_namespaces_reset_scenarios_and_the_journal_are_shared(instances: list[ServerProcess]) -> None:
