@@ -36,6 +36,8 @@ CONNECT_TIMEOUT_S = 3
 CHANNEL = "vsee_mock_counter"  # payload: the counter a write committed
 ACK = "vsee_mock_seen"  # an instance confirmed a counter in `instances`
 LARGEST = 2**63 - 1
+# a confirmation lost in a crash of the database only makes writers wait longer: it need not wait for the disk
+NOT_WAITING_ON_DISK = "-c synchronous_commit=off"
 
 TABLE = "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, seen BIGINT NOT NULL, lease_until TIMESTAMPTZ);"
 UNSEEN = "SELECT coalesce(min(seen), %s) FROM instances WHERE lease_until > now() AND id <> %s"
@@ -50,6 +52,7 @@ class Listener:
         self._newest = -1
         self._valid_until = 0.0  # monotonic; 0: no lease (not yet, or lost)
         self._waiters: dict[threading.Event, int] = {}
+        self._own: set[int] = set()  # counters this instance wrote, not yet notified back: no one waits for its ack
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vsee-mock-listener", daemon=True)
@@ -67,6 +70,7 @@ class Listener:
         with self._lock:
             self._newest = max(self._newest, counter)
             self._waiters[event] = counter
+            self._own.add(counter)
         return event
 
     def check(self, connection: psycopg.Connection[Any]) -> None:
@@ -95,7 +99,9 @@ class Listener:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as connection:
+                with psycopg.connect(
+                    self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, options=NOT_WAITING_ON_DISK
+                ) as connection:
                     self._serve(connection)
             except psycopg.Error:
                 pass  # the database away: no lease meanwhile (reads poll, and answer 503 until it is back)
@@ -103,6 +109,8 @@ class Listener:
             self._stopping.wait(RETRY_S)
 
     def _serve(self, connection: psycopg.Connection[Any]) -> None:
+        with self._lock:
+            self._own.clear()  # notifications missed while away: the renewal reads the counter instead
         connection.execute(f"LISTEN {CHANNEL}")
         connection.execute(f"LISTEN {ACK}")
         connection.execute("DELETE FROM instances WHERE lease_until < now() - interval '1 hour'")  # long dead
@@ -117,15 +125,13 @@ class Listener:
                     renew_at = time.monotonic() + RENEW_S
                     self._renew(connection)
                 wait = FENCED_WAIT_S if self._waiters else IDLE_WAIT_S
-                counters = [
-                    int(note.payload)
-                    for note in connection.notifies(
-                        timeout=max(0.0, min(wait, renew_at - time.monotonic())), stop_after=1
-                    )
-                    if note.channel == CHANNEL
-                ]
-                if counters:
-                    self._saw(connection, max(counters))
+                notes = connection.notifies(timeout=max(0.0, min(wait, renew_at - time.monotonic())), stop_after=1)
+                counters = {int(note.payload) for note in notes if note.channel == CHANNEL}
+                with self._lock:
+                    others = counters - self._own
+                    self._own -= counters
+                if others:
+                    self._saw(connection, max(others))
                 if self._waiters:
                     self.check(connection)
         finally:
@@ -148,13 +154,15 @@ class Listener:
         """The lease in the database, then the counter read after it (its own statement, so after the renewal's
         commit), then the local lease, which ends before the database's."""
         sent = time.monotonic()
-        renewed = connection.execute(
-            "UPDATE instances SET lease_until = now() + %s * interval '1 second' WHERE id = %s", (LEASE_S, self.id)
-        )
-        if renewed.rowcount == 0:  # removed meanwhile (by an instance that took it for long dead)
-            connection.execute(
-                "INSERT INTO instances VALUES (%s, -1, now() + %s * interval '1 second')", (self.id, LEASE_S)
+        with connection.transaction():  # durable, unlike the confirmations: a lease lost in a crash could be trusted
+            connection.execute("SET LOCAL synchronous_commit = on")
+            renewed = connection.execute(
+                "UPDATE instances SET lease_until = now() + %s * interval '1 second' WHERE id = %s", (LEASE_S, self.id)
             )
+            if renewed.rowcount == 0:  # removed meanwhile (by an instance that took it for long dead)
+                connection.execute(
+                    "INSERT INTO instances VALUES (%s, -1, now() + %s * interval '1 second')", (self.id, LEASE_S)
+                )
         row = connection.execute("SELECT value FROM meta WHERE key = 'counter'").fetchone()
         self._saw(connection, int(row[0]) if row else -1)
         self._valid_until = sent + LEASE_S - MARGIN_S
