@@ -3,8 +3,10 @@ per instance, a fence on writes, and leases.
 
 - Every write NOTIFYs its new counter (delivered at its commit). Each instance's listener (a connection and a thread
   of its own) records the newest counter it has seen, then confirms it in its row of `instances` (`seen`) and NOTIFYs
-  the writers (`ACK`). A read whose view is older than the newest counter seen catches up; otherwise it asks nothing.
-- The fence: a writer answers only once every instance holding a valid lease (by the database's clock) has `seen` its
+  the writers (`ACK`; not for its own writes, which nobody else waits for; without waiting for the disk: one lost in
+  a crash of the database only makes a writer wait longer). A read whose view is older than the newest counter seen
+  catches up; otherwise it asks nothing.
+- The fence: a writer answers only once every other instance holding a valid lease (by the database's clock) has `seen` its
   counter (the first look right after the commit, then the listener's at each confirmation), or after LEASE_S +
   MARGIN_S at most, when every lease that could have missed it has run out.
 - Leases: the listener renews its row's `lease_until = now() + LEASE_S` every LEASE_S / 3, then reads the counter
@@ -36,7 +38,6 @@ CONNECT_TIMEOUT_S = 3
 CHANNEL = "vsee_mock_counter"  # payload: the counter a write committed
 ACK = "vsee_mock_seen"  # an instance confirmed a counter in `instances`
 LARGEST = 2**63 - 1
-# a confirmation lost in a crash of the database only makes writers wait longer: it need not wait for the disk
 NOT_WAITING_ON_DISK = "-c synchronous_commit=off"
 
 TABLE = "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, seen BIGINT NOT NULL, lease_until TIMESTAMPTZ);"
