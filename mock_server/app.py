@@ -159,7 +159,7 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
     @app.get(f"{ADMIN_PREFIX}/")
     def index() -> Response:
         """This index of the admin API (made from the routes themselves)."""
-        return json_response(200, {"data": _admin_index(app)})
+        return json_response(200, {"data": {**_admin_index(app), "state": state.namespaces.database.status()}})
 
     @app.post(f"{ADMIN_PREFIX}/reset")
     def reset() -> Response:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
+from typing import Any
 
 from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
 
@@ -144,6 +145,12 @@ class Database:
 
     def sibling(self) -> StateDatabase:
         return Database(self.path)
+
+    def fence(self) -> None:
+        """Nothing to wait for: every reader of a shared file asks it for the counter before each read."""
+
+    def status(self) -> dict[str, Any]:
+        return {"database": "sqlite"}
 
     def close(self) -> None:
         """Checkpoint the WAL into the file and close, so that the file alone holds the state (a copy of it, a

@@ -84,7 +84,9 @@ class Namespaces:
             self._stores.pop(name, None)
             with self.database.write() as connection:
                 self.database.next_version(connection)  # other workers' caches of it are stale from now on
-                return connection.execute("DELETE FROM spaces WHERE name = ?", (name,)).rowcount > 0
+                existed = connection.execute("DELETE FROM spaces WHERE name = ?", (name,)).rowcount > 0
+        self.database.fence()
+        return existed
 
     def _exists(self, name: str) -> bool:
         with self.database.read() as connection:

@@ -5,10 +5,10 @@ the mock on any host, through psycopg 3 and a psycopg_pool connection pool.
   instances as `BEGIN IMMEDIATE` serialises them on SQLite, so a write decides on the state every earlier write
   left (next ids, codes), and the unique constraints (code; slug per domain) stand behind the handlers' own checks.
   It is acknowledged only after `COMMIT` returned.
-- A read first asks the database for the global change counter (one statement on the connection this process
-  holds); when it moved, the namespace catches up row by row, as with SQLite. LISTEN/NOTIFY was measured too and
-  not taken: a notification arrives after the commit, so a read sent to another instance right after the writer's
-  answer could still be served from the old cache (see ARCHITECTURE.md).
+- A read learns whether someone committed from this instance's listener (`pg_lease.py`: LISTEN/NOTIFY, a fence on
+  writes and leases), without a round trip; while the instance holds no valid lease it asks the database for the
+  global change counter first (one statement on the connection this process holds), as before. When the counter
+  moved, the namespace catches up row by row, as with SQLite.
 - The schema is created at start under an advisory lock (instances starting at once wait for each other), with
   its version in `meta`; a database holding another version is refused with one line.
 - The server gone (stopped, restarted, unreachable): the connection is handed back to the pool, which drops it and
@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -31,6 +32,7 @@ import psycopg
 import psycopg_pool
 from psycopg import errors, pq
 
+from . import pg_lease
 from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
 
 SCHEMA_LOCK = 0x76736565_0001  # advisory lock keys ("vsee"): creating the schema; every write transaction
@@ -42,7 +44,7 @@ POOL_SIZE = 2  # the process's lock serialises its use of the store: one connect
 SCHEMA = schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") + (
     # SQLite's instr(), which the journal's path filter uses
     "CREATE OR REPLACE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER "
-    "LANGUAGE sql IMMUTABLE AS 'SELECT strpos(haystack, needle)';"
+    "LANGUAGE sql IMMUTABLE AS 'SELECT strpos(haystack, needle)';" + pg_lease.TABLE
 )
 
 
@@ -143,6 +145,10 @@ class PostgresDatabase:
         self._held: PgConnection | None = None  # the connection in use, kept while it works (one round trip a read)
         self._schema_ready = False
         self._prepared: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()  # connections holding POLL
+        self._listener: pg_lease.Listener | None = None  # the state's (not the journal's), one per process
+        self._committing: int | None = None  # the counter the write in progress took
+        self._fences = threading.local()  # each thread's acknowledged-but-not-yet-fenced write
+        self.reads: Counter[str] = Counter()  # how reads learnt of others' writes: "cached" or "polled"
 
     def _connection(self) -> PgConnection:
         if self._pool is None or self._pid != os.getpid():
@@ -160,12 +166,15 @@ class PostgresDatabase:
             self._pid, self._held = os.getpid(), None
             self.generation += 1
             self._counter = -1
+            self._listener = None  # a forked copy's thread did not survive the fork
         if self._held is None:
             held = PgConnection(self._pool.getconn())
             self._held = held
             if not self._schema_ready:  # an app made by create_app without the CLI's prepare()
                 _create_schema(held.raw)
                 self._schema_ready = True
+            if self._listener is None and self._serialised:
+                self._listener = pg_lease.Listener(self.url)
         return self._held
 
     @contextmanager
@@ -196,6 +205,7 @@ class PostgresDatabase:
         """One transaction, after every earlier writer of every instance (the advisory lock, released by COMMIT or
         ROLLBACK); rolled back on any error."""
         with self.lock, self._using("written") as connection:
+            self._committing = None
             try:
                 with connection.raw.transaction():
                     if self._serialised:
@@ -204,11 +214,28 @@ class PostgresDatabase:
             except BaseException:
                 self._prepared.discard(connection.raw)  # psycopg's ROLLBACK deallocates every prepared statement
                 raise
+            if self._committing is not None and self._listener is not None:
+                self._fences.pending = self._listener.wrote(self._committing)
+                try:  # a first look, on this connection: usually every other instance has seen it already
+                    self._listener.check(connection.raw)
+                except psycopg.Error:  # committed all the same: the fence waits for the leases instead
+                    self._release()
+
+    def fence(self) -> None:
+        """Before this thread's last write is acknowledged (outside the lock): every instance that may serve a cached
+        read has seen it, or has lost its lease (`pg_lease.py`)."""
+        pending, self._fences.pending = getattr(self._fences, "pending", None), None
+        if pending is not None and self._listener is not None:
+            self._listener.fence(pending)
 
     def poll(self, connection: Connection) -> int:
         assert isinstance(connection, PgConnection)
         raw = connection.raw
-        if raw in self._prepared:
+        cached = None if self._listener is None or connection.in_transaction else self._listener.newest()
+        self.reads["polled" if cached is None else "cached"] += 1
+        if cached is not None:
+            counter = cached
+        elif raw in self._prepared:
             counter = _counter(raw.pgconn)
         elif connection.in_transaction:  # inside a write, where a failed statement would abort it: the plain way
             row = connection.execute(COUNTER).fetchone()
@@ -218,14 +245,23 @@ class PostgresDatabase:
             _prepare_counter(raw.pgconn)
             self._prepared.add(raw)
             counter = _counter(raw.pgconn)
-        if counter != self._counter:
+        if counter > self._counter:  # it only grows; a cached one may lag behind one polled before
             self._counter = counter
             self.epoch += 1
         return self.epoch
 
     def next_version(self, connection: Connection) -> int:
-        row = connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value").fetchone()
-        return int(row[0])
+        """The counter moved on, and every listener told (at the commit)."""
+        row = connection.execute(
+            "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value) "
+            f"SELECT value, pg_notify('{pg_lease.CHANNEL}', value::text) FROM bumped"
+        ).fetchone()
+        self._committing = int(row[0])
+        return self._committing
+
+    def status(self) -> dict[str, Any]:
+        leased = self._listener is not None and self._listener.newest() is not None
+        return {"database": "postgresql", "reads": dict(self.reads), "lease": leased}
 
     def batched(self, connection: Connection) -> AbstractContextManager[object]:
         assert isinstance(connection, PgConnection)
@@ -237,6 +273,9 @@ class PostgresDatabase:
         return PostgresDatabase(self.url, serialised=False)
 
     def close(self) -> None:
+        if self._listener is not None and self._pid == os.getpid():
+            self._listener.stop()  # its row gone: writers stop waiting for this instance
+        self._listener = None
         with self.lock:
             if self._pool is not None and self._pid == os.getpid():
                 self._release()

@@ -166,6 +166,15 @@ class StateDatabase(Protocol):
         need not take turns with the state's)."""
         ...
 
+    def fence(self) -> None:
+        """After this thread's write left the lock, before it is acknowledged: wait until no process may still serve
+        a read from before it (PostgreSQL: `pg_lease.py`)."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """What the admin index shows of the state database (on PostgreSQL: how reads learnt of others' writes)."""
+        ...
+
     def close(self) -> None:
         """At a clean stop: leave the database complete on its own (SQLite: the WAL checkpointed) and let go."""
         ...

@@ -343,6 +343,7 @@ class Store:
                 if isinstance(exc, StateConflict):
                     raise _conflict(exc) from exc
                 raise
+        self.database.fence()
 
     def _save(self, connection: Connection, version: int) -> None:
         """Write the rows this write set or removed, marked with its version."""
@@ -399,6 +400,7 @@ class Store:
             except BaseException:
                 self._generation = -1  # the dicts may hold what was not committed
                 raise
+        self.database.fence()
 
     def _seed_fixtures(
         self, connection: Connection, scenario: str, fixtures: list[AccountFixture] | None = None

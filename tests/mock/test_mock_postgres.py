@@ -80,12 +80,51 @@ def test_forty_concurrent_creates_of_one_slug_over_three_instances_succeed_exact
         assert listed.json()["total_count"] == 1
 
 
+def _reads(server: ServerProcess) -> dict[str, int]:
+    """How the instance's reads learnt of other instances' writes: "cached" (its listener, no round trip) or
+    "polled" (the counter asked first), as its admin index reports them."""
+    reads: dict[str, int] = requests.get(f"{server.url}/__mock__", timeout=10).json()["data"]["state"]["reads"]
+    return {"cached": reads.get("cached", 0), "polled": reads.get("polled", 0)}
+
+
+@contextlib.contextmanager
+def busy(servers: list[ServerProcess]) -> Iterator[None]:
+    """Other clients reading through every instance meanwhile: its listener competes with them for the CPU (and the
+    GIL), so a notification is often handled only after the writer's answer reached the client."""
+    stop = threading.Event()
+
+    def read(server: ServerProcess) -> None:
+        session = _session("busy")
+        while not stop.is_set():
+            session.get(f"{server.api_v3}/rooms", timeout=10)
+
+    threads = [threading.Thread(target=read, args=(server,)) for server in servers for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+
+
 def test_a_room_created_through_one_instance_is_read_through_another_at_once(instances: list[ServerProcess]) -> None:
     """100 times: create through one, then read it (by code, and in the list) through the two others, which have
-    each read the room list before (a cache that could be stale)."""
+    each read the room list before (a cache that could be stale) -- with reads served from the cache, no round trip
+    first, on every instance, while other clients keep them busy."""
+    before = [_reads(server) for server in instances]
     sessions = [_session("read-your-writes") for _ in instances]
     for i, server in enumerate(instances):
         assert sessions[i].get(f"{server.api_v3}/rooms", timeout=10).status_code == 200
+    with busy(instances):
+        _read_your_writes(instances, sessions)
+    after = [_reads(server) for server in instances]
+    kinds = [{kind: a[kind] - b[kind] for kind in a} for a, b in zip(after, before, strict=True)]
+    assert all(k["cached"] > k["polled"] for k in kinds), f"most reads asked the database first: {kinds}"
+
+
+def _read_your_writes(instances: list[ServerProcess], sessions: list[requests.Session]) -> None:
     for n in range(100):
         writer, reader, lister = n % 3, (n + 1) % 3, (n + 2) % 3
         created = _create(sessions[writer], instances[writer], f"ryw-{n}")
@@ -269,6 +308,36 @@ def test_kill_9_of_an_instance_mid_stream_loses_no_acknowledged_write(postgres: 
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         assert set(writer.acknowledged) <= _codes(survivor), "a write acknowledged by the killed instance is lost"
+
+
+def _signal(server: ServerProcess, signum: signal.Signals) -> None:
+    for pid in [*children(server.process.pid), server.process.pid]:  # its worker and its supervisor
+        os.kill(pid, signum)
+
+
+def test_a_stopped_instance_holds_writes_up_only_until_its_lease_ends_and_then_serves_nothing_stale(
+    postgres: Cluster,
+) -> None:
+    """SIGSTOP one instance (it cannot confirm what it saw): writes through the other still complete once its lease
+    ran out; after SIGCONT its very first answers, sent at once and together, already show them (without a lease it
+    asks the database first, and a lease renewed since comes with the counter)."""
+    with started(postgres.new_database(), 2) as (writer, stopped):
+        session = _session("")
+        for server in (writer, stopped):  # both have the list cached, with a lease
+            assert session.get(f"{server.api_v3}/rooms", timeout=10).status_code == 200
+        paths = [f"/rooms?slug=while-stopped-{n}" for n in range(3)] * 2
+        _signal(stopped, signal.SIGSTOP)
+        with ThreadPoolExecutor(len(paths)) as pool:
+            try:
+                created = [_create(session, writer, f"while-stopped-{n}", timeout=30) for n in range(3)]
+                # reads sent while it is still stopped: waiting in its socket when it wakes, before its listener
+                answers = [pool.submit(_session("").get, f"{stopped.api_v3}{path}", timeout=30) for path in paths]
+                time.sleep(0.5)
+            finally:
+                _signal(stopped, signal.SIGCONT)
+            lists = [answer.result() for answer in answers]
+        assert [r.status_code for r in created] == [200] * 3, [r.text for r in created]
+        assert [r.json()["total_count"] for r in lists] == [1] * len(paths), "the stopped instance served stale lists"
 
 
 def test_the_database_stopped_under_load_answers_503_then_recovers_losing_nothing(postgres: Cluster) -> None:

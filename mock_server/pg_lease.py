@@ -1,0 +1,169 @@
+"""Reads from the cache without a round trip, on PostgreSQL, keeping read-your-writes across instances: a listener
+per instance, a fence on writes, and leases.
+
+- Every write NOTIFYs its new counter (delivered at its commit). Each instance's listener (a connection and a thread
+  of its own) records the newest counter it has seen, then confirms it in its row of `instances` (`seen`) and NOTIFYs
+  the writers (`ACK`; not for its own writes, which nobody else waits for; without waiting for the disk: one lost in
+  a crash of the database only makes a writer wait longer). A read whose view is older than the newest counter seen
+  catches up; otherwise it asks nothing.
+- The fence: a writer answers only once every other instance holding a valid lease (by the database's clock) has `seen` its
+  counter (the first look right after the commit, then the listener's at each confirmation), or after LEASE_S +
+  MARGIN_S at most, when every lease that could have missed it has run out.
+- Leases: the listener renews its row's `lease_until = now() + LEASE_S` every LEASE_S / 3, then reads the counter
+  (after the renewal is visible, so a writer that did not wait for this instance committed before that read), and
+  holds its own lease until `t0 + LEASE_S - MARGIN_S`, t0 being its monotonic clock before the renewal was sent: it
+  ends before the database's. Without a valid lease, or with its connection broken, the instance polls the counter
+  before every read as before, so a stalled or cut-off instance never serves what it missed.
+
+LEASE_S = 2 s: a dead or stopped instance delays writes by at most that long (its lease runs out), while renewals
+every 0.67 s leave a loaded machine two missed renewals before an instance falls back to polling.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import psycopg
+
+LEASE_S = 2.0
+MARGIN_S = 0.25  # the local lease ends this much before the database's: clock rates, scheduling
+RENEW_S = LEASE_S / 3
+IDLE_WAIT_S = 0.25  # the listener's longest sleep (a clean stop waits for it)
+FENCED_WAIT_S = 0.05  # ... while writers wait: an instance whose lease runs out releases them this soon after
+RETRY_S = 0.5
+CONNECT_TIMEOUT_S = 3
+CHANNEL = "vsee_mock_counter"  # payload: the counter a write committed
+ACK = "vsee_mock_seen"  # an instance confirmed a counter in `instances`
+LARGEST = 2**63 - 1
+NOT_WAITING_ON_DISK = "-c synchronous_commit=off"
+
+TABLE = "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, seen BIGINT NOT NULL, lease_until TIMESTAMPTZ);"
+UNSEEN = "SELECT coalesce(min(seen), %s) FROM instances WHERE lease_until > now() AND id <> %s"
+
+
+class Listener:
+    """This instance's listener thread, its lease and the writes waiting at the fence."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.id = uuid.uuid4().hex
+        self._newest = -1
+        self._valid_until = 0.0  # monotonic; 0: no lease (not yet, or lost)
+        self._waiters: dict[threading.Event, int] = {}
+        self._own: set[int] = set()  # counters this instance wrote, not yet notified back: no one waits for its ack
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vsee-mock-listener", daemon=True)
+        self._thread.start()
+
+    def newest(self) -> int | None:
+        """The newest counter committed before any write acknowledged so far, while the lease holds; else None."""
+        if time.monotonic() < self._valid_until:
+            return self._newest
+        return None
+
+    def wrote(self, counter: int) -> threading.Event:
+        """After this instance committed `counter`: the event the fence waits for (set once no one can miss it)."""
+        event = threading.Event()
+        with self._lock:
+            self._newest = max(self._newest, counter)
+            self._waiters[event] = counter
+            self._own.add(counter)
+        return event
+
+    def check(self, connection: psycopg.Connection[Any]) -> None:
+        """Release the writes every instance with a valid lease has seen (on any connection, after their commits)."""
+        row = connection.execute(UNSEEN, (LARGEST, self.id)).fetchone()
+        seen = int(row[0]) if row else -1
+        with self._lock:
+            for event, counter in list(self._waiters.items()):
+                if counter <= seen:
+                    event.set()
+                    del self._waiters[event]
+
+    def fence(self, event: threading.Event) -> None:
+        """Wait until the write is seen everywhere it could be read, at most until every lease it may have missed ran
+        out (also when this listener is down: the bound alone is safe)."""
+        event.wait(LEASE_S + MARGIN_S)
+        with self._lock:
+            self._waiters.pop(event, None)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=CONNECT_TIMEOUT_S + 1)
+
+    # ------------------------------------------------------------------ the thread
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(
+                    self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, options=NOT_WAITING_ON_DISK
+                ) as connection:
+                    self._serve(connection)
+            except psycopg.Error:
+                pass  # the database away: no lease meanwhile (reads poll, and answer 503 until it is back)
+            self._valid_until = 0.0
+            self._stopping.wait(RETRY_S)
+
+    def _serve(self, connection: psycopg.Connection[Any]) -> None:
+        with self._lock:
+            self._own.clear()  # notifications missed while away: the renewal reads the counter instead
+        connection.execute(f"LISTEN {CHANNEL}")
+        connection.execute(f"LISTEN {ACK}")
+        connection.execute("DELETE FROM instances WHERE lease_until < now() - interval '1 hour'")  # long dead
+        connection.execute(
+            "INSERT INTO instances VALUES (%s, -1, NULL) ON CONFLICT (id) DO NOTHING",
+            (self.id,),
+        )
+        renew_at = 0.0
+        try:
+            while not self._stopping.is_set():
+                if time.monotonic() >= renew_at:
+                    renew_at = time.monotonic() + RENEW_S
+                    self._renew(connection)
+                wait = FENCED_WAIT_S if self._waiters else IDLE_WAIT_S
+                notes = connection.notifies(timeout=max(0.0, min(wait, renew_at - time.monotonic())), stop_after=1)
+                counters = {int(note.payload) for note in notes if note.channel == CHANNEL}
+                with self._lock:
+                    others = counters - self._own
+                    self._own -= counters
+                if others:
+                    self._saw(connection, max(others))
+                if self._waiters:
+                    self.check(connection)
+        finally:
+            self._valid_until = 0.0
+            if self._stopping.is_set() and not connection.closed:
+                connection.execute("DELETE FROM instances WHERE id = %s", (self.id,))  # writers stop waiting for it
+
+    def _saw(self, connection: psycopg.Connection[Any], counter: int) -> None:
+        """Recorded here first (reads catch up), then confirmed to the writers."""
+        with self._lock:
+            self._newest = max(self._newest, counter)
+            newest = self._newest
+        connection.execute(
+            f"WITH confirmed AS (UPDATE instances SET seen = greatest(seen, %s) WHERE id = %s RETURNING id) "
+            f"SELECT pg_notify('{ACK}', '') FROM confirmed",
+            (newest, self.id),
+        )
+
+    def _renew(self, connection: psycopg.Connection[Any]) -> None:
+        """The lease in the database, then the counter read after it (its own statement, so after the renewal's
+        commit), then the local lease, which ends before the database's."""
+        sent = time.monotonic()
+        with connection.transaction():  # durable, unlike the confirmations: a lease lost in a crash could be trusted
+            connection.execute("SET LOCAL synchronous_commit = on")
+            renewed = connection.execute(
+                "UPDATE instances SET lease_until = now() + %s * interval '1 second' WHERE id = %s", (LEASE_S, self.id)
+            )
+            if renewed.rowcount == 0:  # removed meanwhile (by an instance that took it for long dead)
+                connection.execute(
+                    "INSERT INTO instances VALUES (%s, -1, now() + %s * interval '1 second')", (self.id, LEASE_S)
+                )
+        row = connection.execute("SELECT value FROM meta WHERE key = 'counter'").fetchone()
+        self._saw(connection, int(row[0]) if row else -1)
+        self._valid_until = sent + LEASE_S - MARGIN_S
