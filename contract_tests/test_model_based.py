@@ -145,9 +145,9 @@ class ClinicMachine(RuleBasedStateMachine):
     def writable(self) -> bool:
         return self.target.settings.writes_enabled and self.domain is not None and self.rooms_enough
 
-    def fresh_slug(self) -> str | None:
+    def fresh_slug(self, suffix: str = "") -> str | None:
         """A slug for a create that may make a room, within --contract-max-rooms (None: no room left for it)."""
-        slug = unique_slug(self.target)
+        slug = unique_slug(self.target) + suffix
         keep = 0 if self.touring else KEPT_FOR_GENERATED
         return slug if self.target.rooms.take(slug, tour=self.touring, keep=keep) else None
 
@@ -346,11 +346,11 @@ class ClinicMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ writes
 
     def _create(self, media: str, name: str, with_code: bool, slug_suffix: str = "") -> None:
-        slug = self.fresh_slug()
+        slug = self.fresh_slug(slug_suffix)
         if slug is None:
             return
-        code = {"code": slug.replace("-", "")} if with_code else {}
-        sent = {"domain": self.domain, "slug": slug + slug_suffix, "name": name} | code
+        code = {"code": slug.removesuffix(slug_suffix).replace("-", "")} if with_code else {}
+        sent = {"domain": self.domain, "slug": slug, "name": name} | code
         created = self.act("createRoom", body=sent, media_type=media)
         self.judge(self.model.create(sent, created.status, created.body), created)
         new = str(created.data["code"])
