@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,6 +148,9 @@ class Footprint:
         self.read = read
         self._before: dict[str, Mapping[str, Any]] | None = None  # the clinic's rooms before the run's first write
         self._providers: dict[str, set[str]] = {}  # an earlier suite room -> its providers before the run touched it
+        # held while they are read: parallel writes (the races) each ask before they are sent, so the first reading
+        # precedes every write of the run to that room, and no later reading replaces it
+        self._reading = threading.Lock()
         self.domain: str | None = None
 
     def before(self) -> dict[str, Mapping[str, Any]]:
@@ -187,13 +191,16 @@ class Footprint:
 
     def provider_before(self, user: str, code: str) -> bool:
         """Whether `user` was a provider of the earlier suite room `code` before this run touched it."""
-        if code not in self._providers:
-            body = self.read(f"/rooms/{code}/providers")
-            data = body.get("data") if isinstance(body, Mapping) else None
-            if not isinstance(data, list):
-                raise OutsideFootprint(f"could not read the providers of room {code!r}, which this run did not create")
-            self._providers[code] = {str(p.get("id")) for p in data if isinstance(p, Mapping)}
-        return user in self._providers[code]
+        with self._reading:
+            if code not in self._providers:
+                body = self.read(f"/rooms/{code}/providers")
+                data = body.get("data") if isinstance(body, Mapping) else None
+                if not isinstance(data, list):
+                    raise OutsideFootprint(
+                        f"could not read the providers of room {code!r}, which this run did not create"
+                    )
+                self._providers[code] = {str(p.get("id")) for p in data if isinstance(p, Mapping)}
+            return user in self._providers[code]
 
     def to_undo(self, made: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The associations the clean-up removes: those the run made, not those it found (and only re-added)."""

@@ -35,7 +35,9 @@ pytest_load_initial_conftests = options.pytest_load_initial_conftests
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", f"{WRITE_MARK}: sends write requests (needs --contract-allow-writes on a live target)"
+        "markers",
+        f"{WRITE_MARK}(rule, ...): sends write requests (needs --contract-allow-writes on a live target); its "
+        "arguments name the rules only it checks",
     )
     run = state.start(config, from_options(config.option, options.base_url(config)))
     settings = run.options
@@ -170,6 +172,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(
             pytest.mark.skip(reason=f"{READ_ONLY}: pass --contract-allow-writes to run it against --base-url")
         )
+        marker = item.get_closest_marker(WRITE_MARK)
+        if marker is not None and marker.args:  # the rules only this test checks: the summary says why not
+            session_target(config).ledger.cannot_check(
+                marker.args, "writes are not allowed: pass --contract-allow-writes"
+            )
     run.writes_not_run += len(writes)
 
 

@@ -44,7 +44,7 @@ def race(calls: Sequence[Callable[[], Exchange]]) -> list[Exchange]:
         return list(pool.map(run, calls))
 
 
-@pytest.mark.contract_writes
+@pytest.mark.contract_writes(rules.CONCURRENT_CREATES_ONE_WINS)
 def test_parallel_creates_of_one_slug_make_one_room(target: Target) -> None:
     sent = {"domain": clinic_domain(target), "slug": unique_slug(target), "name": "Contract test race"}
     if not target.rooms.take(sent["slug"]):  # the race makes one room, if the deployment is right
@@ -67,7 +67,7 @@ def _same_slug(room: Any, sent: Mapping[str, Any]) -> bool:
     return isinstance(room, Mapping) and (room.get("domain"), room.get("slug")) == (sent["domain"], sent["slug"])
 
 
-@pytest.mark.contract_writes
+@pytest.mark.contract_writes(rules.CONCURRENT_ASSOCIATIONS_CONVERGE)
 def test_parallel_associations_of_one_user_converge(target: Target) -> None:
     code = own_room(target, "")
     user = a_user_to_associate(target, code)

@@ -55,7 +55,7 @@ def _refused(target: Target, answer: Exchange, what: str, misplaced: bool) -> No
     target.expect(rules.ONLY_THE_EXACT_TOKEN, problems + rules.error_shape(answer.status, answer.body), answer)
 
 
-@pytest.mark.contract_writes
+@pytest.mark.contract_writes(rules.ONLY_THE_EXACT_TOKEN)
 def test_only_the_exact_token_writes(target: Target) -> None:
     token = target.settings.api_token
     if not token:

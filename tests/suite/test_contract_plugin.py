@@ -19,11 +19,14 @@ def test_without_allow_writes_writes_are_skipped_and_said_so() -> None:
     with served(None) as base:
         result = run_suite("--base-url", base, "--account-code", ACCOUNT[0])
     assert result.returncode == 0, result.stdout[-3000:]
-    # two write tests skipped, and the three write operations left out of the generated tests
-    assert "5 write tests not run (skipped, or left out of the generated tests): pass --contract-allow-writes" in (
+    # five write tests skipped (the links-driven workflow, no-5xx writes, exact token, two races), and the three
+    # write operations left out of the generated tests
+    assert "8 write tests not run (skipped, or left out of the generated tests): pass --contract-allow-writes" in (
         result.stdout
     )
-    assert "2 skipped" in result.stdout
+    assert "5 skipped" in result.stdout
+    # a rule only a write test checks says so
+    assert "  only-the-exact-token-writes: writes are not allowed: pass --contract-allow-writes" in result.stdout
     assert "writes sent: 0" in result.stdout
 
 
