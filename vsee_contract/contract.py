@@ -33,6 +33,8 @@ class ExchangeRule:
     name: str
     check: Callable[[Any, Mapping[str, str], Mapping[str, Any], Mapping[str, Any]], list[str]]
     of_body: bool = False
+    # whether it can break on a request with this (typed) query and body: only then is the rule checked by it
+    applies: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] = lambda query, sent: True
 
 
 def _when(kind: type, check: Callable[..., list[str]]) -> Callable[..., list[str]]:
@@ -59,10 +61,8 @@ EXCHANGE_RULES: dict[str, tuple[ExchangeRule, ...]] = {
     "listRooms": (
         ExchangeRule(
             rules.PAGE_WITHIN_LIMIT,
-            _when(
-                list,
-                lambda d, p, q, s: rules.page_within_limit(d, q["limit"]) if isinstance(q.get("limit"), int) else [],
-            ),
+            _when(list, lambda d, p, q, s: rules.page_within_limit(d, q["limit"])),
+            applies=lambda query, sent: isinstance(query.get("limit"), int),
         ),
     ),
     "createRoom": (
@@ -74,7 +74,8 @@ EXCHANGE_RULES: dict[str, tuple[ExchangeRule, ...]] = {
     "addUserRoom": (
         ExchangeRule(
             rules.ASSOCIATION_LISTED,
-            _when(list, lambda d, p, q, sent: rules.association_listed(d, sent["code"]) if "code" in sent else []),
+            _when(list, lambda d, p, q, sent: rules.association_listed(d, sent["code"])),
+            applies=lambda query, sent: "code" in sent,
         ),
         ExchangeRule(rules.USER_ROOM_IDENTIFIED, _when(list, lambda d, p, q, s: rules.user_room_identified(d))),
         ExchangeRule(rules.DEFAULT_FLAG_GIVEN, lambda body, p, q, s: rules.default_flag_given(body), of_body=True),
@@ -116,13 +117,35 @@ class Contract:
             found += [Violation(rules.ERROR_SHAPE, p) for p in rules.error_shape(status, body)]
         if status >= 300 or found or not isinstance(body, Mapping):
             return found
-        typed = self.typed_query(operation_id, path_params, query, sent)
-        for rule in EXCHANGE_RULES.get(operation_id, ()):
-            if typed is None and rule.name not in self.stated:
-                continue  # what a deployment makes of a request outside the contract is no rule's to judge
+        typed, judging = self._judging(operation_id, path_params, query, sent)
+        for rule in judging:
             subject = body if rule.of_body else body.get("data")
-            found += [Violation(rule.name, p) for p in rule.check(subject, path_params, typed or {}, sent or {})]
+            found += [Violation(rule.name, p) for p in rule.check(subject, path_params, typed, sent or {})]
         return found
+
+    def rules_judging(
+        self,
+        operation_id: str,
+        path_params: Mapping[str, Any],
+        query: Mapping[str, Any],
+        sent: Mapping[str, Any] | None = None,
+    ) -> tuple[str, ...]:
+        """The rules a successful answer to this request is judged by, beyond its schema: those that could break on
+        it (a rule counts as checked only by such an exchange)."""
+        return tuple(rule.name for rule in self._judging(operation_id, path_params, query, sent)[1])
+
+    def _judging(
+        self,
+        operation_id: str,
+        path_params: Mapping[str, Any],
+        query: Mapping[str, Any],
+        sent: Mapping[str, Any] | None,
+    ) -> tuple[dict[str, Any], list[ExchangeRule]]:
+        """The typed query, and the rules that judge a successful answer to this request."""
+        typed = self.typed_query(operation_id, path_params, query, sent)
+        if typed is None:  # what a deployment makes of a request outside the contract is no rule's to judge
+            return {}, [rule for rule in EXCHANGE_RULES.get(operation_id, ()) if rule.name in self.stated]
+        return typed, [rule for rule in EXCHANGE_RULES.get(operation_id, ()) if rule.applies(typed, sent or {})]
 
     def typed_query(
         self,

@@ -325,3 +325,19 @@ def test_behavioural_rules_judge_only_requests_the_contract_calls_valid() -> Non
     assert contract.typed_query("createRoom", {}, {}, {**SENT, "default": "true"}) == {}  # form text, coerced
     assert contract.typed_query("createRoom", {}, {}, {**SENT, "extra": 1}) is None
     assert contract.typed_query("createRoom", {}, {}, {**SENT, "name": ""}) is None
+
+
+def test_a_rule_counts_as_checked_only_by_an_exchange_that_could_break_it() -> None:
+    """`page-within-limit` needs a `limit`, `association-listed-for-user` a room code sent; a request outside the
+    contract is judged by the stated rules (`x-contract-rules`) alone."""
+    from vsee_contract import Contract
+
+    contract = Contract.load()
+    assert rules.PAGE_WITHIN_LIMIT not in contract.rules_judging("listRooms", {}, {})
+    assert rules.PAGE_WITHIN_LIMIT not in contract.rules_judging("listRooms", {}, {"page": "2"})
+    assert rules.PAGE_WITHIN_LIMIT in contract.rules_judging("listRooms", {}, {"limit": "5"})
+    assert contract.rules_judging("listRooms", {}, {"limit": "0"}) == ()
+    association = contract.rules_judging("addUserRoom", {"id": "826"}, {}, {"code": "b4vjj"})
+    assert {rules.ASSOCIATION_LISTED, rules.USER_ROOM_IDENTIFIED, rules.DEFAULT_FLAG_GIVEN} <= set(association)
+    outside = contract.rules_judging("addUserRoom", {"id": "826"}, {}, {"code": "b4vjj", "extra": 1})
+    assert set(outside) == {rules.USER_ROOM_IDENTIFIED, rules.DEFAULT_FLAG_GIVEN} == contract.stated
