@@ -20,7 +20,7 @@ from helpers.mock_api import AUTH, DOMAIN, ROOT, VCLINIC
 from helpers.servers import child_env, mock_process
 
 HEADERS = {"X-AccountCode": VCLINIC}
-WRITES = 200  # the stream: one room per request, one request after another
+WRITES = 20_000  # the most the stream may write (one room per request): far more than fit before the kill comes
 KILL_AFTER = 40  # acknowledged writes before the kill -9; the rest of the stream is still to come
 SAFETY_SECONDS = 120  # never the bound: only how long a stuck server may take before the test fails
 
@@ -36,8 +36,8 @@ class _Stream:
 
 
 def _writer(base: str, stream: _Stream) -> None:
-    """Create WRITES rooms one after another, noting each code the server acknowledged; stop at the first request
-    the killed server does not answer."""
+    """Create rooms one after another (at most WRITES), noting each code the server acknowledged; stop at the first
+    request the killed server does not answer."""
     for n in range(WRITES):
         try:
             reply = requests.post(
