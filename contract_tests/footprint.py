@@ -148,21 +148,24 @@ class Footprint:
         self.read = read
         self._before: dict[str, Mapping[str, Any]] | None = None  # the clinic's rooms before the run's first write
         self._providers: dict[str, set[str]] = {}  # an earlier suite room -> its providers before the run touched it
-        # held while they are read: parallel writes (the races) each ask before they are sent, so the first reading
-        # precedes every write of the run to that room, and no later reading replaces it
-        self._reading = threading.Lock()
+        # held while a "before" is read: parallel writes (the races, the schema layer's operations) each ask before
+        # they are sent, so the first reading precedes every write of the run, and no later reading replaces it
+        self._reading = threading.RLock()
         self.domain: str | None = None
 
     def before(self) -> dict[str, Mapping[str, Any]]:
         """The clinic's rooms as the run found them (read once, before its first write)."""
-        if self._before is None:
-            body = self.read("/rooms")
-            data = body.get("data") if isinstance(body, Mapping) else None
-            if not isinstance(data, list):
-                raise OutsideFootprint("could not list the clinic's rooms, so the suite cannot tell which are its own")
-            rooms = [r for r in data if isinstance(r, Mapping) and _room_code(r.get("code"))]
-            self._before = {str(r["code"]): r for r in rooms}
-        return self._before
+        with self._reading:
+            if self._before is None:
+                body = self.read("/rooms")
+                data = body.get("data") if isinstance(body, Mapping) else None
+                if not isinstance(data, list):
+                    raise OutsideFootprint(
+                        "could not list the clinic's rooms, so the suite cannot tell which are its own"
+                    )
+                rooms = [r for r in data if isinstance(r, Mapping) and _room_code(r.get("code"))]
+                self._before = {str(r["code"]): r for r in rooms}
+            return self._before
 
     def is_suite_room(self, room: Mapping[str, Any]) -> bool:
         slug, domain = str(room.get("slug", "")), room.get("domain")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import ipaddress
 import itertools
 import json
 import threading
@@ -234,7 +235,10 @@ class Target:
         if self.settings.in_process:
             return True
         host = urlsplit(self.v3_base).hostname or ""
-        return host == "localhost" or host == "::1" or host.startswith("127.")
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:  # a name: only localhost is sure to stay on this machine
+            return host == "localhost"
 
     @property
     def v3_base(self) -> str:

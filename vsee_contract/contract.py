@@ -160,8 +160,8 @@ class Contract:
         `limit=0` answered with the whole list)."""
         checks = self.validator[operation_id]
         try:
-            typed = {}
-            for location, raw in (("path", path_params), ("query", query)):
+            typed: dict[str, Any] = {}
+            for location, raw in (("path", path_params), ("query", query)):  # the query's types are what is kept
                 check = checks.params[location]
                 typed = _coerced(check, {k: v for k, v in raw.items() if k in check.properties})
                 check.check(typed)

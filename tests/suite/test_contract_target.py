@@ -176,3 +176,25 @@ def test_the_transport_gives_up_the_targets_own_baton_while_a_request_is_out() -
     target = _target()
     assert target.session is not None
     assert target.session.get_adapter("http://127.0.0.1/").baton is target.baton  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("url", "here"),
+    [
+        ("http://127.0.0.1:4010/api_v3", True),
+        ("http://127.8.0.2/api_v3", True),
+        ("http://[::1]:4010/api_v3", True),
+        ("http://localhost:4010/api_v3", True),
+        ("https://staging.example.com/api_v3", False),
+        ("http://10.0.0.5/api_v3", False),
+        ("http://127.0.0.1.example.com/api_v3", False),
+    ],
+)
+def test_the_token_goes_in_a_url_only_to_a_deployment_on_this_machine(url: str, here: bool) -> None:
+    """A URL is kept in access logs and by every proxy on the way: the exact-token check's query-string probe goes
+    only where nothing keeps it."""
+    from contract_tests.test_exact_token import near_misses
+
+    assert _target(base_url=url).on_this_machine is here
+    in_urls = [what for what, _, query in near_misses("a" * 32, "X-ApiToken", in_urls=here) if query]
+    assert in_urls == (["the token in the query string"] if here else [])
