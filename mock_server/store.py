@@ -17,7 +17,7 @@ import string
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -33,30 +33,63 @@ V = TypeVar("V")
 Clock = Callable[[], int]
 
 
+def _domain_slug(room: dict[str, Any]) -> tuple[Any, Any]:
+    return room.get("domain"), room.get("slug")
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
 class Rows(dict[str, V]):
-    """A dict that remembers which keys were set or removed since `settle()`: what a write has to save."""
+    """A dict that remembers which keys were set or removed since `settle()`: what a write has to save.
 
-    def __init__(self, items: Iterable[tuple[str, V]] = ()) -> None:
-        super().__init__(items)
+    With `index_by`, it also keeps an index from that function of each value to its key (`find`), so a lookup by
+    a secondary key does not scan every row: a run that creates thousands of rooms would otherwise make each
+    create slower than the last. Values must not change their indexed key in place."""
+
+    def __init__(self, items: Iterable[tuple[str, V]] = (), index_by: Callable[[V], Hashable] | None = None) -> None:
+        super().__init__()
         self.dirty: set[str] = set()
         self.removed: set[str] = set()
+        self._index_by = index_by
+        self._index: dict[Hashable, dict[str, None]] = {}  # ordered sets of keys
+        for key, value in items:
+            self.load(key, value)
+
+    def find(self, indexed: Hashable) -> V | None:
+        """The value whose `index_by` is `indexed`, if any."""
+        keys = self._index.get(indexed)
+        return self.get(next(iter(keys))) if keys else None
+
+    def _unindex(self, key: str) -> None:
+        if self._index_by is not None and key in self:
+            indexed = self._index_by(dict.__getitem__(self, key))
+            keys = self._index.get(indexed, {})
+            keys.pop(key, None)
+            if not keys:
+                self._index.pop(indexed, None)
+
+    def _put(self, key: str, value: V) -> None:
+        self._unindex(key)
+        dict.__setitem__(self, key, value)
+        if self._index_by is not None:
+            self._index.setdefault(self._index_by(value), {})[key] = None
 
     def __setitem__(self, key: str, value: V) -> None:
-        super().__setitem__(key, value)
+        self._put(key, value)
         self.dirty.add(key)
         self.removed.discard(key)
 
     def __delitem__(self, key: str) -> None:
+        self._unindex(key)
         super().__delitem__(key)
         self.removed.add(key)
         self.dirty.discard(key)
 
     def pop(self, key: str, *default: Any) -> Any:
         if key in self:
+            self._unindex(key)
             self.removed.add(key)
             self.dirty.discard(key)
         return super().pop(key, *default)
@@ -71,6 +104,8 @@ class Rows(dict[str, V]):
             self[key] = value
 
     def popitem(self) -> tuple[str, V]:
+        key = next(reversed(self))
+        self._unindex(key)
         key, value = super().popitem()
         self.removed.add(key)
         self.dirty.discard(key)
@@ -79,6 +114,7 @@ class Rows(dict[str, V]):
     def clear(self) -> None:
         self.removed.update(self)
         self.dirty.clear()
+        self._index.clear()
         super().clear()
 
     def touched(self) -> bool:
@@ -90,9 +126,10 @@ class Rows(dict[str, V]):
 
     def load(self, key: str, value: V) -> None:
         """Take a value from the database (not a change to save)."""
-        dict.__setitem__(self, key, value)
+        self._put(key, value)
 
     def forget(self, key: str) -> None:
+        self._unindex(key)
         dict.pop(self, key, None)
 
 
@@ -113,7 +150,7 @@ class AccountState:
         self.domain = domain
         self.admin_token = admin_token
         self.admin_user_id = admin_user_id
-        self.rooms: Rows[dict[str, Any]] = Rows()
+        self.rooms: Rows[dict[str, Any]] = Rows(index_by=_domain_slug)
         self.users: Rows[dict[str, Any]] = Rows()
         self.queues: Rows[dict[str, Any]] = Rows()
         self.defaults: Rows[str] = Rows()
@@ -126,7 +163,7 @@ class AccountState:
         return self._clock()
 
     def room_with_slug(self, domain: str, slug: str) -> dict[str, Any] | None:
-        return next((r for r in self.rooms.values() if r["domain"] == domain and r["slug"] == slug), None)
+        return self.rooms.find((domain, slug))
 
     def _random(self, purpose: str) -> random.Random:
         """Under a seed, the same numbers for the same account and next id in every worker and after a reset."""
