@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 
+from .footprint import NO_SUCH_ROOM
 from .settings import ROOM_PREFIX, SuiteSettings
+from .side_by_side import current_layer
 from .target import FORM_MEDIA, JSON_MEDIA, Exchange, Target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -92,17 +94,29 @@ def clinic_domain(target: Target) -> str:
 
 
 def own_room(target: Target, code: str) -> str:
-    """`code` if the run may associate users with that room, else one it may: a live deployment's associations are
-    made and removed only on rooms this run created or the suite's own rooms from earlier runs (contract_tests.
-    footprint), creating one only when there is none and the room allowance lasts."""
-    created, footprint = target.ledger.created_rooms, target.footprint
-    earlier = footprint.suite_rooms() if footprint is not None else []
-    if code in created or code in earlier:
-        return code
-    with target.creating:  # operations run at once (operations.py) make one room between them, not one each
-        if not created and not earlier:
-            create_room(target)
-    return (created or earlier)[0]
+    """`code` if the calling layer may associate users with that room, else one it may: a live deployment's
+    associations are made and removed only on rooms this run created or the suite's own rooms from earlier runs
+    (contract_tests.footprint), creating one only when there is none and the room allowance lasts.
+
+    A layer (contract_tests.side_by_side) uses only rooms it made, or earlier suite rooms it claimed first, so a
+    layer running beside it never sees a room it predicts change; the tests that are no layer share the rest. A
+    layer left with none (--contract-max-rooms spent) aims at a room that does not exist: a refusal, still judged."""
+    layer, ledger, footprint = current_layer(), target.ledger, target.footprint
+    with target.baton.acquired(target.creating):  # operations run at once make one room between them, not one each
+        earlier = footprint.suite_rooms() if footprint is not None else []
+        mine = [c for c in (*ledger.created_rooms, *earlier) if layer is None or ledger.made_by.get(c) == layer]
+        if code in mine:
+            return code
+        if not mine:
+            free = [c for c in earlier if c not in ledger.made_by]
+            if free:
+                ledger.made_by[free[0]] = layer  # claimed: no other layer associates with it
+                mine = free[:1]
+            elif layer is not None and target.rooms.left() == 0:
+                return NO_SUCH_ROOM  # none to be had for this layer: aimed at no room, which must be refused
+            else:
+                mine = [str(create_room(target).data["code"])]
+        return mine[0]
 
 
 def create_room(target: Target, media_type: str = JSON_MEDIA, **fields: Any) -> Exchange:

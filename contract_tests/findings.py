@@ -14,6 +14,8 @@ from typing import Any
 
 from vsee_contract import redact
 
+from .side_by_side import LAYER
+
 
 class ContractViolation(AssertionError):
     """A deployment broke a named rule of the contract."""
@@ -46,8 +48,10 @@ class Advisories:
                 self.by_rule[rule].count += 1
             else:
                 self.by_rule[rule] = Advisory(rule, message, curl)
-            if self.current_item is not None:
-                self.current_item.user_properties.append(("advisory", f"[{rule}] {message}"))
+            layer = LAYER.get()  # a layer running beside the current test reports to its own (side_by_side.py)
+            item = layer.item if layer is not None and layer.item is not None else self.current_item
+            if item is not None:
+                item.user_properties.append(("advisory", f"[{rule}] {message}"))
         if self.strict:
             raise ContractViolation(
                 f"[{rule}] {message} (an advisory, failing because of --contract-strict)\n  reproduce: {curl}"

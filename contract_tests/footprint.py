@@ -22,7 +22,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from .settings import ROOM_PREFIX
 
 if TYPE_CHECKING:
     from .target import Ledger
+    from .transport import Baton
 
 try:
     import fcntl
@@ -141,7 +142,9 @@ def _room_code(value: Any) -> str | None:
 class Footprint:
     """What a live run with writes may change (see the module's docstring); `refusal` says why a write may not go."""
 
-    def __init__(self, named_user: str | None, rooms: RoomAllowance, ledger: Ledger, read: Reader) -> None:
+    def __init__(
+        self, named_user: str | None, rooms: RoomAllowance, ledger: Ledger, read: Reader, baton: Baton | None = None
+    ) -> None:
         self.named_user = named_user
         self.rooms = rooms
         self.ledger = ledger
@@ -150,7 +153,9 @@ class Footprint:
         self._providers: dict[str, set[str]] = {}  # an earlier suite room -> its providers before the run touched it
         # held while a "before" is read: parallel writes (the races, the schema layer's operations) each ask before
         # they are sent, so the first reading precedes every write of the run, and no later reading replaces it
-        self._reading = threading.RLock()
+        self._reading: AbstractContextManager[Any] = threading.RLock()
+        if baton is not None:  # a reading sends a request: the lock is waited for without the baton
+            self._reading = baton.acquired(threading.RLock())
         self.domain: str | None = None
 
     def before(self) -> dict[str, Mapping[str, Any]]:

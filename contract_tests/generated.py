@@ -187,6 +187,12 @@ def prepare(target: Target, case: ContractCase) -> None:
     case stays negative.
     """
     operation_id = case.operation.definition.raw.get("operationId")
+    # Copies, changed here: a case may share them with another (an example's body is one object), and another
+    # layer beside this one (contract_tests.side_by_side) may be changing the other case meanwhile.
+    if isinstance(case.body, dict):
+        case.body = dict(case.body)
+    if case.path_parameters is not None:
+        case.path_parameters = dict(case.path_parameters)
     body = case.body if isinstance(case.body, dict) else {}
     live = not target.settings.in_process
     method = case.method.upper()
@@ -207,7 +213,9 @@ def prepare(target: Target, case: ContractCase) -> None:
         if live:
             _within_footprint(target, body)
     elif live and operation_id == "addUserRoom":
-        if (case.path_parameters or {}).get("id") != target.settings.user_id:
+        if (case.path_parameters or {}).get(
+            "id"
+        ) != target.settings.user_id or not target.side_by_side.moves_defaults():
             body.pop("default", None)  # only a user named with --contract-user-id has their default room changed
         if "code" in body:
             body["code"] = own_room(target, str(body["code"]))
@@ -232,7 +240,7 @@ def _within_footprint(target: Target, body: dict[str, Any]) -> None:
     """A generated create on a live deployment: no `default` (it would move its creator's default room), and a
     fresh slug only while the room allowance lasts; after that, the slug of a room the suite already has, which the
     deployment must refuse (its answer is still judged)."""
-    if target.settings.user_id != SELF:
+    if target.settings.user_id != SELF or not target.side_by_side.moves_defaults():
         body.pop("default", None)
     slug = body.get("slug")
     if not isinstance(slug, str) or not slug or target.rooms.take(slug):

@@ -12,7 +12,8 @@ verdicts. In-process the target's concurrency is 1 and they run one after anothe
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any
 from unittest import SkipTest
 
@@ -24,6 +25,7 @@ from schemathesis.pytest._subtests import make_subtests
 from schemathesis.pytest.lazy import get_all_tests
 from schemathesis.schemas import BaseSchema
 
+from .side_by_side import submit_here
 from .transport import Baton
 
 
@@ -45,45 +47,58 @@ def _run_in_order(
         return [None if test is None else _outcome(test, fixtures) for test in tests]
 
 
+@dataclass
+class Outcomes:
+    """What running every operation's test gave: schemathesis' built tests and each one's outcome (None where the
+    test could not be built)."""
+
+    built: list[Any]
+    pending: list[Future[None] | None]
+
+
 def run_each_operation(
     schema: BaseSchema,
     test: Callable[..., None],
-    request: pytest.FixtureRequest,
     workers: int,
     baton: Baton,
     chained: Collection[str] = (),
     **fixtures: Any,
-) -> None:
+) -> Outcomes:
     """`test(case, **fixtures)` for the cases of every operation of `schema`, `workers` operations at once (those
-    whose operationId is in `chained` share state: one after another, in one thread); each operation reported as a
-    subtest of the running test, as schemathesis' own `parametrize()` reports it. A thread runs Python only while it
-    holds `baton`, which the transport gives up while a request is out."""
+    whose operationId is in `chained` share state: one after another, in one thread). A thread runs Python only while
+    it holds `baton`, which the transport gives up while a request is out. Report them with `report_each`."""
     load_all_checks()
     enabled = schema.config.operations.filter_set_with(include=schema.filter_set)  # `enabled: false` respected
     schema = schema.clone(filter_set=enabled, test_function=test)
     built = list(get_all_tests(schema=schema, test_func=test, settings=None, given_kwargs={}))
     tests = [result.ok()[1] if isinstance(result, Ok) else None for result in built]
     if workers <= 1 or len(built) <= 1:
-        pending = _run_in_order(tests, fixtures, baton)
-    else:
-        in_chain = [isinstance(r, Ok) and r.ok()[0].definition.raw.get("operationId") in chained for r in built]
-        groups = [[i for i in range(len(built)) if in_chain[i]]] + [[i] for i in range(len(built)) if not in_chain[i]]
-        with ThreadPoolExecutor(workers, thread_name_prefix="vsee-contract-operation") as pool:
-            running = [
-                (group, pool.submit(_run_in_order, [tests[i] for i in group], fixtures, baton)) for group in groups
-            ]
-        outcomes = {i: one for group, done in running for i, one in zip(group, done.result(), strict=True)}
-        pending = [outcomes[i] for i in range(len(built))]
+        return Outcomes(built, _run_in_order(tests, fixtures, baton))
+    in_chain = [isinstance(r, Ok) and r.ok()[0].definition.raw.get("operationId") in chained for r in built]
+    groups = [[i for i in range(len(built)) if in_chain[i]]] + [[i] for i in range(len(built)) if not in_chain[i]]
+    with ThreadPoolExecutor(workers, thread_name_prefix="vsee-contract-operation") as pool:
+        running = [
+            (group, submit_here(pool, _run_in_order, [tests[i] for i in group], fixtures, baton)) for group in groups
+        ]
+        with baton.released():  # a layer beside this one (contract_tests.side_by_side) runs meanwhile
+            wait([done for _, done in running])
+    outcomes = {i: one for group, done in running for i, one in zip(group, done.result(), strict=True)}
+    return Outcomes(built, [outcomes[i] for i in range(len(built))])
+
+
+def report_each(outcomes: Outcomes, request: pytest.FixtureRequest) -> None:
+    """Each operation's outcome as a subtest of the running test, as schemathesis' own `parametrize()` reports it
+    (`test_operation_conforms[POST /rooms]`), in the schema's order."""
     node, node_id = request.node, request.node.nodeid
     subtests = make_subtests(request)
-    request.session.testscollected += len(built)
-    for result, outcome in zip(built, pending, strict=True):
+    request.session.testscollected += len(outcomes.built)
+    for result, outcome in zip(outcomes.built, outcomes.pending, strict=True):
         if outcome is None:
-            error = result.err()  # type: ignore[union-attr]
+            error = result.err()
             with subtests.test(path=error.path):
                 error.as_failing_test_function()()
             continue
-        operation = result.ok()[0]  # type: ignore[union-attr]
+        operation = result.ok()[0]
         node._nodeid = f"{node_id}[{operation.method.upper()} {operation.path}]"
         try:
             with subtests.test(label=operation.label):

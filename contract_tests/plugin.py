@@ -15,9 +15,10 @@ from schemathesis.schemas import BaseSchema
 
 from vsee_contract import Contract, redact
 
-from . import budget, gatecase, options, preflight, state, summary
+from . import budget, gatecase, options, preflight, side_by_side, state, summary
 from .generated import left_out, load_schema
 from .settings import SuiteSettings, from_options
+from .side_by_side import SideBySide
 from .summary import rules_named
 from .target import Target
 
@@ -38,6 +39,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{WRITE_MARK}(rule, ...): sends write requests (needs --contract-allow-writes on a live target); its "
         "arguments name the rules only it checks",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{side_by_side.MARK}(layer, body): a layer whose body(target, schema) may run beside the other layers "
+        "against a live deployment (contract_tests.side_by_side)",
     )
     run = state.start(config, from_options(config.option, options.base_url(config)))
     settings = run.options
@@ -142,6 +148,8 @@ def session_target(config: pytest.Config) -> Target:
     if run.target is None:
         run.target = build_target(run.options)
         run.target.budget = run.shared_budget
+        # under pytest-xdist the workers already run the test files side by side, each in its own process
+        run.target.side_by_side = SideBySide(run.target.concurrency > 1 and not hasattr(config, "workerinput"))
         if run.shared_budget is not None:
             run.target.share_rooms(str(run.shared_budget.directory))
     return run.target

@@ -32,6 +32,7 @@ from .footprint import Footprint, OutsideFootprint, RoomAllowance
 from .outage import WatchedAdapter
 from .pacing import Pacer
 from .settings import SuiteSettings
+from .side_by_side import SideBySide, current_layer, layer_rank, submit_here
 from .transport import Baton, Traffic, guarded_wsgi
 
 Auth = Literal["admin", "none", "wrong"]
@@ -82,6 +83,7 @@ class Ledger:
     rules: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     failures: Counter[str] = field(default_factory=Counter)
     created_rooms: list[str] = field(default_factory=list)
+    made_by: dict[str, str | None] = field(default_factory=dict)  # a created room -> the layer that made it
     associations: list[tuple[str, str]] = field(default_factory=list)
     unchecked: dict[str, str] = field(default_factory=dict)  # rule -> why the run could not check it
 
@@ -133,6 +135,7 @@ class Ledger:
         with self.lock:
             if operation_id == "createRoom" and isinstance(data, Mapping) and "code" in data:
                 self.created_rooms.append(str(data["code"]))
+                self.made_by[str(data["code"])] = current_layer()
             elif operation_id == "addUserRoom" and sent is not None and isinstance(sent.get("code"), str):
                 self.associations.append((str(path["id"]), sent["code"]))
             elif operation_id == "removeUserRoom":
@@ -163,7 +166,8 @@ class Target:
         # In-process every call runs on the one interpreter (and the app is not made for threads): one at a time.
         self.concurrency = 1 if factory is not None else settings.concurrency
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="vsee-contract")  # threads on first use
-        self.baton = Baton()  # held by threads generating cases (operations.py), given up while they wait
+        self.baton = Baton(layer_rank)  # held by threads running Hypothesis or schemathesis, given up while they wait
+        self.side_by_side = SideBySide(overlap=False)  # the plugin lets the layers overlap where they may
         self.app = self.fresh_app()
         self._client = Client(self.app) if self.app is not None else None
         self.session: requests.Session | None = None
@@ -182,7 +186,7 @@ class Target:
 
                 self.session.headers[NAMESPACE_HEADER] = settings.namespace
             if settings.allow_writes:
-                self.footprint = Footprint(settings.user_id, self.rooms, self.ledger, self._read)
+                self.footprint = Footprint(settings.user_id, self.rooms, self.ledger, self._read, self.baton)
 
     def _read(self, route: str) -> Any:
         """A GET of a v3 route, its decoded body (None when it is not JSON): what the footprint learns from."""
@@ -364,8 +368,12 @@ class Target:
         one after another would give. With a concurrency of 1 each is sent only when it is taken, as before."""
         if self.concurrency <= 1 or len(calls) <= 1:
             return [functools.partial(self.call, operation_id, **kwargs) for operation_id, kwargs in calls]
-        futures = [self._pool.submit(self.call, operation_id, **kwargs) for operation_id, kwargs in calls]
-        wait(futures)  # all back before any is judged: nothing of this step is still in flight after it
+        futures = [
+            submit_here(self._pool, functools.partial(self.call, operation_id, **kwargs))
+            for operation_id, kwargs in calls
+        ]
+        with self.baton.released():  # a layer beside this one runs meanwhile (contract_tests.side_by_side)
+            wait(futures)  # all back before any is judged: nothing of this step is still in flight after it
         return [future.result for future in futures]
 
     def curl(

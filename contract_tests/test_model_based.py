@@ -572,7 +572,7 @@ def _data(exchange: Exchange) -> Any:
     return body.get("data") if 200 <= exchange.status < 300 and isinstance(body, Mapping) else None
 
 
-def test_the_deployment_behaves_as_the_model_predicts(target: Target) -> None:
+def _sequences(target: Target) -> None:
     """Random step sequences (the profile's count and length, seeded by --contract-seed), each checked step by step.
 
     In-process each sequence starts from a fresh app. A live deployment keeps its state from one sequence to the
@@ -588,6 +588,11 @@ def test_the_deployment_behaves_as_the_model_predicts(target: Target) -> None:
         if live_failures:
             raise live_failures[0] from None
         raise
+
+
+@pytest.mark.contract_side_by_side("model", _sequences)
+def test_the_deployment_behaves_as_the_model_predicts(target: Target, request: pytest.FixtureRequest) -> None:
+    target.side_by_side.outcome(request)
 
 
 def _run(machine: Callable[[], ClinicMachine], profile: Profile, in_process: bool) -> None:

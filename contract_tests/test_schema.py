@@ -2,7 +2,7 @@
 
 The schema comes from the `contract_schema` fixture (built with the session's target, not at import); each operation
 is a subtest, `test_operation_conforms[POST /rooms]`, and up to --contract-concurrency operations run at once
-against a live deployment (`operations.py`).
+against a live deployment (`operations.py`), beside the other layers (`side_by_side.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from schemathesis.schemas import BaseSchema
 
 from .discovery import own_room
 from .generated import ContractCase, judge, prepare, record, token_headers
-from .operations import run_each_operation
+from .operations import Outcomes, report_each, run_each_operation
 from .target import Target
 
 CHECKED = {"schemathesis-checks", "vsee_contract_rules"}
@@ -37,16 +37,19 @@ def _conforms_on_v4(case: ContractCase, target: Target) -> None:
     judge(target, case, response, {}, {"base_url": v4})
 
 
-def test_operation_conforms(target: Target, contract_schema: BaseSchema, request: pytest.FixtureRequest) -> None:
+def _every_operation(target: Target, contract_schema: BaseSchema) -> Outcomes:
     if target.concurrency > 1 and target.settings.writes_enabled:
         own_room(target, "")  # the room the associations use, made first: the same one whatever runs first
-    run_each_operation(
-        contract_schema, _conforms, request, target.concurrency, target.baton, ASSOCIATIONS, target=target
-    )
+    return run_each_operation(contract_schema, _conforms, target.concurrency, target.baton, ASSOCIATIONS, target=target)
+
+
+@pytest.mark.contract_side_by_side("schema", _every_operation)
+def test_operation_conforms(target: Target, request: pytest.FixtureRequest) -> None:
+    report_each(target.side_by_side.outcome(request), request)
 
 
 def test_room_detail_conforms_on_v4(
     target: Target, contract_schema: BaseSchema, request: pytest.FixtureRequest
 ) -> None:
     v4 = contract_schema.include(operation_id="getRoom")
-    run_each_operation(v4, _conforms_on_v4, request, 1, target.baton, target=target)
+    report_each(run_each_operation(v4, _conforms_on_v4, 1, target.baton, target=target), request)

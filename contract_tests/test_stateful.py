@@ -48,8 +48,7 @@ def workflow(target: Target, schema: BaseSchema) -> type[APIStateMachine]:
     return ContractWorkflow
 
 
-@pytest.mark.contract_writes
-def test_the_links_driven_workflow_conforms(target: Target, contract_schema: BaseSchema) -> None:
+def _workflows(target: Target, contract_schema: BaseSchema) -> None:
     """Step sequences of the profile's count and length; --contract-seed replays the same ones."""
     machine = workflow(target, contract_schema)
     hypothesis.seed(target.settings.seed)(machine)
@@ -65,3 +64,9 @@ def test_the_links_driven_workflow_conforms(target: Target, contract_schema: Bas
         )
     except FailureGroup as exc:  # reported like schemathesis' own state-machine tests
         raise as_reported_failure(exc) from None
+
+
+@pytest.mark.contract_writes
+@pytest.mark.contract_side_by_side("links", _workflows)
+def test_the_links_driven_workflow_conforms(target: Target, request: pytest.FixtureRequest) -> None:
+    target.side_by_side.outcome(request)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import heapq
 import io
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
@@ -88,20 +90,55 @@ class Traffic:
 class Baton:
     """Cooperative concurrency for code that is not thread-safe (Hypothesis and schemathesis generating cases: CPython
     3.11's `ast` is not, for one): a thread running such code holds the baton, and gives it up only while it waits
-    for the network (the whole of `GuardedAdapter.send`), so the waits overlap and nothing else does."""
+    for the network (the whole of `GuardedAdapter.send`), so the waits overlap and nothing else does.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    It is handed over in order of `rank()` (lowest first; the rank a thread has when it first takes the baton), then
+    of arrival: a plain lock lets threads that give it up and take it again at once starve one that waits, and the
+    layer whose steps are one after another (the longest chain of waits) should not queue behind the others."""
+
+    def __init__(self, rank: Callable[[], int] = lambda: 0) -> None:
+        self._rank = rank
+        self._state = threading.Lock()
+        self._busy = False
+        self._waiting: list[tuple[int, int, threading.Event]] = []  # a heap: (rank, arrival, event)
+        self._arrivals = itertools.count()
         self._mine = threading.local()
+
+    def _take(self) -> None:
+        with self._state:
+            if not self._busy:
+                self._busy = True
+                return
+            turn = threading.Event()
+            heapq.heappush(self._waiting, (self._mine.rank, next(self._arrivals), turn))
+        turn.wait()  # the one giving it up handed it to this thread: it is busy on this thread's behalf
+
+    def _give(self) -> None:
+        with self._state:
+            if self._waiting:
+                heapq.heappop(self._waiting)[2].set()
+            else:
+                self._busy = False
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        with self._lock:
-            self._mine.held = True
-            try:
-                yield
-            finally:
-                self._mine.held = False
+        """Hold the baton for the block (a thread that holds it already keeps it)."""
+        if getattr(self._mine, "held", False):
+            yield
+            return
+        self._mine.rank = self._rank()
+        self._take()
+        self._mine.held = True
+        try:
+            yield
+        finally:
+            self._mine.held = False
+            self._give()
+
+    def acquired(self, lock: Lock) -> Patient:
+        """`lock` as a context manager taken without the baton: whoever holds it may be sending a request, and need
+        the baton back to finish (a lock taken while holding the baton would wait for it forever)."""
+        return Patient(self, lock)
 
     @contextlib.contextmanager
     def released(self) -> Iterator[None]:
@@ -110,12 +147,33 @@ class Baton:
             yield
             return
         self._mine.held = False
-        self._lock.release()
+        self._give()
         try:
             yield
         finally:
-            self._lock.acquire()
+            self._take()
             self._mine.held = True
+
+
+class Lock(Protocol):
+    def acquire(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class Patient:
+    """A lock waited for with the baton given up (`Baton.acquired`); reusable, as the lock is."""
+
+    def __init__(self, baton: Baton, lock: Lock) -> None:
+        self.baton = baton
+        self.lock = lock
+
+    def __enter__(self) -> None:
+        with self.baton.released():
+            self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
 
 
 def retry_after(value: str | None) -> float | None:
