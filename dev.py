@@ -39,6 +39,7 @@ COMMANDS = {
         ["ruff", "check", *SOURCES],
         ["ruff", "format", "--check", *SOURCES],
         ["mypy", *PACKAGES],  # strict: pyproject.toml
+        ["lint-imports", "--no-logo"],  # the layers: [tool.importlinter] in pyproject.toml
     ],
     "bench": [["python", "bench/run.py"]],
 }
