@@ -307,7 +307,7 @@ def test_an_undeclared_query_parameter_may_repeat_and_is_ignored(client: FlaskCl
 def test_the_admin_api_answers_bad_scenario_requests_in_the_error_shape(
     client: FlaskClient, kwargs: dict[str, object], status: int
 ) -> None:
-    body = assert_error(client.post("/__mock__/scenario", **kwargs), status)  # type: ignore[arg-type]
+    body = assert_error(client.post("/__mock__/scenario", **kwargs), status)
     assert len(body["message"]) < 200, "an echoed value is cut short"
     assert client.get("/__mock__/scenario").get_json()["data"]["current"] == "default"
 
