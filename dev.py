@@ -38,7 +38,8 @@ COMMANDS = {
     "lint": [
         ["ruff", "check", *SOURCES],
         ["ruff", "format", "--check", *SOURCES],
-        ["mypy", *PACKAGES],  # strict: pyproject.toml
+        ["mypy", *PACKAGES, "tests"],  # strict: pyproject.toml
+        ["lint-imports", "--no-logo"],  # the layers: [tool.importlinter] in pyproject.toml
     ],
     "bench": [["python", "bench/run.py"]],
 }

@@ -28,7 +28,8 @@ def operation(doc: Doc, operation_id: str) -> Doc:
 
 
 def path_of(doc: Doc, operation_id: str) -> str:
-    return next(p for p, item in doc["paths"].items() if operation(doc, operation_id) in item.values())
+    path: str = next(p for p, item in doc["paths"].items() if operation(doc, operation_id) in item.values())
+    return path
 
 
 def deref(doc: Doc, node: Any) -> Any:
@@ -63,16 +64,19 @@ def field(doc: Doc, schema: Any, *names: str) -> Doc:
         schema = deref(doc, holder(doc, schema, "properties", name)["properties"][name])
     if isinstance(schema, dict) and ("items" in schema):
         return schema
-    return deref(doc, schema)
+    resolved: Doc = deref(doc, schema)
+    return resolved
 
 
 def body(doc: Doc, operation_id: str, media: str = "application/json") -> Doc:
-    return deref(doc, deref(doc, operation(doc, operation_id)["requestBody"])["content"][media]["schema"])
+    schema: Doc = deref(doc, deref(doc, operation(doc, operation_id)["requestBody"])["content"][media]["schema"])
+    return schema
 
 
 def answer(doc: Doc, operation_id: str, status: str = "200") -> Doc:
     response = deref(doc, operation(doc, operation_id)["responses"][status])
-    return deref(doc, response["content"]["application/json"]["schema"])
+    schema: Doc = deref(doc, response["content"]["application/json"]["schema"])
+    return schema
 
 
 def param(doc: Doc, operation_id: str, name: str) -> Doc:
@@ -80,8 +84,9 @@ def param(doc: Doc, operation_id: str, name: str) -> Doc:
     params = operation(doc, operation_id)["parameters"]
     for index, given in enumerate(params):
         if deref(doc, given)["name"] == name:
-            params[index] = copy.deepcopy(deref(doc, given))
-            return params[index]
+            own: Doc = copy.deepcopy(deref(doc, given))
+            params[index] = own
+            return own
     raise LookupError(name)
 
 
@@ -230,7 +235,8 @@ def open_answer_consultation(doc: Doc) -> None:
 
 
 def user_room(doc: Doc) -> Doc:
-    return deref(doc, field(doc, answer(doc, "addUserRoom"), "data")["items"])
+    room: Doc = deref(doc, field(doc, answer(doc, "addUserRoom"), "data")["items"])
+    return room
 
 
 def id_alternatives(doc: Doc) -> list[Doc]:

@@ -24,7 +24,8 @@ FAST = ["--examples", "5"]
 
 
 def document() -> dict[str, Any]:
-    return json.loads(json.dumps(yaml.safe_load(SPEC.read_text(encoding="utf-8"))))
+    loaded: dict[str, Any] = json.loads(json.dumps(yaml.safe_load(SPEC.read_text(encoding="utf-8"))))
+    return loaded
 
 
 def require_limit(doc: dict[str, Any]) -> None:

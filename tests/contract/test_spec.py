@@ -76,8 +76,16 @@ def judged(operation_id: str, status: int, body: Any) -> list[str]:
     return [str(v) for v in CONTRACT.judge(operation_id, status, "application/json", body, path, {})]
 
 
+def request_content(operation_id: str) -> dict[str, Any]:
+    """The operation's request body, by media type."""
+    request_body = SPEC.operations[operation_id].request_body
+    assert request_body is not None, f"{operation_id} takes no body"
+    content: dict[str, Any] = request_body["content"]
+    return content
+
+
 def request_errors(operation_id: str, body: Any) -> list[str]:
-    content = SPEC.operations[operation_id].request_body["content"]
+    content = request_content(operation_id)
     return [
         f"{media}: {e.message}"
         for media, c in content.items()
@@ -164,7 +172,7 @@ def test_cut_short_payload_is_embedded_verbatim_then_completed_only_where_needed
 def test_documented_request_is_valid_in_every_encoding_and_embedded(name: str) -> None:
     operation_id = REQUESTS[name]
     assert request_errors(operation_id, doc(name)) == []
-    content = SPEC.operations[operation_id].request_body["content"]
+    content = request_content(operation_id)
     for media in content.values():
         assert [SPEC.resolve(e)["value"] for e in media["examples"].values()] == [doc(name)]
 
@@ -504,7 +512,7 @@ BROKEN_REQUESTS = [
 
 @pytest.mark.parametrize(("operation_id", "body"), BROKEN_REQUESTS)
 def test_request_schemas_are_exact(operation_id: str, body: Any) -> None:
-    content = SPEC.operations[operation_id].request_body["content"]
+    content = request_content(operation_id)
     for media, c in content.items():
         errors = list(jsonschema_rs.validator_for(SPEC.bundle(c["schema"])).iter_errors(body))
         assert errors != [], f"{media} accepts {body}"
@@ -517,7 +525,7 @@ NOT_A_FORM_BOOLEAN = ["yes", "no", "on", "off", "t", "f", "", " true", "true ", 
 @pytest.mark.parametrize("operation_id", ["createRoom", "addUserRoom"])
 def test_form_bodies_spell_out_their_booleans(operation_id: str) -> None:
     """In a form every value is text: the form schemas say which texts are a boolean; JSON takes only booleans."""
-    content = SPEC.operations[operation_id].request_body["content"]
+    content = request_content(operation_id)
     base = {"domain": "d", "slug": "s", "name": "n"} if operation_id == "createRoom" else {"code": "b4vjj"}
     for media, c in content.items():
         validator = jsonschema_rs.validator_for(SPEC.bundle(c["schema"]))

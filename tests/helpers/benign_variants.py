@@ -824,8 +824,14 @@ def clinic_data(
 ) -> dict[str, Any]:
     """The default fixture clinic as another account (code, token, domain), users and rooms renamed."""
     code, token, domain = account
-    data = yaml.safe_load(SEED_CLINIC.read_text(encoding="utf-8"))
-    uid, rcode = (lambda u: (user_ids or {}).get(u, u)), (lambda c: (codes or {}).get(c, c))
+    data: dict[str, Any] = yaml.safe_load(SEED_CLINIC.read_text(encoding="utf-8"))
+
+    def uid(user: str) -> str:
+        return (user_ids or {}).get(user, user)
+
+    def rcode(code: str) -> str:
+        return (codes or {}).get(code, code)
+
     data["account"] = {
         **data["account"],
         "code": code,

@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request
 from mock_server import create_app, runtime
 from mock_server.fixtures import DEFAULT_FIXTURES, provider_detail
 from mock_server.handlers import HANDLERS, Call, Handler, Reply
+from mock_server.store import Rows
 from vsee_http import ApiError
 
 Behaviour = Callable[[Handler, Call], Reply]
@@ -72,7 +73,7 @@ def _rewrite_body(
             return inner(environ, start_response)
         captured: dict[str, Any] = {}
 
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             captured.update(status=status, headers=headers)
 
         body = edit(b"".join(inner(environ, capture)))
@@ -173,7 +174,7 @@ def duplicate_slug_accepted() -> Flask:
 def existing_code_overwritten(inner: Handler, call: Call) -> Reply:
     """POST /rooms with a taken code replaces that room (existing-code-refused)."""
     code = (call.request.body or {}).get("code")
-    if code in call.account.rooms:
+    if isinstance(code, str) and code in call.account.rooms:
         call.account.rooms.pop(code)
     return inner(call)
 
@@ -398,7 +399,7 @@ def pages_miss_new_rooms() -> Flask:
         if "limit" not in call.request.query:
             return inner(call)
         account = copy.copy(call.account)  # the same state, but the rooms dict as it was at start
-        account.rooms = {c: r for c, r in call.account.rooms.items() if (account.code, c) not in created}
+        account.rooms = Rows((c, r) for c, r in call.account.rooms.items() if (account.code, c) not in created)
         return inner(Call(account, call.request, call.token_user))
 
     _patch(handlers, "listRooms", behaviour)
@@ -614,7 +615,10 @@ def user_rooms_names_ascii(inner: Handler, call: Call) -> Reply:
     status, body = inner(call)
     if status != 200:
         return status, body
-    fold = lambda s: unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+
+    def fold(name: str) -> str:
+        return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+
     return status, {**body, "data": [{**r, "name": fold(r["name"])} if "name" in r else r for r in body["data"]]}
 
 
@@ -723,8 +727,8 @@ def _token_rewritten(accepts: Callable[[str | None, dict[str, Any], str], bool])
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         account = state.store.account(str(environ.get("HTTP_X_ACCOUNTCODE", "")).strip())
-        writing = account is not None and environ["REQUEST_METHOD"] in ("POST", "DELETE")
-        if writing and accepts(environ.get(key), environ, account.admin_token):
+        writing = environ["REQUEST_METHOD"] in ("POST", "DELETE")
+        if account is not None and writing and accepts(environ.get(key), environ, account.admin_token):
             environ[key] = account.admin_token
         return inner(environ, start_response)
 
@@ -738,7 +742,7 @@ empty_token_accepted = _named(
     "An empty X-ApiToken writes as the admin (only-the-exact-token-writes).",
 )
 token_prefix_accepted = _named(
-    lambda: _token_rewritten(lambda sent, env, token: bool(sent) and token.startswith(sent[:8])),
+    lambda: _token_rewritten(lambda sent, env, token: bool(sent and token.startswith(sent[:8]))),
     "token_prefix_accepted",
     "A token whose first 8 characters match writes as the admin (only-the-exact-token-writes).",
 )
@@ -794,7 +798,7 @@ def _leaking(status_prefix: tuple[str, ...], header: str | None, in_message: boo
         account = state.store.account(str(environ.get("HTTP_X_ACCOUNTCODE", "")).strip())
         captured: dict[str, Any] = {}
 
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             captured.update(status=status, headers=headers)
 
         body = b"".join(inner(environ, capture))

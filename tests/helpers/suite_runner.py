@@ -7,6 +7,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
+
+from schemathesis import Case
 
 from contract_tests.settings import PROFILES, SuiteSettings
 
@@ -31,6 +34,12 @@ LIVE = SuiteSettings(
     app_factory=None,
     domain="vclinic.vsee.me",
 )
+
+
+def json_object(case: Case[Any]) -> dict[str, Any]:
+    """The JSON object a generated case sends (its `body` may be any JSON value, bytes or NOT_SET)."""
+    assert isinstance(case.body, dict), case.body
+    return case.body
 
 
 def suite_env() -> dict[str, str]:

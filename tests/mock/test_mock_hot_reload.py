@@ -7,6 +7,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import requests
 import yaml
@@ -24,8 +25,9 @@ def _eventually(check: Callable[[], bool], what: str, seconds: float = 15) -> No
         time.sleep(0.05)
 
 
-def _status(base: str) -> dict:  # type: ignore[type-arg]
-    return requests.get(f"{base}/__mock__/reload", timeout=5).json()["data"]
+def _status(base: str) -> dict[str, Any]:
+    status: dict[str, Any] = requests.get(f"{base}/__mock__/reload", timeout=5).json()["data"]
+    return status
 
 
 def test_fixture_and_spec_edits_apply_live_and_broken_edits_keep_the_last_good_version(tmp_path: Path) -> None:
@@ -35,7 +37,9 @@ def test_fixture_and_spec_edits_apply_live_and_broken_edits_keep_the_last_good_v
     account_file = fixtures / "accounts" / "vclinic.yaml"
     with mock_process("--fixtures", str(fixtures), "--spec", str(spec), "--quiet") as server:
         base = server.url
-        room = lambda: requests.get(f"{base}/api_v3/rooms/b4vjj", headers=HEADERS, timeout=5)
+        room: Callable[[], requests.Response] = lambda: requests.get(
+            f"{base}/api_v3/rooms/b4vjj", headers=HEADERS, timeout=5
+        )
         assert room().json()["data"]["name"] == "provider00102 room"
         assert str(account_file) in _status(base)["watching"]
 
@@ -53,7 +57,9 @@ def test_fixture_and_spec_edits_apply_live_and_broken_edits_keep_the_last_good_v
         account_file.write_text(yaml.safe_dump(data))
         _eventually(lambda: _status(base)["error"] is None, "the repaired fixture")
 
-        limit = lambda: requests.get(f"{base}/api_v3/rooms", params={"limit": 60}, timeout=5).status_code
+        limit: Callable[[], int] = lambda: (
+            requests.get(f"{base}/api_v3/rooms", params={"limit": 60}, timeout=5).status_code
+        )
         assert limit() == 200
         spec.write_text(
             spec.read_text().replace(

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from mock_server import create_app, runtime
+from mock_server.database import Database
 
 from helpers.mock_api import AUTH, DOMAIN, ROOT, VCLINIC
 from helpers.servers import child_env, mock_process
@@ -121,7 +122,9 @@ def test_a_write_that_cannot_be_saved_answers_503_and_changes_nothing(tmp_path: 
     client = app.test_client()
     assert _create(client, "kept").status_code == 200
     before_state, before_rows = client.get("/__mock__/state").get_json(), _slugs_in(state_file)
-    connection = runtime(app).namespaces.database.connection
+    database = runtime(app).namespaces.database
+    assert isinstance(database, Database)  # the SQLite state of --state-file
+    connection = database.connection
     pages = connection.execute("PRAGMA page_count").fetchone()[0]
     connection.execute(f"PRAGMA max_page_count = {pages}")  # no page more: the next growth fails as SQLITE_FULL
     refused = [_create(client, f"lost-{n}") for n in range(30)]  # each a room more: the file must grow at some point

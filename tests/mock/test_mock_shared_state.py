@@ -10,6 +10,7 @@ import copy
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -32,7 +33,7 @@ def workers(tmp_path: Path) -> tuple[FlaskClient, FlaskClient]:
     )
 
 
-def _create(client: FlaskClient, slug: str, **extra: object) -> tuple[int, dict]:
+def _create(client: FlaskClient, slug: str, **extra: object) -> tuple[int, dict[str, Any]]:
     reply = client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": slug, "name": slug, **extra}, headers=HEADERS)
     return reply.status_code, reply.get_json()
 

@@ -229,14 +229,13 @@ def _exchanges() -> list[Exchange]:
     for code in ["uc7k2", "pd3m9", "dm8x1", "ps4q6", "cl0s3"]:
         out.append(("getRoom", "GET", f"/api_v4/rooms/{code}", {"code": code}, {}, None, {"headers": well}))
         out.append(("getRoomQueue", "GET", f"/api_v3/rooms/{code}/queue", {"code": code}, {}, None, {"headers": well}))
-    for i, (encoding, extra) in enumerate(
-        [
-            ("json", {}),
-            ("multipart", {"default": "true"}),
-            ("form", {"code": "judged_code"}),
-            ("json", {"default": False}),
-        ]
-    ):
+    extras: list[tuple[str, dict[str, Any]]] = [
+        ("json", {}),
+        ("multipart", {"default": "true"}),
+        ("form", {"code": "judged_code"}),
+        ("json", {"default": False}),
+    ]
+    for i, (encoding, extra) in enumerate(extras):
         sent = {"domain": "vclinic.vsee.me", "slug": f"judged-{i}", "name": f"Judged {i}", **extra}
         out.append(("createRoom", "POST", "/api_v3/rooms", {}, {}, sent, body_kwargs(encoding, sent, AUTH)))
     dup = {"domain": "vclinic.vsee.me", "slug": "judged-0", "name": "Again"}

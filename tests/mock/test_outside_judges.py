@@ -87,7 +87,7 @@ def _builder(exchange: Exchange, origin: str) -> EnvironBuilder:
         base_url=origin,
         method=exchange.method,
         query_string=urlencode(exchange.query),
-        headers=exchange.headers,
+        headers=list(exchange.headers.items()),
         **kwargs,
     )
 

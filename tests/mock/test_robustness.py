@@ -83,13 +83,13 @@ def test_32_clients_sending_50_mixed_requests_each_lose_and_corrupt_nothing(work
     seen = _Seen()
     with mock_process("--quiet", "--workers", workers) as server:
         base = server.url
-        workers = [threading.Thread(target=_client, args=(base, i, seen), daemon=True) for i in range(CLIENTS)]
-        for worker in workers:
-            worker.start()
+        clients = [threading.Thread(target=_client, args=(base, i, seen), daemon=True) for i in range(CLIENTS)]
+        for client in clients:
+            client.start()
         deadline = time.monotonic() + SAFETY_SECONDS
-        for worker in workers:
-            worker.join(max(0.0, deadline - time.monotonic()))
-        assert not any(worker.is_alive() for worker in workers), f"the load did not finish in {SAFETY_SECONDS} s"
+        for client in clients:
+            client.join(max(0.0, deadline - time.monotonic()))
+        assert not any(client.is_alive() for client in clients), f"the load did not finish in {SAFETY_SECONDS} s"
         assert seen.errors == [], seen.errors[:5]
         statuses = Counter(seen.statuses)
         assert sum(statuses.values()) == CLIENTS * REQUESTS_PER_CLIENT, statuses

@@ -3,6 +3,8 @@ shown in time is the violation its problems say (`contract_tests/consistency.py`
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,17 +24,27 @@ def exchange(n: int) -> Any:
     return SimpleNamespace(method="GET", url=f"http://x/rooms#{n}", curl=f"curl {n}")
 
 
+def counting(reads: list[int]) -> Callable[[], int]:
+    """A read that records itself in `reads` and answers how many reads there were."""
+
+    def read() -> int:
+        reads.append(1)
+        return len(reads)
+
+    return read
+
+
 def test_a_write_shown_at_once_is_read_once_and_no_advisory() -> None:
-    target, reads = Seen(5), []
-    value = settled(target, lambda: reads.append(1) or len(reads), lambda n: [], exchange)  # type: ignore[arg-type]
+    target, reads = Seen(5), list[int]()
+    value = settled(target, counting(reads), lambda n: [], exchange)  # type: ignore[arg-type]
     assert value == 1 and reads == [1] and target.added == []
 
 
 def test_a_lagging_read_is_made_again_and_the_lag_is_an_advisory() -> None:
-    target, reads, slept = Seen(5), [], []
+    target, reads, slept = Seen(5), list[int](), list[float]()
     value = settled(
         target,  # type: ignore[arg-type]
-        lambda: reads.append(1) or len(reads),
+        counting(reads),
         lambda n: [] if n >= 3 else ["not yet"],
         exchange,
         sleep=slept.append,
@@ -43,19 +55,24 @@ def test_a_lagging_read_is_made_again_and_the_lag_is_an_advisory() -> None:
 
 
 def test_a_write_never_shown_is_returned_for_judging_once_the_window_has_passed() -> None:
-    target, slept = Seen(0.3), []
+    target, slept = Seen(0.3), list[float]()
     clock = iter(range(100))
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
     value = settled(
         target,  # type: ignore[arg-type]
         lambda: next(clock),
         lambda n: ["never"],
         exchange,
-        sleep=lambda s: slept.append(s) or __import__("time").sleep(s),
+        sleep=sleep,
     )
     assert value >= 1 and target.added == [] and sum(slept) <= 0.3 + 1e-9
 
 
 def test_no_window_means_one_read() -> None:
-    target, reads = Seen(0), []
-    settled(target, lambda: reads.append(1), lambda _: ["never"], exchange)  # type: ignore[arg-type]
+    target, reads = Seen(0), list[int]()
+    settled(target, counting(reads), lambda _: ["never"], exchange)  # type: ignore[arg-type]
     assert reads == [1] and target.added == []

@@ -58,7 +58,7 @@ def test_429s_set_the_pace_to_what_the_deployment_accepted() -> None:
     for n in range(80):  # 40 answers a second, every other one refused: 20 accepted a second
         pacer.learn(429 if n % 2 else 200, {"Retry-After": "1"}, 1.0 if n % 2 else None)
         time.now += 1 / 40
-    assert pacer.rate == pytest.approx(0.9 * 20, rel=0.05)
+    assert pacer.rate is not None and pacer.rate == pytest.approx(0.9 * 20, rel=0.05)
     pacer.wait()
     assert pacer.wait() == pytest.approx(1 / pacer.rate)
 

@@ -64,9 +64,11 @@ class QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def _session(gate: Callable[[str], None] = lambda method: None, timeout: float = 5.0) -> tuple[Any, Traffic, list]:
+def _session(
+    gate: Callable[[str], None] = lambda method: None, timeout: float = 5.0
+) -> tuple[Any, Traffic, list[float]]:
     """A guarded session whose 429 waits are recorded in `slept` (the pacer's own waits are its tests' business)."""
-    traffic, slept = Traffic(), []
+    traffic, slept = Traffic(), list[float]()
     session = requests.Session()
     pacer = Pacer(sleep=lambda seconds: None)
     session.mount("http://", GuardedAdapter(gate, traffic, timeout, sleep=slept.append, pacer=pacer))
@@ -154,7 +156,7 @@ def test_the_wsgi_twin_counts_gates_and_retries_in_process() -> None:
         start_response("429 Too Many Requests" if throttled else "200 OK", [("Retry-After", "1")] * throttled)
         return [b"{}"]
 
-    traffic, slept, asked = Traffic(), [], []
+    traffic, slept, asked = Traffic(), list[float](), list[str]()
     wsgi = guarded_wsgi(app, asked.append, traffic, sleep=slept.append, pacer=Pacer(sleep=lambda seconds: None))
     statuses: list[str] = []
     environ = {"REQUEST_METHOD": "POST", "wsgi.input": io.BytesIO(b"slug=one")}

@@ -31,12 +31,13 @@ def test_a_read_only_gate_reports_unchecked_rules_truthfully_and_junit_says_what
         assert unchecked.get(rule) == "writes are not allowed: pass --contract-allow-writes", (rule, unchecked)
     assert "provider-is-the-requested-one" not in unchecked, "a read-only run can read a provider it found"
     suite = ET.parse(junit).getroot().find("testsuite")
-    assert suite is not None and (suite.get("failures"), suite.get("skipped")) == ("1", "5"), suite.attrib
+    assert suite is not None
+    assert (suite.get("failures"), suite.get("skipped")) == ("1", "5"), suite.attrib
     failed = [case for case in suite.iter("testcase") if case.find("failure") is not None]
     assert [case.get("name") for case in failed] == ["every_rule_was_checked"]
     failure = failed[0].find("failure")
     assert failure is not None and "created-room-readable-and-listed: writes are not allowed" in (failure.text or "")
-    skipped = [case.find("skipped") for case in suite.iter("testcase") if case.find("skipped") is not None]
+    skipped = [s for case in suite.iter("testcase") if (s := case.find("skipped")) is not None]
     assert all("writes are not allowed: pass --contract-allow-writes" in str(s.get("message")) for s in skipped)
     assert "verdict: FAILED" in report.read_text()
 

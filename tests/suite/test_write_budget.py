@@ -48,7 +48,7 @@ def test_the_write_budget_bounds_what_the_whole_run_delivers(tmp_path: Path, wor
 
 def _spend(given: dict[str, object], worker: str, holds: list[int], spent: multiprocessing.queues.Queue[int]) -> None:
     """A worker: writes while the budget lets it (holding `holds[i]` back after its i-th), then its clean-up."""
-    share = budget.SharedBudget.join(given, worker)  # type: ignore[arg-type]
+    share = budget.SharedBudget.join(given, worker)
     assert share is not None
     writes = 0
     for hold in holds:

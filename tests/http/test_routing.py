@@ -1,4 +1,5 @@
-"""The mock's routing: every route comes from the spec, and whatever a client sends, errors keep the VSee shape.
+"""Routing (`vsee_http`, through the mock): every route comes from the spec, and whatever a client sends, errors keep
+the VSee shape.
 
 Malformed input must be a 4xx in the `{"code", "message"}` shape, never a 5xx and never an HTML page, because
 frontends and the contract suite both read error bodies as JSON.
@@ -8,15 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mock_server import create_app
-from mock_server.handlers import HANDLERS
 from vsee_contract import load_spec
 
 from helpers.mock_api import AUTH, ROOT, assert_error, room_slugs
@@ -88,40 +85,6 @@ def test_other_operations_are_not_on_api_v4(client: FlaskClient, operation_id: s
     operation = SPEC.operations[operation_id]
     resp = client.open("/api_v4" + SAMPLE_PATHS[operation_id], method=operation.method, headers=AUTH)
     assert_error(resp, 404)
-
-
-def test_operation_without_handler_serves_its_documented_example(tmp_path: Path) -> None:
-    """A spec operation the mock has no behaviour for still answers, with its first documented 2xx example."""
-    document = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
-    example = {"data": {"status": "alive", "source": "docs_ping example"}}
-    document["paths"]["/ping"] = {
-        "get": {
-            "operationId": "getPing",
-            "summary": "Health check (test-only operation)",
-            "responses": {
-                "200": {
-                    "description": "Alive.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"type": "object", "required": ["data"]},
-                            "examples": {"docs_ping": {"value": example}},
-                        }
-                    },
-                },
-                "4XX": {"$ref": "#/components/responses/ClientError"},
-            },
-        }
-    }
-    spec_path = tmp_path / "openapi.yaml"
-    spec_path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    assert "getPing" not in HANDLERS
-
-    client = create_app({"spec_path": spec_path}).test_client()
-    resp = client.get("/api_v3/ping")
-    assert resp.status_code == 200
-    assert resp.get_json() == example
-    assert client.get("/api_v3/rooms").status_code == 200, "the spec copy still routes the real operations"
-    assert_error(client.post("/api_v3/ping"), 405)
 
 
 # ------------------------------------------------------------------ unknown paths and methods
@@ -307,17 +270,6 @@ def test_huge_valid_query_string_never_5xx(client: FlaskClient, path: str) -> No
         assert "data" in resp.get_json()
 
 
-def test_handlers_passed_to_create_app_replace_the_mocks_own_in_that_app_only() -> None:
-    """The seam broken variants are built with: no global is patched, so another app keeps the real handler."""
-    replaced = {"getRoomQueue": lambda call: (200, {"data": {"length": 0}})}
-    mine = create_app({"seed": 1, "strict": False}, handlers=replaced).test_client()
-    other = create_app({"seed": 1}).test_client()
-    headers = {"X-AccountCode": "vclinic"}
-    assert mine.get("/api_v3/rooms/ceproom1/queue", headers=headers).get_json() == {"data": {"length": 0}}
-    assert set(other.get("/api_v3/rooms/ceproom1/queue", headers=headers).get_json()["data"]) >= {"length", "capacity"}
-    assert HANDLERS["getRoomQueue"].__module__ == "mock_server.handlers"
-
-
 # ------------------------------------------------------------------ one rule for repeated query and form fields
 
 
@@ -355,7 +307,7 @@ def test_an_undeclared_query_parameter_may_repeat_and_is_ignored(client: FlaskCl
 def test_the_admin_api_answers_bad_scenario_requests_in_the_error_shape(
     client: FlaskClient, kwargs: dict[str, object], status: int
 ) -> None:
-    body = assert_error(client.post("/__mock__/scenario", **kwargs), status)  # type: ignore[arg-type]
+    body = assert_error(client.post("/__mock__/scenario", **kwargs), status)
     assert len(body["message"]) < 200, "an echoed value is cut short"
     assert client.get("/__mock__/scenario").get_json()["data"]["current"] == "default"
 

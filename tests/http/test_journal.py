@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from collections import deque
+from typing import Any
 
 from flask.testing import FlaskClient
 
@@ -16,10 +17,11 @@ from vsee_http.batches import Batches
 from helpers.mock_api import AUTH, DOMAIN, TOKEN, VCLINIC, assert_error
 
 
-def _journal(client: FlaskClient, query: str = "") -> list[dict]:  # type: ignore[type-arg]
+def _journal(client: FlaskClient, query: str = "") -> list[dict[str, Any]]:
     reply = client.get(f"/__mock__/requests{query}")
     assert reply.status_code == 200
-    return reply.get_json()["data"]
+    entries: list[dict[str, Any]] = reply.get_json()["data"]
+    return entries
 
 
 def test_every_api_call_is_journaled_newest_first_with_its_verdict(client: FlaskClient) -> None:
@@ -125,7 +127,7 @@ def test_a_journaled_call_holds_neither_the_tokens_value_nor_the_request_body_st
         "wsgi.errors": sys.stderr,
     }
     journal.record(environ, 200, 1.0, None, b"x" * 100_000, ([("Content-Type", "application/json")], b"{}"))
-    seen, todo = set(), [journal]
+    seen, todo = set[int](), list[object]([journal])
     while todo:  # the journal's data: its containers and its own instances, not its classes, functions or modules
         obj = todo.pop()
         if id(obj) not in seen:

@@ -16,11 +16,11 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -30,6 +30,10 @@ from mock_server import default_credentials
 from helpers.mock_api import AUTH, DOMAIN, ROOT, VCLINIC
 from helpers.servers import mock_process
 
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
+
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
@@ -38,7 +42,7 @@ OPERATIONS = 8
 
 
 @pytest.fixture()
-def browser(tmp_path: Path) -> Iterator[object]:
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -65,14 +69,14 @@ def browser(tmp_path: Path) -> Iterator[object]:
         driver.quit()
 
 
-def _wait(condition: object, what: str, seconds: float = 20) -> None:
+def _wait(condition: Callable[[], object], what: str, seconds: float = 20) -> None:
     """Until `condition()` holds; an element missing or replaced while the page redraws (every second) is "not yet"."""
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if condition():  # type: ignore[operator]
+            if condition():
                 return
         except (NoSuchElementException, StaleElementReferenceException):
             pass
@@ -80,15 +84,15 @@ def _wait(condition: object, what: str, seconds: float = 20) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_console_shows_docs_journal_and_state_and_resets(browser: object, tmp_path: Path) -> None:
+def test_console_shows_docs_journal_and_state_and_resets(browser: WebDriver, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    driver = browser  # type: ignore[assignment]
+    driver = browser
     fixtures = tmp_path / "fixtures"
     shutil.copytree(ROOT / "fixtures", fixtures)
     with mock_process("--quiet", "--fixtures", str(fixtures)) as server:
         base = server.url
-        driver.get(base + "/")  # type: ignore[attr-defined]
+        driver.get(base + "/")
         driver.find_element(By.ID, "tab-docs").click()
         _wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".opblock")) >= OPERATIONS, "Swagger UI operations")
         ops = {
@@ -103,7 +107,7 @@ def test_console_shows_docs_journal_and_state_and_resets(browser: object, tmp_pa
             check=True,
             timeout=30,
         )
-        journal = lambda: driver.find_element(By.ID, "journal").text
+        journal: Callable[[], str] = lambda: driver.find_element(By.ID, "journal").text
         _wait(lambda: "GET /api_v3/rooms/ceproom1/queue" in journal(), "the curl request in the journal")
 
         created = requests.post(
@@ -113,7 +117,7 @@ def test_console_shows_docs_journal_and_state_and_resets(browser: object, tmp_pa
             data={"domain": DOMAIN, "slug": "console-room", "name": "Console room"},
         )
         assert created.status_code == 200
-        state = lambda: driver.find_element(By.ID, "state").text
+        state: Callable[[], str] = lambda: driver.find_element(By.ID, "state").text
         _wait(lambda: "console-room" in state(), "the new room in the state view")
         if os.environ.get("VSEE_UPDATE_SCREENSHOT") == "1":
             driver.save_screenshot(str(ROOT / "docs" / "console.png"))
@@ -122,7 +126,7 @@ def test_console_shows_docs_journal_and_state_and_resets(browser: object, tmp_pa
         assert requests.get(f"{base}/api_v3/rooms", params={"slug": "console-room"}, timeout=10).json()["data"] == []
 
         (fixtures / "accounts" / "vclinic.yaml").write_text("rooms: [unclosed")  # a broken hot-reload edit
-        banner = lambda: driver.find_element(By.ID, "reload-error")
+        banner: Callable[[], WebElement] = lambda: driver.find_element(By.ID, "reload-error")
         _wait(lambda: banner().is_displayed() and "vclinic.yaml" in banner().text, "the reload error in the console")
 
 
@@ -135,14 +139,14 @@ ROWS = """return [...document.querySelectorAll("#journal tbody tr")].map((tr) =>
   verdict: tr.querySelector(".verdict").textContent, namespace: tr.querySelector(".namespace").textContent}));"""
 
 
-def test_console_filters_opens_and_lays_out_journal_entries(browser: object) -> None:
+def test_console_filters_opens_and_lays_out_journal_entries(browser: WebDriver) -> None:
     """The journal's filters (sent as query parameters, kept across refreshes), an entry opened with its request and
     response (the token redacted, JSON pretty-printed, markup as text), UTF-8 and 500-character paths, and the
     docs on a tab of their own."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    driver: Any = browser
+    driver = browser
     account, token = default_credentials()
     with mock_process("--quiet") as server:
         api, headers = server.url + "/api_v3", {"X-AccountCode": account}
@@ -160,8 +164,8 @@ def test_console_filters_opens_and_lays_out_journal_entries(browser: object) -> 
         assert [e["id"] for e in journal if not e["valid"]] == [invalid], journal
 
         driver.get(server.url + "/")
-        rows = lambda: driver.execute_script(ROWS)
-        shown = lambda: {r["id"] for r in rows()}
+        rows: Callable[[], list[dict[str, Any]]] = lambda: driver.execute_script(ROWS)
+        shown: Callable[[], set[int]] = lambda: {r["id"] for r in rows()}
         _wait(lambda: shown() == {utf8, invalid, posted, long}, "the four calls in the journal")
 
         # Filters: each one narrows the rows, through the journal's query parameters, and survives the refreshes.
@@ -189,7 +193,7 @@ def test_console_filters_opens_and_lays_out_journal_entries(browser: object) -> 
 
         # UTF-8 and a 500-character path: shown decoded; the long one cut short, in full in the tooltip, and the
         # status and verdict columns stay on screen.
-        by_id = lambda: {r["id"]: r for r in rows()}
+        by_id: Callable[[], dict[int, dict[str, Any]]] = lambda: {r["id"]: r for r in rows()}
         assert by_id()[utf8]["path"] == "/api_v3/rooms/räume", by_id()[utf8]
         assert by_id()[long]["title"] == LONG_PATH
         width = driver.execute_script("return window.innerWidth")
@@ -203,7 +207,7 @@ def test_console_filters_opens_and_lays_out_journal_entries(browser: object) -> 
         assert driver.execute_script("return document.documentElement.scrollWidth") <= width, "no sideways scroll"
 
         driver.find_element(By.CSS_SELECTOR, f'#journal tr[data-id="{utf8}"] .path').click()
-        line = lambda: driver.find_element(By.ID, "detail-request-line").text
+        line: Callable[[], str] = lambda: driver.find_element(By.ID, "detail-request-line").text
         _wait(lambda: driver.find_elements(By.ID, "detail-request-line") and line().startswith("GET "), "UTF-8 entry")
         assert line() == "GET /api_v3/rooms/räume", line()
 
@@ -243,7 +247,9 @@ def test_console_filters_opens_and_lays_out_journal_entries(browser: object) -> 
         assert method.first_selected_option.text == "POST"
 
         # The docs on their own tab: Swagger UI's operations there, hidden on the requests tab and vice versa.
-        operations = lambda: [e for e in driver.find_elements(By.CSS_SELECTOR, ".opblock") if e.is_displayed()]
+        operations: Callable[[], list[WebElement]] = lambda: [
+            e for e in driver.find_elements(By.CSS_SELECTOR, ".opblock") if e.is_displayed()
+        ]
         assert operations() == []
         driver.find_element(By.ID, "tab-docs").click()
         _wait(lambda: len(operations()) >= OPERATIONS, "Swagger UI's operations on the docs tab")
@@ -262,7 +268,7 @@ def test_console_filters_opens_and_lays_out_journal_entries(browser: object) -> 
         assert sorted(r["namespace"] for r in rows()) == ["(default)", "(default)", "console-ns"], rows()
         namespace = Select(driver.find_element(By.ID, "filter-namespace"))
         assert [o.text for o in namespace.options] == ["any", "(default)", "console-ns"]
-        state = lambda: driver.find_element(By.ID, "state-section").text
+        state: Callable[[], str] = lambda: driver.find_element(By.ID, "state-section").text
         namespace.select_by_visible_text("console-ns")
         _wait(lambda: len(shown()) == 1 and rows()[0]["namespace"] == "console-ns", "the namespace filter")
         _wait(lambda: "namespace console-ns" in state() and "ns-room" in state(), "the state panel in console-ns")
@@ -341,18 +347,18 @@ def page_server(html: str) -> Iterator[str]:
         thread.join(10)
 
 
-def test_a_page_on_another_origin_makes_credentialed_calls(browser: object) -> None:
+def test_a_page_on_another_origin_makes_credentialed_calls(browser: WebDriver) -> None:
     from selenium.webdriver.common.by import By
 
-    driver = browser  # type: ignore[assignment]
+    driver = browser
     account, token = default_credentials()
     with mock_process("--quiet") as server:
         values = {"mock": server.url, "account": account, "token": token, "domain": DOMAIN}
         html = FRONTEND % {k: json.dumps(v) for k, v in values.items()}
         with page_server(html) as page:
             assert page.split("/")[2] != server.url.split("/")[2], "the page must be on another origin"
-            driver.get(page)  # type: ignore[attr-defined]
-            result = lambda: driver.find_element(By.ID, "result").text
+            driver.get(page)
+            result: Callable[[], str] = lambda: driver.find_element(By.ID, "result").text
             _wait(lambda: result() != "", "the page's fetches to finish")
         calls = json.loads(result())
 
