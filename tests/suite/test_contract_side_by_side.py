@@ -104,7 +104,7 @@ def test_the_baton_goes_to_the_lowest_rank_then_in_order_of_arrival() -> None:
             inside -= 1
 
     with baton.held():
-        threads = []
+        threads: list[threading.Thread] = []
         for name, rank in (("links", 2), ("model", 0), ("schema, first", 1), ("schema, second", 1)):
             thread = threading.Thread(target=waiter, args=(name, rank))
             thread.start()
