@@ -1,25 +1,25 @@
 """The layers side by side against a live deployment across the network.
 
-The schema layer's operations, the links-driven workflow and the model-based layer spend nearly all their time
-waiting for answers; one after another they cost the sum of those waits (150 ms away, `ci` took 117 s, 98 s of it
-in these three). A test marked `@pytest.mark.contract_side_by_side(name, body)` has its `body` run
-(its parameters are session fixtures, by name, as a test's are) in a thread of its own, and when the first such
-test is reached, every selected one is started at once; each test
-then waits for its own body and reports its outcome (a failure, a skip, a result) as if it had run alone. A body
-holds the target's baton while it runs Python (Hypothesis and schemathesis are not thread-safe; the transport gives
-the baton up while a request is out: `transport.Baton`), so only the waits overlap.
+The schema layer's operations, the links-driven workflow, the model-based layer and the near-miss token probes
+spend nearly all their time waiting for answers; one after another they cost the sum of those waits (150 ms away,
+`ci` took 117 s, 103 s of it in these four). A test marked `@pytest.mark.contract_side_by_side(name, body)` has its
+`body` run (its parameters are session fixtures, by name, as a test's are) in a thread of its own, and when the
+first such test is reached, every selected one is started at once; each test then waits for its own body and
+reports its outcome (a failure, a skip, a result) as if it had run alone. A body holds the target's baton while it
+runs Python (Hypothesis and schemathesis are not thread-safe; the transport gives the baton up while a request is
+out: `transport.Baton`), so only the waits overlap; the model, whose steps are one after another, gets it first.
 
 What keeps each layer's verdict what it would be alone is ownership: a layer associates users only with the rooms
 it created itself (`discovery.own_room`), so no layer changes a room another one predicts; and only one layer moves
 users' default rooms (`moves_defaults`): the first of `PRIORITY` that runs, the others leave `default` out, so no
 layer sees a default move it did not ask for. Lists may show another layer's rooms, as they may show another
-client's on a live clinic, which every rule already allows.
+client's on a live clinic, which every rule already allows. The other tests (the races of test_concurrency.py,
+the no-5xx probes) run alone, before or after.
 
 Not side by side: in-process (one interpreter and one app: the target's concurrency is 1), at
 `--contract-concurrency 1` (today's order, the anchor), and under pytest-xdist (its workers already run the test files
-side by side, each in its own process). The bodies run the same way in every mode, in a thread with their layer
-set, so a seed sends the same requests whether or not they overlap (order aside).
-"""
+side by side, each in its own process). The bodies run with their layer set in every mode, so a seed sends the same
+requests whether or not they overlap (order aside)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .target import Target
 
 MARK = "contract_side_by_side"
-PRIORITY = ("model", "schema", "links")  # when several run at once, the first of them moves users' default rooms
+PRIORITY = ("model", "schema", "links", "tokens")  # of those running, the first moves users' default rooms
 Body = Callable[..., Any]
 
 

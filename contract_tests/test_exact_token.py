@@ -23,6 +23,7 @@ from vsee_contract import rules
 
 from .consistency import settled
 from .discovery import a_user_to_associate, clinic_domain, own_room, providers_of, unique_slug
+from .footprint import NO_SUCH_ROOM
 from .target import Exchange, Target
 
 REFUSED = (401, 403)
@@ -55,13 +56,12 @@ def _refused(target: Target, answer: Exchange, what: str, misplaced: bool) -> No
     target.expect(rules.ONLY_THE_EXACT_TOKEN, problems + rules.error_shape(answer.status, answer.body), answer)
 
 
-@pytest.mark.contract_writes(rules.ONLY_THE_EXACT_TOKEN)
-def test_only_the_exact_token_writes(target: Target) -> None:
+def _near_misses(target: Target) -> None:
     token = target.settings.api_token
     if not token:
         pytest.skip("no admin token to derive near misses from: pass --contract-api-token")
     domain, code = clinic_domain(target), own_room(target, "")
-    user = a_user_to_associate(target, code)
+    user = a_user_to_associate(target, code) if code != NO_SUCH_ROOM else None  # no room of its own: creates only
     if user is not None and user in providers_of(target, code):
         target.call("removeUserRoom", path={"id": user, "room_code": code})
     # one slug for every refused create: a deployment that lets one through has made the one room it was given
@@ -89,6 +89,12 @@ def test_only_the_exact_token_writes(target: Target) -> None:
         _refused(target, removal, what, misplaced)
     _nothing_changed(target, [], code, user, associated=True)
     target.call("removeUserRoom", path={"id": user, "room_code": code})
+
+
+@pytest.mark.contract_writes(rules.ONLY_THE_EXACT_TOKEN)
+@pytest.mark.contract_side_by_side("tokens", _near_misses)
+def test_only_the_exact_token_writes(target: Target, request: pytest.FixtureRequest) -> None:
+    target.side_by_side.outcome(request)
 
 
 def _nothing_changed(target: Target, slugs: Slugs, code: str, user: str | None, associated: bool) -> None:
