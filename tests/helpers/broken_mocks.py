@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request
 from mock_server import create_app, runtime
 from mock_server.fixtures import DEFAULT_FIXTURES, provider_detail
 from mock_server.handlers import HANDLERS, Call, Handler, Reply
+from vsee_contract import RequestInvalid
 from vsee_http import ApiError
 
 Behaviour = Callable[[Handler, Call], Reply]
@@ -253,7 +254,7 @@ def unknown_room_found(inner: Handler, call: Call) -> Reply:
     """An unknown room code answers 200 with a made-up room (unknown-resource-is-4xx)."""
     try:
         return inner(call)
-    except ApiError:
+    except RequestInvalid:
         first = copy.deepcopy(next(iter(call.account.rooms.values())))
         return 200, {"data": {**first, "code": call.request.path["code"]}}
 
@@ -360,7 +361,7 @@ def provider_detail_outlives_removal() -> Flask:
         code, provider_id = call.request.path["code"], call.request.path["id"]
         try:
             return inner(call)
-        except ApiError as exc:
+        except RequestInvalid as exc:
             known = code in call.account.rooms and provider_id in call.account.users
             if exc.status != 404 or not known or (call.account.code, code, provider_id) not in removed:
                 raise
