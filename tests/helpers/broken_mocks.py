@@ -408,29 +408,21 @@ def pages_miss_new_rooms() -> Flask:
 
 def form_slugs_not_unique() -> Flask:
     """A slug taken by a room created from a form can be created again (duplicate-slug-refused)."""
-    handlers: Handlers = {}
     from_form: set[tuple[str, str]] = set()
 
-    def behaviour(inner: Handler, call: Call) -> Reply:
+    def twin_of_form_room(call: Call) -> bool:
         body = call.request.body or {}
-        twins = [
-            r
-            for r in call.account.rooms.values()
-            if (call.account.code, r["code"]) in from_form
-            and (r["domain"], r["slug"]) == (body.get("domain"), body.get("slug"))
-        ]
-        for twin in twins:
-            twin["slug"] += "\u200b"  # hide it from the uniqueness check, as duplicate_slug_accepted does
-        try:
-            status, reply = inner(call)
-        finally:
-            for twin in twins:
-                twin["slug"] = twin["slug"].rstrip("\u200b")
+        twin = call.account.room_with_slug(str(body.get("domain", "")), str(body.get("slug", "")))
+        return twin is not None and (call.account.code, twin["code"]) in from_form
+
+    def note(inner: Handler, call: Call) -> Reply:
+        status, reply = inner(call)
         if status == 200 and call.request.media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
             from_form.add((call.account.code, reply["data"]["code"]))
         return status, reply
 
-    _patch(handlers, "createRoom", behaviour)
+    handlers = _twin_handlers(twin_of_form_room)
+    _patch(handlers, "createRoom", note)
     return _app(handlers)
 
 
