@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 
+from vsee_contract.operations import CREATE_ROOM, LIST_ROOM_PROVIDERS, LIST_ROOMS
+
 from .footprint import NO_SUCH_ROOM
 from .settings import ROOM_PREFIX, SuiteSettings
 from .side_by_side import current_layer
@@ -77,7 +79,7 @@ def unique_slug(target: Target) -> str:
 
 def list_all_rooms(target: Target) -> list[dict[str, Any]]:
     """The whole list: one unpaged call, which the contract says returns everything."""
-    data = target.call("listRooms").data
+    data = target.call(LIST_ROOMS).data
     return list(data)
 
 
@@ -125,14 +127,14 @@ def create_room(target: Target, media_type: str = JSON_MEDIA, **fields: Any) -> 
     body = {"domain": clinic_domain(target), "slug": unique_slug(target), "name": "Contract test room", **fields}
     if not target.rooms.take(str(body["slug"])):
         pytest.skip(f"--contract-max-rooms {target.rooms.limit} reached and the suite has no room here to reuse")
-    exchange = target.call("createRoom", body=body, media_type=media_type)
+    exchange = target.call(CREATE_ROOM, body=body, media_type=media_type)
     assert exchange.status in (200, 201), f"could not create a room to test with\n  {exchange.describe()}"
     return exchange
 
 
 def providers_of(target: Target, code: str) -> set[str]:
     """The ids of a room's providers."""
-    return {str(p["id"]) for p in target.call("listRoomProviders", path={"code": code}).data}
+    return {str(p["id"]) for p in target.call(LIST_ROOM_PROVIDERS, path={"code": code}).data}
 
 
 def a_user_to_associate(target: Target, code: str) -> str | None:
@@ -140,7 +142,7 @@ def a_user_to_associate(target: Target, code: str) -> str | None:
     if target.settings.user_id:
         return target.settings.user_id
     taken = providers_of(target, code)
-    for room in target.call("listRooms").data[: target.settings.profile.sample_rooms]:
+    for room in target.call(LIST_ROOMS).data[: target.settings.profile.sample_rooms]:
         found = sorted(providers_of(target, str(room["code"])) - taken)
         if found:
             return found[0]

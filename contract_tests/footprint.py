@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vsee_contract import READ_METHODS
+from vsee_contract.operations import Effect, descriptor
 
 from .budget import LOCK
 from .settings import ROOM_PREFIX
@@ -231,14 +232,16 @@ class Footprint:
             if user is not None and user not in (UNKNOWN_USER, self.named_user):
                 return f"{what} (a method the contract does not declare) would be sent for user {user}"
             return None
-        if operation_id == "createRoom":
+        operation = descriptor(operation_id)
+        if operation.effect is Effect.CREATES_ROOM:
             return self._create(fields)
-        if operation_id == "addUserRoom" and user is not None:
-            return self._associate(user, fields)
-        if operation_id == "removeUserRoom" and user is not None:
-            code = _room_code(path.get("room_code"))
-            if code is not None and self.earlier(code) and self.provider_before(user, code):
-                return f"removing user {user} from room {code!r} would undo an association this run did not make"
+        if operation.association is None or user is None:
+            return None
+        code = _room_code(operation.association(path, fields)[1])
+        if operation.effect is Effect.ADDS_PROVIDER:
+            return self._associate(user, code, fields)
+        if code is not None and self.earlier(code) and self.provider_before(user, code):
+            return f"removing user {user} from room {code!r} would undo an association this run did not make"
         return None
 
     def _create(self, fields: Mapping[str, Any]) -> str | None:
@@ -258,10 +261,9 @@ class Footprint:
             return f"a create with slug {slug!r} would clash with a room someone else made"
         return f"a create with slug {slug!r} was not given a room of --contract-max-rooms {self.rooms.limit}"
 
-    def _associate(self, user: str, fields: Mapping[str, Any]) -> str | None:
+    def _associate(self, user: str, code: str | None, fields: Mapping[str, Any]) -> str | None:
         if "default" in fields and user != self.named_user:
             return f"an association with `default` would change user {user}'s default room: name the user with --contract-user-id"
-        code = _room_code(fields.get("code"))
         if code is not None and self.foreign(code):
             return f"associating user {user} with room {code!r} would change a room someone else made"
         if code is not None and self.earlier(code):

@@ -1,10 +1,7 @@
 """schemathesis, loaded from openapi.yaml and pointed at the target, tuned where the docs leave room.
 
-Tuning, per operation, where the docs themselves allow a refusal of schema-valid data:
-- createRoom: `positive_data_acceptance` also accepts 400 and 422. A schema-valid body is refused with 400 when
-  its slug already exists in the domain (documented), and a real clinic may refuse a domain it does not own.
-- removeUserRoom: `positive_data_acceptance` also accepts 400: the body's `code` must equal `room_code`, which
-  JSON Schema cannot say.
+Tuning, per operation, where the docs themselves allow a refusal of schema-valid data: `positive_data_acceptance`
+also accepts the statuses its descriptor lists (`valid_refusals` in `vsee_contract.operations`, the reason beside).
 - The auth probes of `ignored_auth` see the token because it is passed per call (never stored in a Case).
 - Without --contract-allow-writes (a live target) the write operations are left out and the coverage phase sends no
   undeclared methods (its DELETE/PUT/... probes are writes).
@@ -32,33 +29,32 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance, unsuppor
 from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
 from vsee_contract import DEFAULT_SPEC_PATH, READ_METHODS, RESPONSE_SCHEMA, Violation, rules
+from vsee_contract.operations import REGISTRY, Effect, descriptor
 
 from .discovery import clinic_domain, own_room, unique_part, unique_slug
 from .footprint import NO_SUCH_ROOM, SELF, UNKNOWN_USER
 from .target import JSON_MEDIA, JSON_REFUSED, Target
 
 ContractCase = Case[Any]  # a generated case, of any operation of the contract
-TUNING: list[dict[str, Any]] = [
-    {
-        "include-operation-id": "createRoom",
-        "checks": {
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "422", "429"]}
-        },
-    },
-    {
-        "include-operation-id": "removeUserRoom",
-        "checks": {
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "429"]}
-        },
-    },
-]
 
-# Against a live deployment the writes are generated from valid data only: a lenient server would keep an invalid
-# room (a domain of 400, a control character in a name) forever, as rooms cannot be deleted through this API.
-LIVE_TUNING: list[dict[str, Any]] = [
-    {"include-operation-id": op, "generation": {"modes": ["positive"]}}
-    for op in ("createRoom", "addUserRoom", "removeUserRoom")
-]
+
+def tuning(target: Target) -> list[dict[str, Any]]:
+    """Per operation, what its descriptor says a schema-valid request may still get (`valid_refusals`, the reason
+    beside it); against a live deployment, the writes generated from valid data only: a lenient server would keep
+    an invalid room (a domain of 400, a control character in a name) forever, as rooms cannot be deleted through
+    this API."""
+    found: list[dict[str, Any]] = [
+        {
+            "include-operation-id": op,
+            "checks": {"positive_data_acceptance": {"expected-statuses": list(d.valid_refusals)}},
+        }
+        for op, d in REGISTRY.items()
+        if d.valid_refusals
+    ]
+    if not target.settings.in_process:
+        writes = [op.operation_id for op in target.contract.spec.operations.values() if op.is_write]
+        found += [{"include-operation-id": op, "generation": {"modes": ["positive"]}} for op in writes]
+    return found
 
 
 @dataclass(frozen=True)
@@ -125,9 +121,8 @@ def load_schema(target: Target) -> BaseSchema:
         database="none",
     )
     schema.config.seed = current.seed
-    live = [] if current.in_process else LIVE_TUNING
     disabled = [{"include-operation-id": op, "enabled": False} for op in left_out(target)]
-    schema.config.operations.operations.extend(OperationConfig.from_dict(t) for t in [*TUNING, *live, *disabled])
+    schema.config.operations.operations.extend(OperationConfig.from_dict(t) for t in [*tuning(target), *disabled])
     return schema
 
 
@@ -199,7 +194,8 @@ def prepare(target: Target, case: ContractCase) -> None:
     if live and method not in READ_METHODS and method != case.operation.method.upper():
         _aim_probe(case)  # an undeclared method: at nothing that exists
         return
-    if operation_id == "createRoom":
+    effect = descriptor(operation_id).effect
+    if effect is Effect.CREATES_ROOM:
         for key in ("slug", "code"):
             value = body.get(key)
             if isinstance(value, str) and value:
@@ -212,14 +208,13 @@ def prepare(target: Target, case: ContractCase) -> None:
             body["name"] = f"Contract test room {''.join(c for c in name if c.isprintable())[:40]}".strip()
         if live:
             _within_footprint(target, body)
-    elif live and operation_id == "addUserRoom":
-        if (case.path_parameters or {}).get(
-            "id"
-        ) != target.settings.user_id or not target.side_by_side.moves_defaults():
+    elif live and effect is Effect.ADDS_PROVIDER:
+        named = (case.path_parameters or {}).get("id") == target.settings.user_id
+        if not named or not target.side_by_side.moves_defaults():
             body.pop("default", None)  # only a user named with --contract-user-id has their default room changed
         if "code" in body:
             body["code"] = own_room(target, str(body["code"]))
-    elif live and operation_id == "removeUserRoom" and case.path_parameters:
+    elif live and effect is Effect.REMOVES_PROVIDER and case.path_parameters:
         room = case.path_parameters["room_code"] = own_room(target, str(case.path_parameters.get("room_code")))
         if isinstance(body.get("code"), str):
             body["code"] = room

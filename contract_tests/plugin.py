@@ -14,6 +14,7 @@ import pytest
 from schemathesis.schemas import BaseSchema
 
 from vsee_contract import Contract, redact
+from vsee_contract.operations import REMOVE_USER_ROOM
 
 from . import budget, gatecase, options, preflight, side_by_side, state, summary
 from .generated import left_out, load_schema
@@ -291,7 +292,7 @@ def _clean_up(run: state.Run, current: Target) -> None:
     made = list(current.ledger.associations)
     for user, code in current.footprint.to_undo(made) if current.footprint is not None else made:
         try:
-            current.call("removeUserRoom", path={"id": user, "room_code": code})
+            current.call(REMOVE_USER_ROOM, path={"id": user, "room_code": code})
         except (AssertionError, pytest.skip.Exception, pytest.fail.Exception) as exc:
             run.notes.append(f"could not remove the association of user {user} with room {code}: {exc}")
     if current.footprint is not None:

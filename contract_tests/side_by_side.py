@@ -11,8 +11,8 @@ out: `transport.Baton`), so only the waits overlap; the model, whose steps are o
 
 What keeps each layer's verdict what it would be alone is ownership: a layer associates users only with the rooms
 it created itself (`discovery.own_room`), so no layer changes a room another one predicts; and only one layer moves
-users' default rooms (`moves_defaults`): the first of `PRIORITY` that runs, the others leave `default` out, so no
-layer sees a default move it did not ask for. Lists may show another layer's rooms, as they may show another
+users' default rooms (`moves_defaults`): the first of `PRIORITY` the run selected, the others leave `default` out,
+so no layer sees a default move it did not ask for. Lists may show another layer's rooms, as they may show another
 client's on a live clinic, which every rule already allows. The other tests (the races of test_concurrency.py,
 the no-5xx probes) run alone, before or after.
 
@@ -76,13 +76,16 @@ class SideBySide:
     def __init__(self, overlap: bool) -> None:
         self.overlap = overlap  # False: each body runs when its own test is reached
         self._started: dict[str, Future[Any]] = {}
-        self._running: set[str] = set()
+        self._selected: set[str] = set()  # the layers of this run's selected (and not skipped) tests
         self._lock = threading.Lock()
 
     def outcome(self, request: pytest.FixtureRequest) -> Any:
         """The result of the running test's body (raising what it raised): waited for when it was started beside
         the others, else run now, in this thread."""
         name, body = _marked_or_fail(request.node)
+        with self._lock:
+            if not self._selected:
+                self._selected = {marked[0] for item in request.session.items if (marked := _marked(item))}
         if not self.overlap:
             context = contextvars.copy_context()
             context.run(LAYER.set, Layer(name, request.node))
@@ -95,17 +98,17 @@ class SideBySide:
         return done.result()
 
     def moves_defaults(self) -> bool:
-        """Whether the calling layer may move users' default rooms: the first of PRIORITY running (alone: any)."""
+        """Whether the calling layer may move users' default rooms: the first of PRIORITY among the run's selected
+        layers (decided by the selection, not by timing, so a seed sends the same requests at any concurrency; the
+        tests that are no layer run alone, and may)."""
         name = current_layer()
-        with self._lock:
-            first = next((layer for layer in PRIORITY if layer in self._running), None)
-        return name is None or first is None or name == first
+        first = next((layer for layer in PRIORITY if layer in self._selected), name)
+        return name is None or name == first
 
     def _start(self, item: pytest.Item, name: str, body: Body, request: pytest.FixtureRequest) -> None:
         with self._lock:
             if name in self._started:
                 return
-            self._running.add(name)
             done: Future[Any] = Future()
             self._started[name] = done
         fixtures = _fixtures(body, request)  # here: pytest's fixtures are not for other threads
@@ -113,13 +116,13 @@ class SideBySide:
         context.run(LAYER.set, Layer(name, item))
         thread = threading.Thread(
             target=context.run,
-            args=(self._run, name, body, request.getfixturevalue("target"), fixtures, done),
+            args=(self._run, body, request.getfixturevalue("target"), fixtures, done),
             name=f"vsee-contract-{name}",
             daemon=True,
         )
         thread.start()
 
-    def _run(self, name: str, body: Body, target: Target, fixtures: dict[str, Any], done: Future[Any]) -> None:
+    def _run(self, body: Body, target: Target, fixtures: dict[str, Any], done: Future[Any]) -> None:
         try:
             with target.baton.held():
                 result = body(**fixtures)
@@ -127,9 +130,6 @@ class SideBySide:
             done.set_exception(exc)
         else:
             done.set_result(result)
-        finally:
-            with self._lock:
-                self._running.discard(name)
 
 
 def _fixtures(body: Body, request: pytest.FixtureRequest) -> dict[str, Any]:

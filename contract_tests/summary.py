@@ -12,6 +12,7 @@ from typing import Any
 from schemathesis.checks import CHECKS
 
 from vsee_contract import RESPONSE_SCHEMA, Contract, redact, rules
+from vsee_contract.operations import descriptor
 
 from . import budget
 from .findings import Advisories
@@ -95,20 +96,6 @@ def unchecked_rules(ledger: Ledger) -> dict[str, str]:
     return {rule: ledger.unchecked.get(rule, default) for rule in missing}
 
 
-# The rule whose checks would have shown a documented answer: a response never observed says why that rule was not
-# checked, when the run knows (e.g. no provider discovered, writes not allowed).
-SHOWN_BY = {
-    ("createRoom", "200"): rules.VALID_WRITE_ACCEPTED,
-    ("createRoom", "201"): rules.VALID_WRITE_ACCEPTED,
-    ("createRoom", "400"): rules.DUPLICATE_SLUG_REFUSED,
-    ("addUserRoom", "200"): rules.ASSOCIATION_LISTED,
-    ("addUserRoom", "201"): rules.ASSOCIATION_LISTED,
-    ("removeUserRoom", "200"): rules.PROVIDER_FOLLOWS_ASSOCIATION,
-    ("removeUserRoom", "204"): rules.PROVIDER_FOLLOWS_ASSOCIATION,
-    ("getRoomProvider", "200"): rules.PROVIDER_IS_REQUESTED,
-}
-
-
 def response_coverage(contract: Contract, ledger: Ledger) -> list[tuple[str, str]]:
     """Per operation, each documented response and how often it was observed (a 5XX only when it was)."""
     lines = []
@@ -121,7 +108,9 @@ def response_coverage(contract: Contract, ledger: Ledger) -> list[tuple[str, str
             what = re.split(r"[.(]", str((response or {}).get("description") or ""))[0].strip()
             label = f"{op.method} {op.path} {key}" + (f" ({what})" if what else "")
             if not statuses:
-                why = ledger.unchecked.get(SHOWN_BY.get((op.operation_id, key), ""))
+                # the rule whose checks would have shown it says why not, when the run knows (e.g. no provider
+                # discovered, writes not allowed)
+                why = ledger.unchecked.get(descriptor(op.operation_id).shown_by.get(key, ""))
                 lines.append((label, "never observed" + (f" ({why})" if why else "")))
             elif key.endswith("XX"):
                 lines.append((label, "observed " + ", ".join(f"{s}×{n}" for s, n in sorted(statuses.items()))))

@@ -25,6 +25,7 @@ import requests
 from werkzeug.test import Client
 
 from vsee_contract import READ_METHODS, Contract, Violation, curl_command, form_value, redact, rules, v4_base
+from vsee_contract.operations import Effect, descriptor
 
 from .budget import SharedBudget
 from .findings import Advisories, ContractViolation
@@ -132,15 +133,16 @@ class Ledger:
         if not 200 <= status < 300:
             return
         data = body.get("data") if isinstance(body, Mapping) else None
+        operation = descriptor(operation_id)
+        pair = operation.association(path, sent or {}) if operation.association is not None else None
         with self.lock:
-            if operation_id == "createRoom" and isinstance(data, Mapping) and "code" in data:
+            if operation.effect is Effect.CREATES_ROOM and isinstance(data, Mapping) and "code" in data:
                 self.created_rooms.append(str(data["code"]))
                 self.made_by[str(data["code"])] = current_layer()
-            elif operation_id == "addUserRoom" and sent is not None and isinstance(sent.get("code"), str):
-                self.associations.append((str(path["id"]), sent["code"]))
-            elif operation_id == "removeUserRoom":
-                pair = (str(path["id"]), str(path["room_code"]))
-                self.associations = [a for a in self.associations if a != pair]
+            elif pair is not None and operation.effect is Effect.ADDS_PROVIDER and isinstance(pair[1], str):
+                self.associations.append(pair)
+            elif pair is not None and operation.effect is Effect.REMOVES_PROVIDER:
+                self.associations = [a for a in self.associations if a != (pair[0], str(pair[1]))]
 
 
 class Target:

@@ -22,6 +22,14 @@ from typing import Any
 import pytest
 
 from vsee_contract import rules
+from vsee_contract.operations import (
+    ADD_USER_ROOM,
+    CREATE_ROOM,
+    GET_ROOM_PROVIDER,
+    LIST_ROOM_PROVIDERS,
+    LIST_ROOMS,
+    REMOVE_USER_ROOM,
+)
 
 from .consistency import settled
 from .discovery import a_user_to_associate, clinic_domain, own_room, providers_of, unique_slug
@@ -49,7 +57,7 @@ def test_parallel_creates_of_one_slug_make_one_room(target: Target) -> None:
     sent = {"domain": clinic_domain(target), "slug": unique_slug(target), "name": "Contract test race"}
     if not target.rooms.take(sent["slug"]):  # the race makes one room, if the deployment is right
         pytest.skip(f"--contract-max-rooms {target.rooms.limit} reached: no room left for the race")
-    answers = race([lambda: target.call("createRoom", body=sent) for _ in range(RACERS)])
+    answers = race([lambda: target.call(CREATE_ROOM, body=sent) for _ in range(RACERS)])
     won = [a for a in answers if a.status in (200, 201)]
     problems = [] if len(won) == 1 else [f"{len(won)} of {RACERS} parallel creates of slug {sent['slug']!r} succeeded"]
     for lost in (a for a in answers if a.status not in (200, 201)):
@@ -59,7 +67,7 @@ def test_parallel_creates_of_one_slug_make_one_room(target: Target) -> None:
         times = sum(1 for r in listing.data if _same_slug(r, sent))
         return [] if times == 1 else [f"slug {sent['slug']!r} is on {times} rooms of GET /rooms after the race"]
 
-    listing = settled(target, lambda: target.call("listRooms"), listed, lambda e: e)
+    listing = settled(target, lambda: target.call(LIST_ROOMS), listed, lambda e: e)
     target.expect(rules.CONCURRENT_CREATES_ONE_WINS, problems + listed(listing), *answers, listing)
 
 
@@ -75,8 +83,8 @@ def test_parallel_associations_of_one_user_converge(target: Target) -> None:
         target.ledger.cannot_check([rules.CONCURRENT_ASSOCIATIONS_CONVERGE], "no provider discovered to associate")
         pytest.skip("no provider discovered to associate: pass --contract-user-id")
     path = {"id": user, "room_code": code}
-    add: Callable[[], Exchange] = lambda: target.call("addUserRoom", path={"id": user}, body={"code": code})
-    remove: Callable[[], Exchange] = lambda: target.call("removeUserRoom", path=path)
+    add: Callable[[], Exchange] = lambda: target.call(ADD_USER_ROOM, path={"id": user}, body={"code": code})
+    remove: Callable[[], Exchange] = lambda: target.call(REMOVE_USER_ROOM, path=path)
     if user in providers_of(target, code):
         remove()
     rounds = ((add,) * RACERS, True), ((remove,) * RACERS, False), ((add, remove) * (RACERS // 2), None)
@@ -91,7 +99,7 @@ def _answers_allowed(answers: Sequence[Exchange], code: str, user: str, expect_o
     """Each association a success listing the room once; each removal a success or a 4xx (already gone)."""
     problems = []
     for answer in answers:
-        if answer.operation_id == "addUserRoom":
+        if answer.operation_id == ADD_USER_ROOM:
             if answer.status not in (200, 201):
                 problems.append(f"a parallel association answered {answer.status}")
             elif isinstance(answer.body, Mapping) and isinstance(answer.body.get("data"), list):
@@ -99,7 +107,7 @@ def _answers_allowed(answers: Sequence[Exchange], code: str, user: str, expect_o
                 problems += [] if times == 1 else [f"room {code!r} is {times} times among user {user}'s rooms"]
         elif not 200 <= answer.status < 300:
             problems += rules.client_error(answer.status, answer.body, "a parallel removal")
-    removed = [a for a in answers if a.operation_id == "removeUserRoom" and 200 <= a.status < 300]
+    removed = [a for a in answers if a.operation_id == REMOVE_USER_ROOM and 200 <= a.status < 300]
     if expect_one_success and not removed:
         problems.append(f"none of {len(answers)} parallel removals of an association succeeded")
     return problems
@@ -111,8 +119,8 @@ def _converged(target: Target, code: str, user: str, associated: bool | None, pr
     View = tuple[Exchange, Exchange]
 
     def read() -> View:
-        providers = target.call("listRoomProviders", path={"code": code})
-        return providers, target.call("getRoomProvider", path={"code": code, "id": user})
+        providers = target.call(LIST_ROOM_PROVIDERS, path={"code": code})
+        return providers, target.call(GET_ROOM_PROVIDER, path={"code": code, "id": user})
 
     def state(view: View) -> rules.Problems:
         providers, detail = view

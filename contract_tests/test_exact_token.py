@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from vsee_contract import rules
+from vsee_contract.operations import ADD_USER_ROOM, CREATE_ROOM, LIST_ROOM_PROVIDERS, LIST_ROOMS, REMOVE_USER_ROOM
 
 from .consistency import settled
 from .discovery import a_user_to_associate, clinic_domain, own_room, providers_of, unique_slug
@@ -63,7 +64,7 @@ def _near_misses(target: Target) -> None:
     domain, code = clinic_domain(target), own_room(target, "")
     user = a_user_to_associate(target, code) if code != NO_SUCH_ROOM else None  # no room of its own: creates only
     if user is not None and user in providers_of(target, code):
-        target.call("removeUserRoom", path={"id": user, "room_code": code})
+        target.call(REMOVE_USER_ROOM, path={"id": user, "room_code": code})
     # one slug for every refused create: a deployment that lets one through has made the one room it was given
     sent: dict[str, Any] = {"domain": domain, "slug": unique_slug(target), "name": "Must not exist"}
     slugs: Slugs = [sent["slug"]] if target.rooms.take(sent["slug"]) else []
@@ -71,24 +72,24 @@ def _near_misses(target: Target) -> None:
     for what, headers, query in misses:
         misplaced = bool(query) or target.token_header not in headers
         if slugs:
-            create = target.call("createRoom", body=sent, query=query, auth="none", credentials=headers)
+            create = target.call(CREATE_ROOM, body=sent, query=query, auth="none", credentials=headers)
             _refused(target, create, what, misplaced)
         if user is not None:
             add = target.call(
-                "addUserRoom", path={"id": user}, body={"code": code}, query=query, auth="none", credentials=headers
+                ADD_USER_ROOM, path={"id": user}, body={"code": code}, query=query, auth="none", credentials=headers
             )
             _refused(target, add, what, misplaced)
     _nothing_changed(target, slugs, code, user, associated=False)
     if user is None:
         return
-    target.call("addUserRoom", path={"id": user}, body={"code": code})
+    target.call(ADD_USER_ROOM, path={"id": user}, body={"code": code})
     for what, headers, query in misses:
         misplaced = bool(query) or target.token_header not in headers
         path = {"id": user, "room_code": code}
-        removal = target.call("removeUserRoom", path=path, query=query, auth="none", credentials=headers)
+        removal = target.call(REMOVE_USER_ROOM, path=path, query=query, auth="none", credentials=headers)
         _refused(target, removal, what, misplaced)
     _nothing_changed(target, [], code, user, associated=True)
-    target.call("removeUserRoom", path={"id": user, "room_code": code})
+    target.call(REMOVE_USER_ROOM, path={"id": user, "room_code": code})
 
 
 @pytest.mark.contract_writes(rules.ONLY_THE_EXACT_TOKEN)
@@ -98,7 +99,7 @@ def test_only_the_exact_token_writes(target: Target, request: pytest.FixtureRequ
 
 
 def _nothing_changed(target: Target, slugs: Slugs, code: str, user: str | None, associated: bool) -> None:
-    listing = target.call("listRooms")
+    listing = target.call(LIST_ROOMS)
     made = [str(r.get("slug")) for r in listing.data if isinstance(r, Mapping) and r.get("slug") in slugs]
     target.expect(
         rules.REFUSED_WRITE_CHANGES_NOTHING,
@@ -113,5 +114,5 @@ def _nothing_changed(target: Target, slugs: Slugs, code: str, user: str | None, 
             return []
         return [f"user {user} is {'no longer' if associated else 'now'} a provider of room {code!r}"]
 
-    providers = settled(target, lambda: target.call("listRoomProviders", path={"code": code}), changed, lambda e: e)
+    providers = settled(target, lambda: target.call(LIST_ROOM_PROVIDERS, path={"code": code}), changed, lambda e: e)
     target.expect(rules.REFUSED_WRITE_CHANGES_NOTHING, changed(providers), providers)

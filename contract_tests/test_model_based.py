@@ -25,6 +25,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from vsee_contract import rules
+from vsee_contract.operations import (
+    ADD_USER_ROOM,
+    CREATE_ROOM,
+    GET_ROOM,
+    GET_ROOM_PROVIDER,
+    GET_ROOM_QUEUE,
+    LIST_ROOM_PROVIDERS,
+    LIST_ROOMS,
+    REMOVE_USER_ROOM,
+)
 
 from .consistency import settled
 from .discovery import MEDIA_TYPES, NAMES, TRICKY_NAMES, TRICKY_SLUG_SUFFIX, unique_slug
@@ -180,7 +190,7 @@ class ClinicMachine(RuleBasedStateMachine):
         return exchange
 
     def list_look(self) -> Look:
-        return "listRooms", {}, lambda listing: self.model.check_list(listing.data)
+        return LIST_ROOMS, {}, lambda listing: self.model.check_list(listing.data)
 
     def whole_list(self) -> list[str]:
         (listing,) = self.observe(self.list_look())
@@ -190,20 +200,20 @@ class ClinicMachine(RuleBasedStateMachine):
         """Every view of one room: the detail on v3 and v4, its providers (and each known one's detail), its queue."""
         model = self.model
         looks: list[Look] = [
-            ("getRoom", {"path": {"code": code}, "api": api}, lambda e: model.check_detail(code, e.status, _data(e)))
+            (GET_ROOM, {"path": {"code": code}, "api": api}, lambda e: model.check_detail(code, e.status, _data(e)))
             for api in (("v3", "v4") if self.target.base("v4") is not None else ("v3",))
         ]
         looks.append(self.providers_look(code))
         looks += [
-            ("getRoomProvider", {"path": {"code": code, "id": user}}, _provider_check(model, code, user))
+            (GET_ROOM_PROVIDER, {"path": {"code": code, "id": user}}, _provider_check(model, code, user))
             for user in sorted(model.providers.get(code, set()) | model.absent.get(code, set()))
         ]
-        looks.append(("getRoomQueue", {"path": {"code": code}}, lambda e: model.check_queue(code, e.status)))
+        looks.append((GET_ROOM_QUEUE, {"path": {"code": code}}, lambda e: model.check_queue(code, e.status)))
         return looks
 
     def providers_look(self, code: str) -> Look:
         return (
-            "listRoomProviders",
+            LIST_ROOM_PROVIDERS,
             {"path": {"code": code}},
             lambda e: self.model.check_providers(code, e.status, _data(e)),
         )
@@ -212,13 +222,13 @@ class ClinicMachine(RuleBasedStateMachine):
         looks = self.room_looks(code)
         exchanges = self.observe(*looks)
         if code not in self.model.rooms:  # a room of the clinic: one provider's detail, which a read-only run can check
-            (providers,) = [e for e, look in zip(exchanges, looks, strict=True) if look[0] == "listRoomProviders"]
+            (providers,) = [e for e, look in zip(exchanges, looks, strict=True) if look[0] == LIST_ROOM_PROVIDERS]
             for p in (_data(providers) or [])[:1]:
                 if isinstance(p, Mapping) and "id" in p:
                     user = str(p["id"])
                     self.observe(
                         (
-                            "getRoomProvider",
+                            GET_ROOM_PROVIDER,
                             {"path": {"code": code, "id": user}},
                             _provider_check(self.model, code, user),
                         )
@@ -239,7 +249,7 @@ class ClinicMachine(RuleBasedStateMachine):
     @step
     def observe_clinic(self, data: st.DataObject) -> None:
         """Learn the clinic through the API (its rooms, its domain, users to associate), then tour it."""
-        listing = self.look("listRooms")
+        listing = self.look(LIST_ROOMS)
         listed = [str(r["code"]) for r in listing.data][: self.target.settings.profile.sample_rooms]
         self.seen = listed or [code for code in (self.target.settings.room_code,) if code]
         if self.domain is None and listing.data:
@@ -275,7 +285,7 @@ class ClinicMachine(RuleBasedStateMachine):
             return [self.target.settings.user_id]
         found: list[str] = []
         for code in self.seen:
-            providers = self.look("listRoomProviders", path={"code": code})
+            providers = self.look(LIST_ROOM_PROVIDERS, path={"code": code})
             found += [str(p["id"]) for p in _data(providers) or [] if str(p["id"]) not in found]
             if len(found) >= MAX_USERS:
                 break
@@ -313,7 +323,7 @@ class ClinicMachine(RuleBasedStateMachine):
         self._walk(data.draw(st.integers(min_value=1, max_value=4), label="limit"))
         self._page_laws()
         self.begin("tour: search")
-        self.act("listRooms", query={"q": data.draw(SEARCH_TEXT, label="q")})
+        self.act(LIST_ROOMS, query={"q": data.draw(SEARCH_TEXT, label="q")})
 
     def _association_laws(self, data: st.DataObject, user: str, codes: list[str]) -> None:
         """Every documented law of one user's associations, each seen from the next answer that lists the user's
@@ -351,17 +361,17 @@ class ClinicMachine(RuleBasedStateMachine):
             return
         code = {"code": slug.removesuffix(slug_suffix).replace("-", "")} if with_code else {}
         sent = {"domain": self.domain, "slug": slug, "name": name} | code
-        created = self.act("createRoom", body=sent, media_type=media)
+        created = self.act(CREATE_ROOM, body=sent, media_type=media)
         self.judge(self.model.create(sent, created.status, created.body), created)
         new = str(created.data["code"])
-        baseline: Look = "listRoomProviders", {"path": {"code": new}}, lambda _: []
+        baseline: Look = LIST_ROOM_PROVIDERS, {"path": {"code": new}}, lambda _: []
         providers, *_ = self.observe(baseline, *self.room_looks(new), self.list_look())
         self.baseline[new] = {str(p["id"]) for p in _data(providers) or []}
 
     def _duplicate(self, code: str, media: str, name: str) -> None:
         first = self.model.rooms[code]
         sent = {"domain": first.domain, "slug": first.slug, "name": name}
-        refused = self.act("createRoom", body=sent, media_type=media)
+        refused = self.act(CREATE_ROOM, body=sent, media_type=media)
         self.judge(self.model.create(sent, refused.status, refused.body), refused)
         self.observe(*self.room_looks(code), self.list_look())
 
@@ -370,20 +380,20 @@ class ClinicMachine(RuleBasedStateMachine):
         if slug is None:
             return
         sent = {"domain": first.domain, "slug": slug, "name": "Code clash", "code": code}
-        refused = self.act("createRoom", body=sent, media_type=media)
+        refused = self.act(CREATE_ROOM, body=sent, media_type=media)
         self.judge(self.model.create(sent, refused.status, refused.body), refused)
         self.observe(*self.room_looks(code), self.list_look())
 
     def _associate(self, user: str, code: str, media: str, default: bool | None) -> None:
         default = default if self.defaults_allowed else None
         body: dict[str, Any] = {"code": code} | ({} if default is None else {"default": default})
-        added = self.act("addUserRoom", path={"id": user}, body=body, media_type=media)
+        added = self.act(ADD_USER_ROOM, path={"id": user}, body=body, media_type=media)
         self.judge(self.model.associate(user, code, default, added.status, added.body), added)
         self.observe(*self.room_looks(code), *self.user_looks(user))
 
     def _remove(self, user: str, code: str, media: str) -> None:
         path = {"id": user, "room_code": code}
-        removed = self.act("removeUserRoom", path=path, body={"code": code}, media_type=media)
+        removed = self.act(REMOVE_USER_ROOM, path=path, body={"code": code}, media_type=media)
         self.judge(self.model.remove(user, code, removed.status), removed)
         self.observe(*self.room_looks(code), *self.user_looks(user))
 
@@ -391,18 +401,18 @@ class ClinicMachine(RuleBasedStateMachine):
         """A write without the admin token (or with a wrong one) is refused, and changes nothing: an association
         of `user` with `code`, its removal, or a new room."""
         if operation == "add" and user is not None:
-            refused = self.act("addUserRoom", path={"id": user}, body={"code": code}, auth=auth)
+            refused = self.act(ADD_USER_ROOM, path={"id": user}, body={"code": code}, auth=auth)
             if user not in self.baseline.get(code, set()):
                 self.model.unauthorised_association(user, code)
         elif operation == "remove" and user is not None:
-            refused = self.act("removeUserRoom", path={"id": user, "room_code": code}, auth=auth)
+            refused = self.act(REMOVE_USER_ROOM, path={"id": user, "room_code": code}, auth=auth)
             self.model.unauthorised_removal(user, code)
         else:
             slug = self.fresh_slug()
             if slug is None:
                 return
             sent = {"domain": self.domain, "slug": slug, "name": "Must not exist"}
-            refused = self.act("createRoom", body=sent, auth=auth)
+            refused = self.act(CREATE_ROOM, body=sent, auth=auth)
             self.model.unauthorised_create(sent)
         self.judge(self.model.refused_without_token(refused.status, refused.body), refused)
         self.observe(*self.room_looks(code), self.list_look())
@@ -451,12 +461,12 @@ class ClinicMachine(RuleBasedStateMachine):
         self._without_token(operation, auth, code, user)
 
     def _unknown_association(self, code: str, user: str, unknown: str) -> None:
-        added = self.act("addUserRoom", path={"id": user}, body={"code": code})
+        added = self.act(ADD_USER_ROOM, path={"id": user}, body={"code": code})
         self.judge(self.model.check_unknown(added.status, added.body, f"unknown user {user}"), added)
-        removed = self.act("removeUserRoom", path={"id": user, "room_code": code})
+        removed = self.act(REMOVE_USER_ROOM, path={"id": user, "room_code": code})
         self.judge(self.model.check_unknown(removed.status, removed.body, f"unknown user {user}"), removed)
         if self.users:
-            wrong = self.act("addUserRoom", path={"id": self.users[0]}, body={"code": unknown})
+            wrong = self.act(ADD_USER_ROOM, path={"id": self.users[0]}, body={"code": unknown})
             self.judge(self.model.check_unknown(wrong.status, wrong.body, f"unknown room {unknown!r}"), wrong)
         self.observe_room(code)
 
@@ -477,13 +487,13 @@ class ClinicMachine(RuleBasedStateMachine):
         self.observe_room(code)
 
     def _read_unknown(self, code: str, user: str) -> None:
-        calls = [("getRoom", "v3", {"code": code}), ("getRoomQueue", "v3", {"code": code})]
-        calls += [("listRoomProviders", "v3", {"code": code}), ("getRoomProvider", "v3", {"code": code, "id": user})]
+        calls = [(GET_ROOM, "v3", {"code": code}), (GET_ROOM_QUEUE, "v3", {"code": code})]
+        calls += [(LIST_ROOM_PROVIDERS, "v3", {"code": code}), (GET_ROOM_PROVIDER, "v3", {"code": code, "id": user})]
         if self.target.base("v4") is not None:
-            calls.append(("getRoom", "v4", {"code": code}))
+            calls.append((GET_ROOM, "v4", {"code": code}))
         known = sorted(self.model.rooms) + self.seen
         if known:
-            calls.append(("getRoomProvider", "v3", {"code": known[0], "id": user}))
+            calls.append((GET_ROOM_PROVIDER, "v3", {"code": known[0], "id": user}))
         answers = self.target.call_all(
             [(operation_id, {"path": path, "api": api}) for operation_id, api, path in calls]
         )
@@ -508,7 +518,7 @@ class ClinicMachine(RuleBasedStateMachine):
         query = {k: v for k, v in (("page", page), ("limit", limit)) if v is not None}
 
         def read() -> tuple[list[str], Exchange, list[str]]:
-            return self.whole_list(), self.act("listRooms", query=query), self.whole_list()
+            return self.whole_list(), self.act(LIST_ROOMS, query=query), self.whole_list()
 
         def check(seen: tuple[list[str], Exchange, list[str]]) -> list[Check]:
             before, answer, after = seen
@@ -525,7 +535,7 @@ class ClinicMachine(RuleBasedStateMachine):
             size = min(100, max(limit, math.ceil(len(before) / 20)))  # at most ~20 pages on a big clinic
             last = math.ceil(len(before) / size) + 1  # one page past the end
             answers = self.target.call_all(
-                [("listRooms", {"query": {"limit": size, "page": n}}) for n in range(1, last + 1)]
+                [(LIST_ROOMS, {"query": {"limit": size, "page": n}}) for n in range(1, last + 1)]
             )
             walked = []
             for taken in answers:
@@ -550,7 +560,7 @@ class ClinicMachine(RuleBasedStateMachine):
     @step
     def search(self, text: str) -> None:
         """A search keyword (DataTable `q`): whatever it matches, it never breaks the server or the schema."""
-        self.act("listRooms", query={"q": text})
+        self.act(LIST_ROOMS, query={"q": text})
 
 
 def _provider_check(model: ClinicModel, code: str, user: str) -> Callable[[Exchange], list[Check]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from schemathesis.schemas import BaseSchema
 
+from vsee_contract.operations import GET_ROOM, REGISTRY
+
 from .discovery import own_room
 from .generated import ContractCase, judge, prepare, record, token_headers
 from .operations import Outcomes, report_each, run_each_operation
@@ -18,7 +20,7 @@ from .target import Target
 CHECKED = {"schemathesis-checks", "vsee_contract_rules"}
 # They make and undo associations of the same rooms (live: the run's own room), so what one answers depends on what
 # the other did: one after another, while every other operation runs beside them.
-ASSOCIATIONS = ("addUserRoom", "removeUserRoom")
+ASSOCIATIONS = tuple(op for op, d in REGISTRY.items() if d.association is not None)
 
 
 def _conforms(case: ContractCase, target: Target) -> None:
@@ -51,5 +53,5 @@ def test_operation_conforms(target: Target, request: pytest.FixtureRequest) -> N
 def test_room_detail_conforms_on_v4(
     target: Target, contract_schema: BaseSchema, request: pytest.FixtureRequest
 ) -> None:
-    v4 = contract_schema.include(operation_id="getRoom")
+    v4 = contract_schema.include(operation_id=GET_ROOM)
     report_each(run_each_operation(v4, _conforms_on_v4, 1, target.baton, target=target), request)

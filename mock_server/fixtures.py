@@ -12,26 +12,12 @@ import jsonschema_rs
 import yaml
 
 from vsee_contract import Spec, load_spec, rules
+from vsee_contract.operations import provider_detail, provider_list_item
 from vsee_contract.spec import SAFE_LOADER
 
 from .scenarios import SCENARIOS, Scenario
 
 DEFAULT_FIXTURES = Path(__file__).with_name("_fixtures")
-PROVIDER_LIST_FIELDS = (
-    "id",
-    "username",
-    "code",
-    "subtype",
-    "first_name",
-    "last_name",
-    "vseeid",
-    "photo",
-    "title",
-    "suffix",
-    "status",
-    "short_bio",
-)
-
 ACCOUNT_SCHEMA = {
     "type": "object",
     "required": ["code", "domain", "admin_token", "admin_user_id"],
@@ -75,16 +61,6 @@ class AccountFixture:
     rooms: list[dict[str, Any]]
     queues: dict[str, dict[str, Any]]
     defaults: dict[str, str] = field(default_factory=dict)
-
-
-def provider_list_item(user: dict[str, Any]) -> dict[str, Any]:
-    """The list view of a provider: the fields GET /rooms/{code}/providers shows."""
-    return {k: user.get(k) for k in PROVIDER_LIST_FIELDS}
-
-
-def provider_detail(user: dict[str, Any]) -> dict[str, Any]:
-    """The detail view of a provider (everything but the list-only photo)."""
-    return {k: v for k, v in user.items() if k != "photo"}
 
 
 class _Checker:

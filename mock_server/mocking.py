@@ -85,7 +85,7 @@ class MockEnding:
                 if example is not None:  # a documented example chosen with Prefer, after the checks a call passes
                     return Answer(example[0], example[1], headers, judge=False)
                 status, encoded = self._run(operation, Call(account, parsed, token_user), pref)
-        except ApiError as exc:
+        except (ApiError, RequestInvalid) as exc:  # a handler's refusal
             return self._error(exc, headers)
         except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
             if operation.is_write:

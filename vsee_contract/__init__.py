@@ -1,6 +1,7 @@
 """The one contract core: openapi.yaml loaded once, its validators compiled, the behavioural rules.
 
-The mock validates with it, the contract suite judges deployments with it, the proxy judges traffic with it.
+The mock validates with it, the contract suite judges deployments with it, the proxy judges traffic with it. What
+each operation means (its handler, rules, hooks) is declared once, in its module of `operations/`.
 """
 
 from . import rules

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import rules
+from .operations import REGISTRY, ExchangeRule
 from .spec import Spec, load_spec
 from .validation import ContractValidator, RequestInvalid
 
@@ -25,62 +26,9 @@ class Violation:
         return f"[{self.rule}] {self.message}"
 
 
-@dataclass(frozen=True)
-class ExchangeRule:
-    """A rule one successful answer can show: `check(data, path, query, sent)` returns its problems. It is given the
-    body's `data` member, or with `of_body` the whole body (a rule about what sits beside `data`)."""
-
-    name: str
-    check: Callable[[Any, Mapping[str, str], Mapping[str, Any], Mapping[str, Any]], list[str]]
-    of_body: bool = False
-    # whether it can break on a request with this (typed) query and body: only then is the rule checked by it
-    applies: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] = lambda query, sent: True
-
-
-def _when(kind: type, check: Callable[..., list[str]]) -> Callable[..., list[str]]:
-    """Judge only a `data` of the expected kind (the schema reports any other)."""
-    return lambda data, *args: check(data, *args) if isinstance(data, kind) else []
-
-
-# Per operation, like schemathesis' check registry: which single-exchange rules judge its successful answers.
-EXCHANGE_RULES: dict[str, tuple[ExchangeRule, ...]] = {
-    "getRoom": (
-        ExchangeRule(
-            rules.ROOM_IS_REQUESTED, _when(Mapping, lambda d, path, q, s: rules.room_is_requested(d, path["code"]))
-        ),
-    ),
-    "getRoomProvider": (
-        ExchangeRule(
-            rules.PROVIDER_IS_REQUESTED,
-            _when(Mapping, lambda d, path, q, s: rules.provider_is_requested(d, path["id"])),
-        ),
-    ),
-    "getRoomQueue": (
-        ExchangeRule(rules.QUEUE_ARITHMETIC, _when(Mapping, lambda d, p, q, s: rules.queue_arithmetic(d))),
-    ),
-    "listRooms": (
-        ExchangeRule(
-            rules.PAGE_WITHIN_LIMIT,
-            _when(list, lambda d, p, q, s: rules.page_within_limit(d, q["limit"])),
-            applies=lambda query, sent: isinstance(query.get("limit"), int),
-        ),
-    ),
-    "createRoom": (
-        ExchangeRule(
-            rules.CREATED_ROOM_ECHOES_INPUT,
-            _when(Mapping, lambda d, p, q, sent: rules.created_room_echoes_input(d, sent)),
-        ),
-    ),
-    "addUserRoom": (
-        ExchangeRule(
-            rules.ASSOCIATION_LISTED,
-            _when(list, lambda d, p, q, sent: rules.association_listed(d, sent["code"])),
-            applies=lambda query, sent: "code" in sent,
-        ),
-        ExchangeRule(rules.USER_ROOM_IDENTIFIED, _when(list, lambda d, p, q, s: rules.user_room_identified(d))),
-        ExchangeRule(rules.DEFAULT_FLAG_GIVEN, lambda body, p, q, s: rules.default_flag_given(body), of_body=True),
-    ),
-}
+# Per operation, like schemathesis' check registry: which single-exchange rules judge its successful answers
+# (each declared in the operation's module of `vsee_contract.operations`).
+EXCHANGE_RULES: Mapping[str, tuple[ExchangeRule, ...]] = {op: d.rules for op, d in REGISTRY.items() if d.rules}
 
 
 class Contract:

@@ -7,7 +7,6 @@ fresh placeholder, and every room that does not satisfy the contract's full `Roo
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import itertools
 from collections import defaultdict
@@ -19,6 +18,7 @@ import yaml
 
 from mock_server import FixtureError, load_fixtures, new_room_defaults
 from vsee_contract import Spec, rules
+from vsee_contract.operations import descriptor
 
 MASKED = {"first_name": "First", "last_name": "Last", "username": "user", "vseeid": "masked+user"}
 PERSONAL = ("first_name", "last_name", "username", "email", "phone", "vseeid", "code")
@@ -58,16 +58,10 @@ class Recorder:
         self._room = jsonschema_rs.validator_for(spec.schema("Room"))
 
     def observe(self, operation_id: str, path: dict[str, str], account: str, body: dict[str, Any]) -> None:
-        data = body.get("data")
-        if operation_id == "getRoom" and isinstance(data, dict):
-            self.rooms[account][path["code"]] = copy.deepcopy(data)
-        elif operation_id == "getRoomQueue" and isinstance(data, dict):
-            self.queues[account][path["code"]] = dict(data)
-        elif operation_id == "listRoomProviders" and isinstance(data, list):
-            for provider in data:
-                self.users[account].setdefault(str(provider.get("id")), {}).update(provider)
-        elif operation_id == "getRoomProvider" and isinstance(data, dict):
-            self.users[account].setdefault(str(data.get("id")), {}).update(data)
+        """Keep what a successful answer shows of the account (the operation's `record` hook)."""
+        record = descriptor(operation_id).record
+        if record is not None:
+            record(_Account(self, account), path, body.get("data"))
 
     def _mask(self, kind: str, value: Any) -> Any:
         if not isinstance(value, str) or not value:
@@ -137,3 +131,12 @@ class Recorder:
         except FixtureError as exc:
             problems.append(f"recording does not load as fixtures: {exc}")
         return problems
+
+
+class _Account:
+    """One account's part of a recording (`vsee_contract.operations.Recording`)."""
+
+    def __init__(self, recorder: Recorder, account: str) -> None:
+        self.rooms = recorder.rooms[account]
+        self.users = recorder.users[account]
+        self.queues = recorder.queues[account]

@@ -28,9 +28,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
 from mock_server import create_app, runtime
-from mock_server.fixtures import DEFAULT_FIXTURES, provider_detail
+from mock_server.fixtures import DEFAULT_FIXTURES
 from mock_server.handlers import HANDLERS, Call, Handler, Reply
 from mock_server.store import Rows
+from vsee_contract import RequestInvalid
+from vsee_contract.operations import provider_detail
 from vsee_http import ApiError
 
 Behaviour = Callable[[Handler, Call], Reply]
@@ -254,7 +256,7 @@ def unknown_room_found(inner: Handler, call: Call) -> Reply:
     """An unknown room code answers 200 with a made-up room (unknown-resource-is-4xx)."""
     try:
         return inner(call)
-    except ApiError:
+    except RequestInvalid:
         first = copy.deepcopy(next(iter(call.account.rooms.values())))
         return 200, {"data": {**first, "code": call.request.path["code"]}}
 
@@ -361,7 +363,7 @@ def provider_detail_outlives_removal() -> Flask:
         code, provider_id = call.request.path["code"], call.request.path["id"]
         try:
             return inner(call)
-        except ApiError as exc:
+        except RequestInvalid as exc:
             known = code in call.account.rooms and provider_id in call.account.users
             if exc.status != 404 or not known or (call.account.code, code, provider_id) not in removed:
                 raise
@@ -408,29 +410,21 @@ def pages_miss_new_rooms() -> Flask:
 
 def form_slugs_not_unique() -> Flask:
     """A slug taken by a room created from a form can be created again (duplicate-slug-refused)."""
-    handlers: Handlers = {}
     from_form: set[tuple[str, str]] = set()
 
-    def behaviour(inner: Handler, call: Call) -> Reply:
+    def twin_of_form_room(call: Call) -> bool:
         body = call.request.body or {}
-        twins = [
-            r
-            for r in call.account.rooms.values()
-            if (call.account.code, r["code"]) in from_form
-            and (r["domain"], r["slug"]) == (body.get("domain"), body.get("slug"))
-        ]
-        for twin in twins:
-            twin["slug"] += "\u200b"  # hide it from the uniqueness check, as duplicate_slug_accepted does
-        try:
-            status, reply = inner(call)
-        finally:
-            for twin in twins:
-                twin["slug"] = twin["slug"].rstrip("\u200b")
+        twin = call.account.room_with_slug(str(body.get("domain", "")), str(body.get("slug", "")))
+        return twin is not None and (call.account.code, twin["code"]) in from_form
+
+    def note(inner: Handler, call: Call) -> Reply:
+        status, reply = inner(call)
         if status == 200 and call.request.media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
             from_form.add((call.account.code, reply["data"]["code"]))
         return status, reply
 
-    _patch(handlers, "createRoom", behaviour)
+    handlers = _twin_handlers(twin_of_form_room)
+    _patch(handlers, "createRoom", note)
     return _app(handlers)
 
 

@@ -22,15 +22,10 @@ SPEC = load_spec(ROOT / "openapi.yaml")
 ONE_MB = 1024 * 1024
 
 # A concrete URL (under the base) for every operation of the contract; the test below insists it covers them all.
-SAMPLE_PATHS: dict[str, str] = {
-    "listRooms": "/rooms",
-    "createRoom": "/rooms",
-    "getRoom": "/rooms/ceproom1",
-    "listRoomProviders": "/rooms/ceproom1/providers",
-    "getRoomProvider": "/rooms/ceproom1/providers/826",
-    "getRoomQueue": "/rooms/ceproom1/queue",
-    "addUserRoom": "/users/85741/rooms",
-    "removeUserRoom": "/users/85741/rooms/b4vjj",
+SAMPLE_VALUES = {"code": "ceproom1", "id": "826", "room_code": "b4vjj"}  # a room, one of its providers, a room
+SAMPLE_PATHS = {
+    op.operation_id: re.sub(r"\{(\w+)\}", lambda m: SAMPLE_VALUES.get(m[1], m[0]), op.path)
+    for op in SPEC.operations.values()
 }
 
 
@@ -42,8 +37,8 @@ def flask_style(template: str) -> str:
 
 
 def test_every_operation_has_a_sample_path() -> None:
-    """Guards the tests below: a new operation in the spec must be routed and tested too."""
-    assert set(SAMPLE_PATHS) == set(SPEC.operations)
+    """Guards the tests below: a new operation's path parameters need sample values too."""
+    assert [path for path in SAMPLE_PATHS.values() if "{" in path] == [], "add them to SAMPLE_VALUES"
 
 
 def test_url_map_holds_every_operation_on_api_v3_and_only_get_room_on_api_v4(app: Flask) -> None:
@@ -107,7 +102,7 @@ def test_unknown_path_is_a_json_404(client: FlaskClient, path: str) -> None:
         ("PATCH", "/api_v3/rooms", {"GET", "POST"}),
         ("DELETE", "/api_v3/rooms/ceproom1", {"GET"}),
         ("POST", "/api_v4/rooms/ceproom1", {"GET"}),
-        ("GET", "/api_v3/users/85741/rooms", {"POST"}),
+        ("PUT", "/api_v3/users/85741/rooms", {"POST"}),
         ("GET", "/api_v3/users/85741/rooms/b4vjj", {"DELETE"}),
         ("POST", "/api_v3/rooms/ceproom1/queue", {"GET"}),
     ],
