@@ -12,10 +12,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from vsee_contract import redact
+from vsee_contract import VseeError, redact
 
 
-class ContractViolation(AssertionError):
+class ContractViolation(VseeError, AssertionError):
     """A deployment broke a named rule of the contract."""
 
 

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vsee_contract import READ_METHODS
+from vsee_contract import READ_METHODS, VseeError
 
 from .budget import LOCK
 from .settings import ROOM_PREFIX
@@ -48,7 +48,7 @@ ROOMS_STATE = "rooms.json"
 Reader = Callable[[str], Any]  # a GET of a v3 route (e.g. "/rooms"), its decoded JSON body or None
 
 
-class OutsideFootprint(AssertionError):
+class OutsideFootprint(VseeError, AssertionError):
     """The suite kept a write back: it would have changed something the run does not own."""
 
 

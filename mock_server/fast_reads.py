@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from vsee_http import NAMESPACE_KEY, PROBLEM_KEY, ApiError, Journal
+from vsee_contract import Refusal
+from vsee_http import NAMESPACE_KEY, PROBLEM_KEY, Journal
 
 from .namespaces import Namespaces, namespace_of
 from .store import StateNotSaved, Store
@@ -58,7 +59,7 @@ class FastReads:
         """The state the request reads, when its namespace exists already (the app creates one, not a cache)."""
         try:
             namespace = namespace_of(environ)
-        except ApiError:
+        except Refusal:
             return None
         environ[NAMESPACE_KEY] = namespace
         return self.namespaces.peek(namespace)

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from vsee_contract import Spec, load_spec, rules
+from vsee_contract import Spec, VseeError, load_spec, rules
 from vsee_contract.spec import SAFE_LOADER
 
 from .scenarios import SCENARIOS, Scenario
@@ -58,7 +58,7 @@ FILE_SCHEMA = {
 }
 
 
-class FixtureError(ValueError):
+class FixtureError(VseeError, ValueError):
     """A fixture file breaks the contract; the message names the file and the field."""
 
 

@@ -1,6 +1,6 @@
 """The behaviour of each operation, one function per operationId, over already-validated input.
 
-Each handler runs under the store's lock and returns (status, body); errors are raised as ApiError. A write changes
+Each handler runs under the store's lock and returns (status, body); errors are raised as Refusal. A write changes
 the account through its containers (`rooms[code] = ...`, `defaults.pop(...)`) or `set_providers`, which record what
 the store has to save; a nested value changed in place is not seen.
 """
@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vsee_contract import ParsedRequest
-from vsee_http import ApiError
+from vsee_contract import ParsedRequest, Refusal
 
 from .fixtures import new_room_defaults, provider_detail, provider_list_item
 from .store import AccountState
@@ -35,7 +34,7 @@ class Call:
 def _room(call: Call, code: str) -> dict[str, Any]:
     room = call.account.rooms.get(code)
     if room is None:
-        raise ApiError(404, f"Room '{code}' not found.")
+        raise Refusal(404, f"Room '{code}' not found.")
     return room
 
 
@@ -45,7 +44,7 @@ def _user_id(call: Call) -> str:
     if user_id == "-":
         user_id = call.token_user or ""
     if user_id not in call.account.users:
-        raise ApiError(404, f"User '{user_id}' not found.")
+        raise Refusal(404, f"User '{user_id}' not found.")
     return user_id
 
 
@@ -87,9 +86,9 @@ def create_room(call: Call) -> Reply:
     account = call.account
     domain, slug = body["domain"], body["slug"]
     if account.room_with_slug(domain, slug) is not None:
-        raise ApiError(400, f"In domain '{domain}' slug '{slug}' already exists.")
+        raise Refusal(400, f"In domain '{domain}' slug '{slug}' already exists.")
     if "code" in body and body["code"] in account.rooms:
-        raise ApiError(409, f"Room code '{body['code']}' already exists.")
+        raise Refusal(409, f"Room code '{body['code']}' already exists.")
     code = body.get("code") or account.new_code()
     now = account.now()
     admin = call.token_user or account.admin_user_id
@@ -129,7 +128,7 @@ def get_room_provider(call: Call) -> Reply:
     room = _room(call, call.request.path["code"])
     provider_id = call.request.path["id"]
     if provider_id not in room["provider_ids"] or provider_id not in call.account.users:
-        raise ApiError(404, f"Provider '{provider_id}' not found in room '{room['code']}'.")
+        raise Refusal(404, f"Provider '{provider_id}' not found in room '{room['code']}'.")
     return 200, {"data": provider_detail(call.account.users[provider_id])}
 
 
@@ -160,10 +159,10 @@ def remove_user_room(call: Call) -> Reply:
     code = call.request.path["room_code"]
     sent = (call.request.body or {}).get("code")
     if sent is not None and sent != code:
-        raise ApiError(400, f"Body code '{sent}' does not match the path's room code '{code}'.")
+        raise Refusal(400, f"Body code '{sent}' does not match the path's room code '{code}'.")
     room = _room(call, code)
     if user_id not in room["provider_ids"]:
-        raise ApiError(404, f"User '{user_id}' is not associated with room '{code}'.")
+        raise Refusal(404, f"User '{user_id}' is not associated with room '{code}'.")
     call.account.set_providers(room, [p for p in room["provider_ids"] if p != user_id])
     if call.account.defaults.get(user_id) == code:
         del call.account.defaults[user_id]

@@ -9,6 +9,7 @@ import socket
 import tempfile
 from pathlib import Path
 
+from vsee_contract import VseeError
 from vsee_contract.spec_file import SpecFileError, one_line, read_spec_file
 
 from .database import StateFileError, check_state_database
@@ -16,7 +17,7 @@ from .database import StateFileError, check_state_database
 USAGE, ENVIRONMENT = 2, 1  # exit codes: fix the command line (or a variable, or a file it names) / fix the machine
 
 
-class StartupError(Exception):
+class StartupError(VseeError):
     """Why the server cannot start: one line, `<problem>; <fix>`, and the exit code."""
 
     def __init__(self, code: int, problem: str, fix: str) -> None:

@@ -6,10 +6,11 @@ The mock validates with it, the contract suite judges deployments with it, the p
 from . import rules
 from .contract import RESPONSE_SCHEMA, Contract, Violation
 from .curl import curl_command, form_value
+from .errors import Refusal, VseeError
 from .redaction import REDACTED, SECRET_HEADERS, is_secret_header, redact, redact_headers
 from .session import SessionRules
 from .spec import DEFAULT_SPEC_PATH, READ_METHODS, Operation, Spec, load_spec, v4_base
-from .validation import ContractValidator, OperationValidator, ParsedRequest, RequestInvalid
+from .validation import ContractValidator, OperationValidator, ParsedRequest
 
 __all__ = [
     "DEFAULT_SPEC_PATH",
@@ -22,10 +23,11 @@ __all__ = [
     "Operation",
     "OperationValidator",
     "ParsedRequest",
-    "RequestInvalid",
+    "Refusal",
     "SessionRules",
     "Spec",
     "Violation",
+    "VseeError",
     "curl_command",
     "form_value",
     "is_secret_header",

@@ -1,7 +1,7 @@
 """The one HTTP layer of the mock and the validation proxy: a request pipeline with two possible endings."""
 
 from .app import ADMIN_PREFIX, MAX_BODY_BYTES, api_prefixes, base_app, finish
-from .errors import ApiError, error_body, header_text, shown
+from .errors import error_body, header_text, shown
 from .journal import NAMESPACE_KEY, PROBLEM_KEY, Journal
 from .pipeline import Answer, Ending, Incoming, Pipeline, flask_rule
 from .responses import JSON, encode, json_response
@@ -13,7 +13,6 @@ __all__ = [
     "NAMESPACE_KEY",
     "PROBLEM_KEY",
     "Answer",
-    "ApiError",
     "Ending",
     "Incoming",
     "Journal",

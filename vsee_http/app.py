@@ -8,11 +8,11 @@ import time
 from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from vsee_contract import Contract
+from vsee_contract import Contract, Refusal
 
 from .console import console_blueprint
 from .cors import enable_cors
-from .errors import ApiError, error_body
+from .errors import error_body
 from .journal import PROBLEM_KEY, Journal
 from .responses import json_response
 
@@ -118,8 +118,8 @@ def _add_timing_and_journal(app: Flask, journal: Journal, prefixes: tuple[str, .
 
 
 def _add_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def refused(exc: ApiError) -> Response:
+    @app.errorhandler(Refusal)
+    def refused(exc: Refusal) -> Response:
         """A refusal raised outside the pipeline (an admin route): its status, in the error shape."""
         return json_response(exc.status, error_body(exc.status, exc.message), exc.headers)
 

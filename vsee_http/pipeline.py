@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 from flask import Flask, Response, request
 
-from vsee_contract import Contract, Operation, ParsedRequest, RequestInvalid, Violation
+from vsee_contract import Contract, Operation, ParsedRequest, Refusal, Violation
 
 from .decoding import decode_body, decode_query
-from .errors import ApiError, error_body
+from .errors import error_body
 from .journal import PROBLEM_KEY
 from .responses import JSON, json_response
 
@@ -38,7 +38,7 @@ class Incoming:
     base: str  # the local base path it came in on: /api_v3 or /api_v4
     path: dict[str, str]
     parsed: ParsedRequest | None
-    problem: ApiError | RequestInvalid | None
+    problem: Refusal | None
 
     def valid(self) -> ParsedRequest:
         """The parsed request, or the refusal raised (an ending that answers for the contract calls this)."""
@@ -62,9 +62,8 @@ class Answer:
     raw: bool = False  # `encoded` and `headers` go out exactly as they are (an upstream's answer, passed through)
 
     @classmethod
-    def error(cls, exc: ApiError | RequestInvalid, headers: Headers | None = None) -> Answer:
-        extra = list(exc.headers.items()) if isinstance(exc, ApiError) else []
-        return cls(exc.status, error_body(exc.status, exc.message), [*(headers or []), *extra])
+    def error(cls, exc: Refusal, headers: Headers | None = None) -> Answer:
+        return cls(exc.status, error_body(exc.status, exc.message), [*(headers or []), *exc.headers.items()])
 
     def decoded(self) -> Any:
         if self.encoded is None or self.status == 204:
@@ -96,7 +95,7 @@ def read_incoming(contract: Contract, operation: Operation, base: str, path: dic
         parsed = contract.validator[operation.operation_id].parse_request(
             path, query, request.headers, media_type, body
         )
-    except (ApiError, RequestInvalid) as exc:
+    except Refusal as exc:
         return Incoming(operation, base, path, None, exc)
     return Incoming(operation, base, path, parsed, None)
 

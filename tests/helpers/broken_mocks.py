@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request
 from mock_server import create_app, runtime
 from mock_server.fixtures import DEFAULT_FIXTURES, provider_detail
 from mock_server.handlers import HANDLERS, Call, Handler, Reply
-from vsee_http import ApiError
+from vsee_contract import Refusal
 
 Behaviour = Callable[[Handler, Call], Reply]
 Handlers = dict[str, Handler]
@@ -253,7 +253,7 @@ def unknown_room_found(inner: Handler, call: Call) -> Reply:
     """An unknown room code answers 200 with a made-up room (unknown-resource-is-4xx)."""
     try:
         return inner(call)
-    except ApiError:
+    except Refusal:
         first = copy.deepcopy(next(iter(call.account.rooms.values())))
         return 200, {"data": {**first, "code": call.request.path["code"]}}
 
@@ -275,14 +275,14 @@ def token_not_checked() -> Flask:
 @_variant("getRoomQueue")
 def reads_need_token(inner: Handler, call: Call) -> Reply:
     """The public reads demand a token (public-reads-need-no-token)."""
-    raise ApiError(401, "Token required")
+    raise Refusal(401, "Token required")
 
 
 @_variant("listRooms")
 def crash_on_search(inner: Handler, call: Call) -> Reply:
     """A search keyword makes GET /rooms fail with 500 (no-5xx)."""
     if "q" in call.request.query:
-        raise ApiError(500, "search backend down")
+        raise Refusal(500, "search backend down")
     return inner(call)
 
 
@@ -317,7 +317,7 @@ def v4_misses_new_rooms() -> Flask:
     def behaviour(inner: Handler, call: Call) -> Reply:
         code = call.request.path["code"]
         if request.path.startswith("/api_v4/") and (call.account.code, code) in created:
-            raise ApiError(404, f"Room '{code}' not found.")
+            raise Refusal(404, f"Room '{code}' not found.")
         return inner(call)
 
     _patch(handlers, "getRoom", behaviour)
@@ -360,7 +360,7 @@ def provider_detail_outlives_removal() -> Flask:
         code, provider_id = call.request.path["code"], call.request.path["id"]
         try:
             return inner(call)
-        except ApiError as exc:
+        except Refusal as exc:
             known = code in call.account.rooms and provider_id in call.account.users
             if exc.status != 404 or not known or (call.account.code, code, provider_id) not in removed:
                 raise
