@@ -39,6 +39,7 @@ from .fixtures import FixtureError
 from .reloader import HotReloader
 from .scenarios import SCENARIOS
 from .serving import DEFAULT_THREADS, MockWorker, WorkerApp, at_worker_exit, defer_stop_signals, serve
+from .site import SITE
 from .startup import (
     ENVIRONMENT,
     StartupError,
@@ -559,6 +560,7 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str], serve: Ser
         built = worker.prebuilt
         state = runtime(built.app if isinstance(built, HotReloader) else built)
         token_header = state.contract.spec.security_header()
+        account_header = state.contract.spec.account_header()
         listener = bind(args.host, args.port)
         defer_stop_signals()
     except BaseException:
@@ -578,9 +580,10 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str], serve: Ser
         faults.append(f"latency={low if low == high else f'{low}-{high}'} ms per API call")
     if args.error_rate:
         faults.append(f"error-rate={args.error_rate:g} (that share of API calls answers 503)")
+    admin = base + SITE.admin_prefix
     print(
         "; ".join([f"strict={'on' if args.strict else 'off'}", f"scenario={args.scenario}", *faults])
-        + f"; reset: POST {base}/__mock__/reset; state: GET {base}/__mock__/state; journal: GET {base}/__mock__/requests"
+        + f"; reset: POST {admin}/reset; state: GET {admin}/state; journal: GET {admin}/requests"
     )
     if args.state_url is not None:
         print(f"state: PostgreSQL {_without_password(args.state_url)}, shared with every instance started with it")
@@ -592,7 +595,7 @@ def _serve_mock(args: argparse.Namespace, environ: Mapping[str, str], serve: Ser
         )
         print(f"workers={args.workers}: the state is shared by the {args.workers} workers in {where}")
     for i, account in enumerate(state.fixtures):
-        default = " (default when X-AccountCode is blank)" if i == 0 else ""
+        default = f" (default when {account_header} is blank)" if i == 0 else ""
         print(
             f"  account {account.code}{default}: domain {account.domain}, admin user {account.admin_user_id}, "
             f"{token_header} {account.admin_token}",

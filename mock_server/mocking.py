@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from flask import request
 
 from vsee_contract import Contract, Operation, Refusal, Violation
-from vsee_http import NAMESPACE_KEY, Answer, Incoming, encode, error_body, header_text, shown
+from vsee_http import Answer, Incoming, encode, error_body, header_text, shown
 
 from .handlers import Call, Handler, Reply
 from .namespaces import Namespaces, namespace_of
@@ -22,11 +22,12 @@ from .prefer import (
     read_preference,
     with_status,
 )
+from .site import SITE
 from .store import AccountState, StateNotSaved, Store
 
 
-def _account(store: Store) -> AccountState:
-    code = header_text(request.headers.get("X-AccountCode", "")).strip()
+def _account(store: Store, header: str) -> AccountState:
+    code = header_text(request.headers.get(header, "")).strip()
     account = store.account(code)
     if account is None:
         raise Refusal(403, f"Unknown account code '{shown(code)}'.")
@@ -55,6 +56,7 @@ class MockEnding:
         self.strict = strict
         self.handlers = handlers
         self.token_header = contract.spec.security_header()
+        self.account_header = contract.spec.account_header()
 
     def answer(self, incoming: Incoming) -> Answer:
         headers: list[tuple[str, str]] = []
@@ -66,7 +68,7 @@ class MockEnding:
                 check_preference(spec, operation.operation_id, pref)  # refused: nothing applied, no header
                 headers.append(("Preference-Applied", pref.applied))
             namespace = namespace_of(request.environ)
-            request.environ[NAMESPACE_KEY] = namespace
+            request.environ[SITE.namespace_key] = namespace
             store = self.namespaces.get(namespace)
         except Refusal as exc:
             return self._error(exc, headers)
@@ -76,7 +78,7 @@ class MockEnding:
         try:  # a write is one transaction from the account check to the saved answer; a read sees every commit
             with store.write() if operation.is_write else store.reading():
                 try:
-                    account = _account(store)
+                    account = _account(store, self.account_header)
                     token_user = _token_user(operation, account, self.token_header)
                     parsed = incoming.valid()
                 except Refusal as exc:  # refused before the operation ran: the journal says why

@@ -16,6 +16,7 @@ from vsee_contract import Refusal
 from vsee_http import shown
 
 from .fixtures import AccountFixture
+from .site import SITE
 from .state_db import StateDatabase
 from .store import Store
 
@@ -63,7 +64,9 @@ class Namespaces:
             store = self._stores.get(name)
             if store is None:
                 if name != DEFAULT and not self._exists(name) and len(self.names()) >= MAX_NAMESPACES:
-                    raise Refusal(503, f"{MAX_NAMESPACES} namespaces exist; DELETE /__mock__/namespace some first")
+                    raise Refusal(
+                        503, f"{MAX_NAMESPACES} namespaces exist; DELETE {SITE.admin_prefix}/namespace some first"
+                    )
                 store = Store(self.database, name, self._scenario, self._fixtures, self._seed, self._clock)
                 self._stores[name] = store
             return store

@@ -18,8 +18,8 @@ from vsee_contract import Contract, Operation, ParsedRequest, Refusal, Violation
 
 from .decoding import decode_body, decode_query
 from .errors import error_body
-from .journal import PROBLEM_KEY
 from .responses import JSON, json_response
+from .site import Site
 
 _TEMPLATE = re.compile(r"\{([^}]+)\}")
 Headers = list[tuple[str, str]]
@@ -103,9 +103,10 @@ def read_incoming(contract: Contract, operation: Operation, base: str, path: dic
 class Pipeline:
     """Registers every operation of the contract on a Flask app and runs each call through one ending."""
 
-    def __init__(self, contract: Contract, ending: Ending) -> None:
+    def __init__(self, contract: Contract, ending: Ending, site: Site) -> None:
         self.contract = contract
         self.ending = ending
+        self.problem_key = site.problem_key
 
     def register(self, app: Flask) -> None:
         for operation in self.contract.spec.operations.values():
@@ -139,5 +140,5 @@ class Pipeline:
             )
             answer = self.ending.judged(incoming, answer, violations)
         if answer.problem is not None:
-            request.environ[PROBLEM_KEY] = answer.problem
+            request.environ[self.problem_key] = answer.problem
         return answer.response()

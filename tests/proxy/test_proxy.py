@@ -89,10 +89,16 @@ def test_a_clean_upstream_gives_no_violation_and_the_answers_pass_through_unchan
         )
         assert created.status_code == 200 and "X-Contract-Violations" not in created.headers
         assert get(f"/api_v3/rooms/{created.get_json()['data']['code']}")["data"]["slug"] == "via-proxy"
-        summary = proxy.get("/__mock__/violations").get_json()["data"]
+        summary = proxy.get("/__proxy__/violations").get_json()["data"]
+        shipped = proxy.get("/__mock__/violations").get_json()["data"]  # where it shipped: an alias now
     assert len(seen) > 30 and summary["violations"] == [] and summary["exchanges"]["getRoom"] > 10
+    assert shipped == summary
     assert not (tmp_path / "violations.jsonl").exists()
-    assert proxy.get("/__mock__/requests").get_json()["data"], "the journal works in proxy mode"
+    journal = proxy.get("/__proxy__/requests").get_json()["data"]
+    assert journal and proxy.get("/__mock__/requests").get_json()["data"] == journal, "the journal in proxy mode"
+    console = proxy.get("/").get_data(as_text=True)
+    assert "/__proxy__/requests" in console and "__mock__" not in console, "the console calls the proxy's routes"
+    assert proxy.get("/__proxy__/swagger/swagger-ui.css").status_code == 200
     preflight = proxy.options(
         "/api_v3/rooms", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}
     )
