@@ -148,3 +148,10 @@ def test_the_proxy_command_records_fixtures_the_mock_serves_and_the_suite_accept
             fixture["account"]["admin_token"],
         )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_a_recording_proxy_is_told_the_fixture_format_or_refuses_to_start(tmp_path: Path) -> None:
+    """The proxy imports no mock: what a recording must be comes in from the CLI; without it, a recording is refused
+    at once, not at the end of a session."""
+    with pytest.raises(TypeError, match="fixtures=FixtureFormat"):
+        create_proxy_app(ProxyConfig("http://127.0.0.1:9/api_v3", record_dir=tmp_path))

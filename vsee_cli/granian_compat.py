@@ -1,5 +1,5 @@
 """Every use of granian's internals in one place, each checked against the source of granian `WRITTEN_FOR`
-(tests/mock/test_granian_compat.py fails, naming what to re-check, when another version is installed). The rest of
+(tests/cli/test_granian_compat.py fails, naming what to re-check, when another version is installed). The rest of
 the mock uses granian's public API (`granian.constants`, `granian.http`, `granian.log`) or this module.
 
 What needs granian's internals, and why (the policies themselves are `serving.py`'s):

@@ -1,6 +1,6 @@
-"""mock_server/granian_compat.py holds every use of granian's internals, written against one granian version: these
+"""vsee_cli/granian_compat.py holds every use of granian's internals, written against one granian version: these
 tests fail, naming what to do, when another is installed or an internal it uses is gone. (What the internals do for
-the mock is tested over real HTTP in test_serving.py and test_mock_cli.py.)"""
+the mock is tested over real HTTP in test_serving.py and test_mock_cli.py (tests/cli/).)"""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ import granian._signals
 import granian.wsgi
 from granian.server.mp import MPServer
 
-from mock_server import granian_compat
+from vsee_cli import granian_compat
 
 FIX = (
-    "re-read each use of granian's internals in mock_server/granian_compat.py against the installed granian's source "
-    "(its docstring lists them), run tests/mock/test_serving.py, then set WRITTEN_FOR and the pin in pyproject.toml"
+    "re-read each use of granian's internals in vsee_cli/granian_compat.py against the installed granian's source "
+    "(its docstring lists them), run tests/cli/test_serving.py, then set WRITTEN_FOR and the pin in pyproject.toml"
 )
 
 
 def test_the_installed_granian_is_the_one_the_compatibility_module_was_written_for() -> None:
     installed = metadata.version("granian")
     assert installed == granian_compat.WRITTEN_FOR, (
-        f"granian {installed} is installed, mock_server/granian_compat.py was written for granian "
+        f"granian {installed} is installed, vsee_cli/granian_compat.py was written for granian "
         f"{granian_compat.WRITTEN_FOR}; {FIX}"
     )
 

@@ -32,7 +32,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from granian.constants import HTTPModes, Interfaces
@@ -42,7 +41,6 @@ from granian.log import LogLevels
 from vsee_http import MAX_BODY_BYTES
 from vsee_http.request_log import write_request_lines_to
 
-from .app import MockConfig, create_app, runtime
 from .granian_compat import (
     ACCESS_LOGGER,
     OWN_LOGGER,
@@ -52,7 +50,6 @@ from .granian_compat import (
     run_wsgi_worker,
     wrap_worker_signals,
 )
-from .reloader import HotReloader
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -93,23 +90,6 @@ class WorkerApp:
         app = self.prebuilt if self.prebuilt is not None else self.build()
         self.started(app)
         return adapted(app)
-
-
-@dataclass
-class MockWorker(WorkerApp):
-    """The mock: `create_app(config)`, or with `watch` the hot reloader around it (its watcher runs per worker)."""
-
-    config: MockConfig
-    watch: bool = True
-
-    def build(self) -> Any:
-        return HotReloader(self.config) if self.watch else create_app(self.config)
-
-    def started(self, app: Any) -> None:
-        if isinstance(app, HotReloader):
-            app.start()
-        # a clean stop leaves the state complete in its database (the SQLite file alone holds it)
-        at_worker_exit(lambda: runtime(app.app if isinstance(app, HotReloader) else app).close())
 
 
 def adapted(app: WSGIApp) -> WSGIApp:
