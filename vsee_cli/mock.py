@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_server import MockConfig, create_app, runtime
-from mock_server.fixtures import FixtureError
+from mock_server import FixtureError, MockConfig, create_app, runtime
 from mock_server.reloader import HotReloader
 from mock_server.scenarios import SCENARIOS
 from mock_server.site import SITE

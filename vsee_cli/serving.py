@@ -129,8 +129,9 @@ class _GranianNoise(logging.Filter):
 
 def logging_config(quiet: bool) -> dict[str, Any]:
     """Applied by granian in the main process and again in each worker (a spawned one starts without ours): the
-    mock's lines (`vsee_mock` logger: one per request unless quiet) as they are on stderr; granian's own at warning
-    and above, on stderr too (granian's default is stdout, whose first line is the banner); no access log."""
+    served site's lines (its `Site.name` logger, `vsee_mock` or `vsee_proxy`: one per request unless quiet) as they
+    are on stderr; granian's own at warning and above, on stderr too (granian's default is stdout, whose first line
+    is the banner); no access log."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
