@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -18,16 +19,16 @@ class Site:
     def admin_prefixes(self) -> tuple[str, ...]:
         return (self.admin_prefix, *self.admin_aliases)
 
-    @property
+    @cached_property  # read on every call (made once: a frozen dataclass's cached_property writes its __dict__)
     def problem_key(self) -> str:
         """WSGI environ key: why the contract refused the request, if it did (the journal shows it)."""
         return f"{self.name}.problem"
 
-    @property
+    @cached_property
     def namespace_key(self) -> str:
         """WSGI environ key: the namespace the request used (the mock's; the journal filters by it)."""
         return f"{self.name}.namespace"
 
-    @property
+    @cached_property
     def log(self) -> logging.Logger:
         return logging.getLogger(self.name)
