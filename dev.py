@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
-PACKAGES = ["vsee_contract", "vsee_http", "mock_server", "vsee_proxy", "contract_tests"]
+PACKAGES = ["vsee_contract", "vsee_http", "mock_server", "vsee_proxy", "vsee_cli", "contract_tests"]
 SOURCES = [*PACKAGES, "tests", "bench", "examples", "dev.py"]
 # The test files run on every core, a file per worker (each file's module fixtures stay in one process).
 COMMANDS = {

@@ -12,12 +12,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from vsee_contract import redact
+from vsee_contract import VseeError, redact
 
 from .side_by_side import LAYER
 
 
-class ContractViolation(AssertionError):
+class ContractViolation(VseeError, AssertionError):
     """A deployment broke a named rule of the contract."""
 
 

@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vsee_contract import READ_METHODS
+from vsee_contract import READ_METHODS, VseeError
 from vsee_contract.operations import Effect, descriptor
 
 from .budget import LOCK
@@ -50,7 +50,7 @@ ROOMS_STATE = "rooms.json"
 Reader = Callable[[str], Any]  # a GET of a v3 route (e.g. "/rooms"), its decoded JSON body or None
 
 
-class OutsideFootprint(AssertionError):
+class OutsideFootprint(VseeError, AssertionError):
     """The suite kept a write back: it would have changed something the run does not own."""
 
 

@@ -111,7 +111,7 @@ def load_schema(target: Target) -> BaseSchema:
     # In-process too, so failure reports show the URL really called, not the spec's production server.
     schema.config.update(base_url=target.v3_base, request_timeout=current.timeout)
     if current.account_code:
-        schema.config.update(headers={"X-AccountCode": current.account_code})
+        schema.config.update(headers={target.account_header: current.account_code})
     schema.config.phases.update(phases=[*current.profile.phases, "stateful"])  # stateful: for as_state_machine()
     if not current.writes_enabled:
         schema.config.phases.coverage.unexpected_methods = set()

@@ -25,7 +25,11 @@ OPTIONS: list[tuple[str, str | None, dict[str, Any]]] = [
         "--v4-base-url",
         {"help": "v4 base (default: --base-url with api_v4); env VSEE_V4_BASE_URL"},
     ),
-    ("--contract-account-code", "--account-code", {"help": "X-AccountCode; env VSEE_ACCOUNT_CODE"}),
+    (
+        "--contract-account-code",
+        "--account-code",
+        {"help": "the clinic account code (its header is the spec's); env VSEE_ACCOUNT_CODE"},
+    ),
     ("--contract-api-token", "--api-token", {"help": "the clinic admin token; env VSEE_API_TOKEN"}),
     (
         "--contract-allow-writes",

@@ -152,6 +152,7 @@ class Target:
         self.settings = settings
         self.contract = contract
         self.token_header = contract.spec.security_header()
+        self.account_header = contract.spec.account_header()
         self._factory = factory
         self.ledger = Ledger()
         self.traffic = Traffic()
@@ -260,7 +261,7 @@ class Target:
         return v4_base(self.v3_base)
 
     def headers(self, auth: Auth) -> dict[str, str]:
-        headers = {"X-AccountCode": self.settings.account_code} if self.settings.account_code else {}
+        headers = {self.account_header: self.settings.account_code} if self.settings.account_code else {}
         if auth == "admin" and self.settings.api_token:
             headers[self.token_header] = self.settings.api_token
         elif auth == "wrong":

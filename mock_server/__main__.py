@@ -1,7 +1,7 @@
-"""`python -m mock_server` is `vsee-mock`."""
+"""`python -m mock_server` is `vsee-mock` (the command lines live above the mock, in vsee_cli)."""
 
 import sys
 
-from .cli import main
+from vsee_cli.vsee_mock import main
 
 sys.exit(main())

@@ -13,7 +13,6 @@ from flask import Flask, Response, request
 
 from vsee_contract import Contract
 from vsee_http import (
-    ADMIN_PREFIX,
     Journal,
     Pipeline,
     api_prefixes,
@@ -32,6 +31,7 @@ from .mocking import MockEnding
 from .namespaces import DEFAULT, NAMESPACE_HEADER, Namespaces, namespace_of
 from .scenarios import SCENARIOS
 from .shared_journal import SharedJournal
+from .site import SITE
 from .state_db import StateDatabase, StateNotSaved
 from .store import Store
 
@@ -114,9 +114,9 @@ def create_app(
     contract = Contract.load(cfg.spec_path)
     fixtures = load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[cfg.scenario])
     database = _database(cfg)  # opened on first use, in each process
-    token_header = contract.spec.security_header()
+    headers = (contract.spec.security_header(), contract.spec.account_header())
     # workers sharing a database share the journal too (through a connection of its own)
-    journal = SharedJournal(database.sibling(), token_header) if database.shared else Journal(token_header)
+    journal = SharedJournal(database.sibling(), SITE, *headers) if database.shared else Journal(SITE, *headers)
 
     def scenario_fixtures(name: str) -> list[AccountFixture]:
         return fixtures if name == cfg.scenario else load_fixtures(cfg.fixtures_dir, contract.spec, SCENARIOS[name])
@@ -124,15 +124,16 @@ def create_app(
     namespaces = Namespaces(database, cfg.scenario, scenario_fixtures, cfg.seed)
     state = MockRuntime(cfg, contract, namespaces, random.Random(cfg.seed), journal, fixtures)
 
-    app = base_app("mock_server", contract, journal)
+    app = base_app(SITE, contract, journal)
     app.extensions[RUNTIME_KEY] = state
     ending = MockEnding(contract, namespaces, cfg.strict, {**HANDLERS, **(handlers or {})})
-    Pipeline(contract, ending).register(app)
+    Pipeline(contract, ending, SITE).register(app)
     _add_admin_routes(app, state)
     _add_faults(app, state)
     app.register_error_handler(StateNotSaved, _unavailable)
     if not cfg.latency and not cfg.error_rate:  # replays would skip the injected delay or fault
-        app.wsgi_app = FastReads(app.wsgi_app, namespaces, journal, api_prefixes(contract))  # type: ignore[method-assign]
+        replays = FastReads(app.wsgi_app, namespaces, journal, api_prefixes(contract), contract.spec.account_header())
+        app.wsgi_app = replays  # type: ignore[method-assign]
     return finish(app, contract, cfg.cors_origins, ["Preference-Applied"])
 
 
@@ -155,24 +156,24 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
     def namespace() -> str:
         return namespace_of(request.environ)
 
-    @app.get(ADMIN_PREFIX)
-    @app.get(f"{ADMIN_PREFIX}/")
+    @app.get(SITE.admin_prefix)
+    @app.get(f"{SITE.admin_prefix}/")
     def index() -> Response:
         """This index of the admin API (made from the routes themselves)."""
         return json_response(200, {"data": {**_admin_index(app), "state": state.namespaces.database.status()}})
 
-    @app.post(f"{ADMIN_PREFIX}/reset")
+    @app.post(f"{SITE.admin_prefix}/reset")
     def reset() -> Response:
         """The namespace back to its scenario's fixtures."""
         state.reset(namespace=namespace())
         return json_response(200, {"data": {"reset": True}})
 
-    @app.get(f"{ADMIN_PREFIX}/state")
+    @app.get(f"{SITE.admin_prefix}/state")
     def snapshot() -> Response:
         """The namespace's accounts with their rooms, users, queues and default rooms (no tokens)."""
         return json_response(200, {"data": state.namespaces.get(namespace()).snapshot()})
 
-    @app.get(f"{ADMIN_PREFIX}/scenario")
+    @app.get(f"{SITE.admin_prefix}/scenario")
     def scenario() -> Response:
         """The namespace's scenario and the scenarios there are."""
         available = [{"name": s.name, "description": s.description} for s in SCENARIOS.values()]
@@ -181,7 +182,7 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
         current = store.scenario
         return json_response(200, {"data": {"current": current, "available": available}})
 
-    @app.post(f"{ADMIN_PREFIX}/scenario")
+    @app.post(f"{SITE.admin_prefix}/scenario")
     def switch_scenario() -> Response:
         """Switch with `{"name": "closed"}` (JSON) or `?name=closed`; the namespace resets to that scenario."""
         known = ", ".join(SCENARIOS)
@@ -198,12 +199,12 @@ def _add_admin_routes(app: Flask, state: MockRuntime) -> None:
         state.reset(name, namespace())
         return scenario()
 
-    @app.get(f"{ADMIN_PREFIX}/namespaces")
+    @app.get(f"{SITE.admin_prefix}/namespaces")
     def namespaces() -> Response:
         """Every namespace (shared by every worker and instance on the same state)."""
         return json_response(200, {"data": state.namespaces.names()})
 
-    @app.delete(f"{ADMIN_PREFIX}/namespace")
+    @app.delete(f"{SITE.admin_prefix}/namespace")
     def drop_namespace() -> Response:
         """Forget the named namespace (the default one is reset instead)."""
         name = namespace()
@@ -214,7 +215,7 @@ def _admin_index(app: Flask) -> dict[str, Any]:
     """Each admin route with its methods and the first line of its docstring, as the app has them."""
     routes = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if not rule.rule.startswith(f"{ADMIN_PREFIX}/") or "<path:" in rule.rule:
+        if not rule.rule.startswith(f"{SITE.admin_prefix}/") or "<path:" in rule.rule:
             continue
         doc = " ".join((app.view_functions[rule.endpoint].__doc__ or "").split("\n\n")[0].split())
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):

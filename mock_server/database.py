@@ -18,6 +18,8 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext, supp
 from pathlib import Path
 from typing import Any
 
+from vsee_contract import VseeError
+
 from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
 
 __all__ = ["Database", "StateFileError", "StateNotSaved", "check_state_database"]
@@ -28,7 +30,7 @@ HEADER = b"SQLite format 3\x00"
 SCHEMA = schema("INTEGER PRIMARY KEY AUTOINCREMENT")
 
 
-class StateFileError(ValueError):
+class StateFileError(VseeError, ValueError):
     """The state file is not a database this mock can use."""
 
 

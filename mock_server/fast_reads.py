@@ -15,9 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from vsee_http import NAMESPACE_KEY, PROBLEM_KEY, ApiError, Journal
+from vsee_contract import Refusal
+from vsee_http import Journal
+from vsee_http.journal import environ_key
 
 from .namespaces import Namespaces, namespace_of
+from .site import SITE
 from .store import StateNotSaved, Store
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -38,11 +41,19 @@ class _Replay:
 class FastReads:
     """Serve repeated GETs from a cache keyed by request and namespace, invalidated by the state's version."""
 
-    def __init__(self, app: WSGIApp, namespaces: Namespaces, journal: Journal, api_prefixes: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        namespaces: Namespaces,
+        journal: Journal,
+        api_prefixes: tuple[str, ...],
+        account_header: str,
+    ) -> None:
         self.app = app
         self.namespaces = namespaces
         self.journal = journal
         self.api_prefixes = api_prefixes
+        self.account_key = environ_key(account_header)
         self._cache: dict[tuple[str, str, str, str], _Replay] = {}
         self._lock = threading.Lock()
 
@@ -52,15 +63,15 @@ class FastReads:
         path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
         if not path.startswith(self.api_prefixes) or "__" in query:
             return None
-        return path, query, environ.get("HTTP_X_ACCOUNTCODE", ""), environ.get("HTTP_X_MOCK_NAMESPACE", "")
+        return path, query, environ.get(self.account_key, ""), environ.get("HTTP_X_MOCK_NAMESPACE", "")
 
     def _store(self, environ: dict[str, Any]) -> Store | None:
         """The state the request reads, when its namespace exists already (the app creates one, not a cache)."""
         try:
             namespace = namespace_of(environ)
-        except ApiError:
+        except Refusal:
             return None
-        environ[NAMESPACE_KEY] = namespace
+        environ[SITE.namespace_key] = namespace
         return self.namespaces.peek(namespace)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -92,7 +103,9 @@ class FastReads:
 
         body = b"".join(self.app(environ, capture))
         if "status" in captured and store.version == version:
-            replay = _Replay(store, version, captured["status"], captured["headers"], body, environ.get(PROBLEM_KEY))
+            replay = _Replay(
+                store, version, captured["status"], captured["headers"], body, environ.get(SITE.problem_key)
+            )
             with self._lock:
                 if len(self._cache) >= MAX_ENTRIES:
                     self._cache.clear()

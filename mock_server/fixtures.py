@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from vsee_contract import Spec, load_spec, rules
+from vsee_contract import Spec, VseeError, load_spec, rules
 from vsee_contract.operations import provider_detail, provider_list_item
 from vsee_contract.spec import SAFE_LOADER
 
@@ -44,7 +44,7 @@ FILE_SCHEMA = {
 }
 
 
-class FixtureError(ValueError):
+class FixtureError(VseeError, ValueError):
     """A fixture file breaks the contract; the message names the file and the field."""
 
 

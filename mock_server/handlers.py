@@ -1,7 +1,7 @@
 """The mock's handlers: each operation's own, from the registry (`vsee_contract.operations`), and the `Call` the
 mock's ending gives them (over already-validated input, under the store's lock).
 
-Each handler returns (status, body) and refuses with `RequestInvalid` (or `ApiError`), sent in the VSee error shape.
+Each handler returns (status, body) and refuses with `Refusal`, sent in the VSee error shape.
 `create_app(config, handlers={...})` replaces handlers in one app only.
 """
 

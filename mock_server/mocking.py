@@ -9,8 +9,8 @@ from collections.abc import Mapping
 
 from flask import request
 
-from vsee_contract import Contract, Operation, RequestInvalid, Violation
-from vsee_http import NAMESPACE_KEY, Answer, ApiError, Incoming, encode, error_body, header_text, shown
+from vsee_contract import Contract, Operation, Refusal, Violation
+from vsee_http import Answer, Incoming, encode, error_body, header_text, shown
 
 from .handlers import Call, Handler, Reply
 from .namespaces import Namespaces, namespace_of
@@ -22,14 +22,15 @@ from .prefer import (
     read_preference,
     with_status,
 )
+from .site import SITE
 from .store import AccountState, StateNotSaved, Store
 
 
-def _account(store: Store) -> AccountState:
-    code = header_text(request.headers.get("X-AccountCode", "")).strip()
+def _account(store: Store, header: str) -> AccountState:
+    code = header_text(request.headers.get(header, "")).strip()
     account = store.account(code)
     if account is None:
-        raise ApiError(403, f"Unknown account code '{shown(code)}'.")
+        raise Refusal(403, f"Unknown account code '{shown(code)}'.")
     return account
 
 
@@ -38,9 +39,9 @@ def _token_user(operation: Operation, account: AccountState, header: str) -> str
         return None
     token = request.headers.get(header)
     if not token:
-        raise ApiError(401, f"Missing {header} header: this operation needs the clinic admin token.")
+        raise Refusal(401, f"Missing {header} header: this operation needs the clinic admin token.")
     if token != account.admin_token:
-        raise ApiError(403, f"Invalid {header}: not an admin token of account '{account.code}'.")
+        raise Refusal(403, f"Invalid {header}: not an admin token of account '{account.code}'.")
     return account.admin_user_id
 
 
@@ -55,6 +56,7 @@ class MockEnding:
         self.strict = strict
         self.handlers = handlers
         self.token_header = contract.spec.security_header()
+        self.account_header = contract.spec.account_header()
 
     def answer(self, incoming: Incoming) -> Answer:
         headers: list[tuple[str, str]] = []
@@ -66,9 +68,9 @@ class MockEnding:
                 check_preference(spec, operation.operation_id, pref)  # refused: nothing applied, no header
                 headers.append(("Preference-Applied", pref.applied))
             namespace = namespace_of(request.environ)
-            request.environ[NAMESPACE_KEY] = namespace
+            request.environ[SITE.namespace_key] = namespace
             store = self.namespaces.get(namespace)
-        except ApiError as exc:
+        except Refusal as exc:
             return self._error(exc, headers)
         forced = forced_failure(spec, operation.operation_id, pref) if pref else None
         if forced is not None:  # a documented failure chosen with Prefer: served as is, not re-judged
@@ -76,16 +78,16 @@ class MockEnding:
         try:  # a write is one transaction from the account check to the saved answer; a read sees every commit
             with store.write() if operation.is_write else store.reading():
                 try:
-                    account = _account(store)
+                    account = _account(store, self.account_header)
                     token_user = _token_user(operation, account, self.token_header)
                     parsed = incoming.valid()
-                except (ApiError, RequestInvalid) as exc:  # refused before the operation ran: the journal says why
+                except Refusal as exc:  # refused before the operation ran: the journal says why
                     return self._error(exc, headers, refused=True)
                 example = preferred_example(spec, operation.operation_id, pref) if pref else None
                 if example is not None:  # a documented example chosen with Prefer, after the checks a call passes
                     return Answer(example[0], example[1], headers, judge=False)
                 status, encoded = self._run(operation, Call(account, parsed, token_user), pref)
-        except (ApiError, RequestInvalid) as exc:  # a handler's refusal
+        except Refusal as exc:
             return self._error(exc, headers)
         except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
             if operation.is_write:
@@ -102,7 +104,7 @@ class MockEnding:
         body = error_body(500, f"Strict mode: the mock broke the contract: {message}")
         return Answer(500, body, answer.headers, judge=False, problem=answer.problem)
 
-    def _error(self, exc: ApiError | RequestInvalid, headers: list[tuple[str, str]], refused: bool = False) -> Answer:
+    def _error(self, exc: Refusal, headers: list[tuple[str, str]], refused: bool = False) -> Answer:
         answer = Answer.error(exc, headers)
         answer.judge, answer.problem = self.strict, exc.message if refused else None
         return answer
@@ -119,4 +121,4 @@ class MockEnding:
         for key, value in self.contract.spec.examples(operation.operation_id).values():
             if key.startswith("2"):
                 return (int(key) if key.isdigit() else 200), value
-        raise ApiError(501, f"{operation.operation_id} has no handler and no success example.")
+        raise Refusal(501, f"{operation.operation_id} has no handler and no success example.")

@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from vsee_http import ApiError, shown
+from vsee_contract import Refusal
+from vsee_http import shown
 
 from .fixtures import AccountFixture
+from .site import SITE
 from .state_db import StateDatabase
 from .store import Store
 
@@ -33,7 +35,7 @@ def namespace_of(environ: Mapping[str, Any]) -> str:
     if name is None or name == "":
         return DEFAULT
     if not _NAME.fullmatch(name):
-        raise ApiError(400, f"{NAMESPACE_HEADER} '{shown(name)}': use 1-128 letters, digits and _ . : -")
+        raise Refusal(400, f"{NAMESPACE_HEADER} '{shown(name)}': use 1-128 letters, digits and _ . : -")
     return str(name)
 
 
@@ -62,7 +64,9 @@ class Namespaces:
             store = self._stores.get(name)
             if store is None:
                 if name != DEFAULT and not self._exists(name) and len(self.names()) >= MAX_NAMESPACES:
-                    raise ApiError(503, f"{MAX_NAMESPACES} namespaces exist; DELETE /__mock__/namespace some first")
+                    raise Refusal(
+                        503, f"{MAX_NAMESPACES} namespaces exist; DELETE {SITE.admin_prefix}/namespace some first"
+                    )
                 store = Store(self.database, name, self._scenario, self._fixtures, self._seed, self._clock)
                 self._stores[name] = store
             return store

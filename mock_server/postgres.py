@@ -32,6 +32,8 @@ import psycopg
 import psycopg_pool
 from psycopg import errors, pq
 
+from vsee_contract import VseeError
+
 from . import pg_lease
 from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
 
@@ -48,7 +50,7 @@ SCHEMA = schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") + (
 )
 
 
-class StateUrlError(ValueError):
+class StateUrlError(VseeError, ValueError):
     """The database named by --state-url cannot be used (unreachable, refused, another schema); one line."""
 
 

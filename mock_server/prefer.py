@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vsee_contract import Spec
-from vsee_http import ApiError, shown
+from vsee_contract import Refusal, Spec
+from vsee_http import shown
 
 _PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*\"?([^\",;]*)\"?\s*")
 
@@ -38,7 +38,7 @@ def read_preference(prefer: str, query: Mapping[str, str]) -> Preference | None:
     if not found["code"] and not found["example"]:
         return None
     if found["code"] and not re.fullmatch(r"[1-5][0-9][0-9]", found["code"]):
-        raise ApiError(400, f"Prefer: code='{shown(found['code'])}' is not an HTTP status")
+        raise Refusal(400, f"Prefer: code='{shown(found['code'])}' is not an HTTP status")
     return Preference(int(found["code"]) if found["code"] else None, found["example"] or None)
 
 
@@ -46,11 +46,11 @@ def check_preference(spec: Spec, operation_id: str, pref: Preference) -> None:
     """A preferred status must be one the operation declares, a named example one it has: else 400, naming what
     there is (a request the mock cannot honour as asked, like any other bad request)."""
     if pref.code is not None and spec.operations[operation_id].response_key(pref.code) is None:
-        raise ApiError(400, f"Prefer: code={pref.code} is not declared for {operation_id}")
+        raise Refusal(400, f"Prefer: code={pref.code} is not declared for {operation_id}")
     examples = spec.examples(operation_id)
     if pref.example is not None and pref.example not in examples:
         names = ", ".join(sorted(examples)) or "none"
-        raise ApiError(
+        raise Refusal(
             400, f"Prefer: example='{shown(pref.example)}' is not an example of {operation_id}; known: {names}"
         )
 

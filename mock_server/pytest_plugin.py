@@ -48,9 +48,13 @@ class LiveMock:
 
     @property
     def headers(self) -> dict[str, str]:
-        """The namespace, X-AccountCode and the admin token (in the contract's token header) of the default account."""
-        token_header = runtime(self.app).contract.spec.security_header()
-        return {**self.namespace_headers, "X-AccountCode": self.account_code, token_header: self.api_token}
+        """The namespace, the account code and the admin token (in the contract's headers) of the default account."""
+        spec = runtime(self.app).contract.spec
+        return {
+            **self.namespace_headers,
+            spec.account_header(): self.account_code,
+            spec.security_header(): self.api_token,
+        }
 
     def reset(self) -> None:
         """This namespace back to the default scenario's fixtures."""

@@ -9,7 +9,6 @@ shows it). State starts afresh from the edited fixtures.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,9 +20,10 @@ from vsee_contract import DEFAULT_SPEC_PATH
 
 from .app import MockConfig, create_app, runtime
 from .fixtures import DEFAULT_FIXTURES
+from .site import SITE
 
-log = logging.getLogger("vsee_mock")
-STATUS_PATH = "/__mock__/reload"
+log = SITE.log
+STATUS_PATH = f"{SITE.admin_prefix}/reload"
 
 
 class HotReloader:

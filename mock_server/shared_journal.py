@@ -9,25 +9,25 @@ one flush interval late.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import fields
 from typing import Any
 
-from vsee_http import Journal
+from vsee_http import Journal, Site
 from vsee_http.batches import Batches
 from vsee_http.journal import JOURNAL_SIZE, Call, Entry, Exchange
 
 from .state_db import StateDatabase, StateNotSaved
 
 FLUSH_SECONDS = 0.1
-log = logging.getLogger("vsee_mock")
 
 
 class SharedJournal(Journal):
     """A `Journal` kept in the shared database (ids are the database's, unique across workers)."""
 
-    def __init__(self, database: StateDatabase, token_header: str, size: int = JOURNAL_SIZE) -> None:
-        super().__init__(token_header, size)
+    def __init__(
+        self, database: StateDatabase, site: Site, token_header: str, account_header: str, size: int = JOURNAL_SIZE
+    ) -> None:
+        super().__init__(site, token_header, account_header, size)
         self._database = database
         self._size = size
         # Only the newest `size` calls can be in the journal after a write: under a load the writes cannot keep up
@@ -48,7 +48,7 @@ class SharedJournal(Journal):
     def _write(self, pending: list[Call]) -> None:
         """The calls in one transaction; what falls out of the journal's size is dropped. When the database cannot
         take them (a database server gone for a while), they wait for the next flush (the newest `size` of them)."""
-        entries = [call.entry() for call in pending]
+        entries = [self.entry_of(call) for call in pending]
         rows = [
             (_packed(e), _packed_detail(e.detail), e.method, e.path, e.status, int(e.valid), e.namespace)
             for e in entries
@@ -62,7 +62,7 @@ class SharedJournal(Journal):
                 )
                 connection.execute("DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?", (self._size,))
         except StateNotSaved as exc:
-            log.warning("vsee-mock: the journal waits for the database: %s", exc)
+            self._log.warning("vsee-mock: the journal waits for the database: %s", exc)
             for call in pending:
                 self._pending.add(call)
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from vsee_contract import VseeError
+
 SCHEMA_VERSION = 1  # in `meta`; a database of another version is refused (where a later change migrates it)
 
 # The tables, in the SQL both databases speak; `{serial}` is each one's auto-numbered primary key (the creation
@@ -104,12 +106,12 @@ def schema(serial: str) -> str:
     return TABLES.replace("{serial}", serial).replace("{version}", str(SCHEMA_VERSION))
 
 
-class StateNotSaved(Exception):
+class StateNotSaved(VseeError):
     """The database could not be reached, locked or written (disk full, file not writable, another worker holding
     the lock too long, a database server gone); nothing of the write was kept."""
 
 
-class StateConflict(Exception):
+class StateConflict(VseeError):
     """A uniqueness constraint refused a write; `constraint` names it: `rooms_slug`, `rooms_code`, or another."""
 
     def __init__(self, constraint: str, text: str) -> None:

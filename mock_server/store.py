@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from vsee_http import ApiError
+from vsee_contract import Refusal
 
 from .fixtures import AccountFixture
 from .state_db import Connection, StateConflict, StateDatabase, StateNotSaved
@@ -494,10 +494,10 @@ def _save_room(connection: Connection, key: tuple[str, str], room: dict[str, Any
     )
 
 
-def _conflict(exc: StateConflict) -> ApiError:
+def _conflict(exc: StateConflict) -> Refusal:
     """A uniqueness constraint refused the write (the handler's own check missed it): the documented answers."""
     if exc.constraint == "rooms_slug":
-        return ApiError(400, "In this domain the slug already exists.")
+        return Refusal(400, "In this domain the slug already exists.")
     if exc.constraint == "rooms_code":
-        return ApiError(409, "Room code already exists.")
-    return ApiError(409, f"The write conflicts with the stored state ({exc}).")
+        return Refusal(409, "Room code already exists.")
+    return Refusal(409, f"The write conflicts with the stored state ({exc}).")

@@ -7,10 +7,11 @@ each operation means (its handler, rules, hooks) is declared once, in its module
 from . import rules
 from .contract import RESPONSE_SCHEMA, Contract, Violation
 from .curl import curl_command, form_value
+from .errors import Refusal, VseeError
 from .redaction import REDACTED, SECRET_HEADERS, is_secret_header, redact, redact_headers
 from .session import SessionRules
 from .spec import DEFAULT_SPEC_PATH, READ_METHODS, Operation, Spec, load_spec, v4_base
-from .validation import ContractValidator, OperationValidator, ParsedRequest, RequestInvalid
+from .validation import ContractValidator, OperationValidator, ParsedRequest
 
 __all__ = [
     "DEFAULT_SPEC_PATH",
@@ -23,10 +24,11 @@ __all__ = [
     "Operation",
     "OperationValidator",
     "ParsedRequest",
-    "RequestInvalid",
+    "Refusal",
     "SessionRules",
     "Spec",
     "Violation",
+    "VseeError",
     "curl_command",
     "form_value",
     "is_secret_header",

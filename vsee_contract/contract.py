@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from . import rules
+from .errors import Refusal
 from .operations import REGISTRY, ExchangeRule
 from .spec import Spec, load_spec
-from .validation import ContractValidator, RequestInvalid
+from .validation import ContractValidator
 
 RESPONSE_SCHEMA = "response-schema"
 
@@ -116,7 +117,7 @@ class Contract:
             body = checks.bodies.get("application/json")
             if sent is not None and body is not None:
                 body.check(_coerced(body, sent))
-        except RequestInvalid:
+        except Refusal:
             return None
         return typed
 

@@ -156,6 +156,10 @@ class Spec:
         """The header that carries the admin token (X-ApiToken): read from the security scheme, never restated."""
         return str(self.components["securitySchemes"]["AdminToken"]["name"])
 
+    def account_header(self) -> str:
+        """The header that names the clinic account (X-AccountCode): read from its shared parameter, never restated."""
+        return str(self.components["parameters"]["AccountCode"]["name"])
+
 
 def v4_base(v3_base: str) -> str | None:
     """The api_v4 base beside an api_v3 base (the room detail is on both), or None when it cannot be derived."""

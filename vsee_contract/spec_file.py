@@ -10,10 +10,11 @@ from typing import Any
 
 import yaml
 
+from .errors import VseeError
 from .spec import SAFE_LOADER
 
 
-class SpecFileError(Exception):
+class SpecFileError(VseeError):
     """Why a spec file cannot be used: `problem` and `fix`; `unreadable` when the machine, not the file, is at fault."""
 
     def __init__(self, problem: str, fix: str, unreadable: bool = False) -> None:

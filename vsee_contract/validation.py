@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from .errors import Refusal
 from .spec import Operation, Spec
 
 FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -16,15 +17,6 @@ _INT = re.compile(r"^[+-]?[0-9]+$")
 _NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
-
-
-class RequestInvalid(Exception):
-    """A request the contract refuses; `status` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -92,9 +84,9 @@ class _ObjectCheck:
         try:
             error = next(iter(self.validator.iter_errors(value)), None)
         except (ValueError, OverflowError) as exc:  # e.g. a non-string key, an integer beyond 64 bits
-            raise RequestInvalid(400, f"{self.where}: cannot be checked against the contract ({exc})") from exc
+            raise Refusal(400, f"{self.where}: cannot be checked against the contract ({exc})") from exc
         if error is not None:
-            raise RequestInvalid(400, _describe(error, self.where))
+            raise Refusal(400, _describe(error, self.where))
 
 
 class OperationValidator:
@@ -130,7 +122,7 @@ class OperationValidator:
         media_type: str | None,
         body: Any,
     ) -> ParsedRequest:
-        """Coerce and validate; raise RequestInvalid (400/415) naming the offending field."""
+        """Coerce and validate; raise Refusal (400/415) naming the offending field."""
         parsed: dict[str, dict[str, Any]] = {}
         for location, raw in (("path", path), ("query", query), ("header", headers)):
             check = self.params[location]
@@ -144,7 +136,7 @@ class OperationValidator:
     def _body(self, media_type: str | None, body: Any) -> tuple[dict[str, Any] | None, str | None]:
         if body is None:
             if self.body_required:
-                raise RequestInvalid(400, "body: a request body is required")
+                raise Refusal(400, "body: a request body is required")
             return None, None
         if media_type not in self.bodies:
             accepted = ", ".join(self.bodies) or "no body"
@@ -153,7 +145,7 @@ class OperationValidator:
                 if media_type
                 else "the body has no Content-Type"
             )
-            raise RequestInvalid(415, f"{sent}; use {accepted}")
+            raise Refusal(415, f"{sent}; use {accepted}")
         check = self.bodies[media_type]
         check.check(body)  # a form as the text it is: its schema spells out which strings a boolean may be
         value = check.coerce(body) if media_type in FORM_MEDIA_TYPES else body

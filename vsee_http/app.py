@@ -8,16 +8,15 @@ import time
 from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from vsee_contract import Contract
+from vsee_contract import Contract, Refusal
 
 from .console import console_blueprint
 from .cors import enable_cors
-from .errors import ApiError, error_body
-from .journal import PROBLEM_KEY, Journal
+from .errors import error_body
+from .journal import Journal
 from .responses import json_response
+from .site import Site
 
-log = logging.getLogger("vsee_mock")
-ADMIN_PREFIX = "/__mock__"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_QUERY_BYTES = 64 * 1024
 CONVENIENCE_HEADERS = ["Prefer", "Content-Type"]  # what a browser client sends beyond the contract's headers
@@ -29,17 +28,19 @@ def api_prefixes(contract: Contract) -> tuple[str, ...]:
     return tuple(sorted({base + "/" for op in ops for base in op.local_base_paths()}))
 
 
-def base_app(name: str, contract: Contract, journal: Journal) -> Flask:
+def base_app(site: Site, contract: Contract, journal: Journal) -> Flask:
     """A Flask app with the pipeline's common parts; the caller registers its routes, then calls `finish`."""
-    app = Flask(name)
+    app = Flask(site.app_name)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False  # no 308 redirects: an odd path is a JSON 404, never an undeclared 3xx
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.register_blueprint(journal_blueprint(journal))
-    app.register_blueprint(console_blueprint(contract.spec))
-    _add_timing_and_journal(app, journal, api_prefixes(contract))
-    _add_error_handlers(app)
+    journal_routes = journal_blueprint(journal)
+    for prefix in site.admin_prefixes:  # the same routes under an alias too, each registered under its own name
+        app.register_blueprint(journal_routes, url_prefix=prefix, name=f"journal{prefix}")
+    app.register_blueprint(console_blueprint(contract.spec, site))
+    _add_timing_and_journal(app, journal, api_prefixes(contract), site.problem_key)
+    _add_error_handlers(app, site.log)
     return app
 
 
@@ -56,7 +57,7 @@ def finish(app: Flask, contract: Contract, cors_origins: tuple[str, ...], expose
 
 
 def journal_blueprint(journal: Journal) -> Blueprint:
-    admin = Blueprint("journal", __name__, url_prefix=ADMIN_PREFIX)
+    admin = Blueprint("journal", __name__)
 
     @admin.get("/requests")
     def requests_made() -> Response:
@@ -93,7 +94,7 @@ def journal_blueprint(journal: Journal) -> Blueprint:
     return admin
 
 
-def _add_timing_and_journal(app: Flask, journal: Journal, prefixes: tuple[str, ...]) -> None:
+def _add_timing_and_journal(app: Flask, journal: Journal, prefixes: tuple[str, ...], problem_key: str) -> None:
     @app.before_request
     def start() -> Response | None:
         g.started = time.perf_counter()
@@ -111,15 +112,15 @@ def _add_timing_and_journal(app: Flask, journal: Journal, prefixes: tuple[str, .
             body = request.get_data(cache=True) if 0 < sent <= MAX_BODY_BYTES else b""
             exchange = (list(response.headers.items()), response.get_data())
             journal.record(
-                request.environ, response.status_code, elapsed, request.environ.get(PROBLEM_KEY), body, exchange
+                request.environ, response.status_code, elapsed, request.environ.get(problem_key), body, exchange
             )
         journal.log_call(request.environ, response.status_code, elapsed)
         return response
 
 
-def _add_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def refused(exc: ApiError) -> Response:
+def _add_error_handlers(app: Flask, log: logging.Logger) -> None:
+    @app.errorhandler(Refusal)
+    def refused(exc: Refusal) -> Response:
         """A refusal raised outside the pipeline (an admin route): its status, in the error shape."""
         return json_response(exc.status, error_body(exc.status, exc.message), exc.headers)
 

@@ -10,9 +10,8 @@ from typing import Any
 
 from flask import request
 
-from vsee_contract import Operation
+from vsee_contract import Operation, Refusal
 
-from .errors import ApiError
 from .responses import JSON
 
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -27,7 +26,7 @@ def decode_query(operation: Operation) -> dict[str, str]:
         if name.startswith("__"):
             continue
         if name in single and len(values) > 1:
-            raise ApiError(400, f"query parameter '{name}': given {len(values)} times, expected once")
+            raise Refusal(400, f"query parameter '{name}': given {len(values)} times, expected once")
         query[name] = values[0]
     return query
 
@@ -45,10 +44,10 @@ def decode_body(operation: Operation) -> tuple[str | None, Any]:
         try:
             return media_type, json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise ApiError(400, f"body: not valid UTF-8 JSON ({exc})") from exc
+            raise Refusal(400, f"body: not valid UTF-8 JSON ({exc})") from exc
     if media_type in FORMS:
         if media_type == "multipart/form-data" and not request.mimetype_params.get("boundary"):
-            raise ApiError(400, "body: multipart/form-data without a boundary")
+            raise Refusal(400, "body: multipart/form-data without a boundary")
         uploads = [
             (name, [u.read(FILE_PART_CHARS).decode("utf-8", "replace") for u in files])
             for name, files in request.files.lists()
@@ -56,9 +55,9 @@ def decode_body(operation: Operation) -> tuple[str | None, Any]:
         fields: dict[str, Any] = {}
         for name, values in [*request.form.lists(), *uploads]:
             if not isinstance(name, str) or not name:
-                raise ApiError(400, "body: a form field has no name")
+                raise Refusal(400, "body: a form field has no name")
             if name in fields or len(values) != 1:
-                raise ApiError(400, f"body field '{name}': given {len(values)} times, expected once")
+                raise Refusal(400, f"body field '{name}': given {len(values)} times, expected once")
             fields[name] = values[0]
         return media_type, fields
     return media_type, raw

@@ -15,12 +15,10 @@ from vsee_contract import REDACTED
 
 from .errors import header_text
 from .request_log import request_lines
+from .site import Site
 
-log = logging.getLogger("vsee_mock")
 JOURNAL_SIZE = 1000
 BODY_CHARS = 16 * 1024  # of each body kept for the detail view: enough to read, bounded in memory
-PROBLEM_KEY = "vsee_mock.problem"  # WSGI environ key: why the contract refused the request, if it did
-NAMESPACE_KEY = "vsee_mock.namespace"  # WSGI environ key: the mock's namespace the request used
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class Entry:
 class Exchange:
     """What a call sent and got, as the detail view renders it. The token header is never among its headers."""
 
-    request_headers: tuple[tuple[str, str], ...]  # WSGI keys: HTTP_X_ACCOUNTCODE, CONTENT_TYPE, ...
+    request_headers: tuple[tuple[str, str], ...]  # WSGI keys: HTTP_X_REQUEST_ID, CONTENT_TYPE, ...
     request_body: bytes  # at most BODY_CHARS of it
     request_size: int
     status: int
@@ -87,7 +85,8 @@ class Call:
     response_body: bytes
     response_size: int
 
-    def entry(self) -> Entry:
+    def entry(self, account_key: str, namespace_key: str) -> Entry:
+        """`account_key`, `namespace_key`: the environ keys of the account header and of the site's namespace."""
         environ = self.environ
         sent = tuple([(k, v) for k, v in environ.items() if k.startswith("HTTP_") or (k in CGI_HEADERS and v)])
         detail = Exchange(
@@ -107,11 +106,11 @@ class Call:
             query=header_text(environ.get("QUERY_STRING", "")),
             status=self.status,
             latency_ms=round(self.latency_ms, 3),
-            account=header_text(environ.get("HTTP_X_ACCOUNTCODE", "")),
+            account=header_text(environ.get(account_key, "")),
             token=REDACTED if self.token_sent else "none",
             valid=self.problem is None,
             problem=self.problem,
-            namespace=environ.get(NAMESPACE_KEY, ""),
+            namespace=environ.get(namespace_key, ""),
             detail=detail,
         )
 
@@ -139,9 +138,13 @@ def environ_key(header: str) -> str:
 class Journal:
     """A bounded, thread-safe log of API calls with filters, and the one-line request log."""
 
-    def __init__(self, token_header: str, size: int = JOURNAL_SIZE) -> None:
+    def __init__(self, site: Site, token_header: str, account_header: str, size: int = JOURNAL_SIZE) -> None:
+        """`token_header`, `account_header`: the contract's (`Spec.security_header()`, `Spec.account_header()`)."""
+        self._log = site.log
+        self._namespace_key = site.namespace_key
         self._token_header = token_header
         self._token_key = environ_key(token_header)
+        self._account_key = environ_key(account_header)
         self._calls: deque[Call] = deque(maxlen=size)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -151,7 +154,7 @@ class Journal:
 
     def log_call(self, environ: Mapping[str, Any], status: int, latency_ms: float, note: str = "") -> None:
         """The one-line request log: never the token's value, control characters escaped (no forged lines)."""
-        if not log.isEnabledFor(logging.INFO):
+        if not self._log.isEnabledFor(logging.INFO):
             return
         query = environ.get("QUERY_STRING", "")
         target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
@@ -161,7 +164,7 @@ class Journal:
             target.encode("unicode_escape").decode("ascii"),
             status,
             latency_ms,
-            environ.get("HTTP_X_ACCOUNTCODE") or "-",
+            environ.get(self._account_key) or "-",
             self._token(environ),
             note,
         )
@@ -169,7 +172,7 @@ class Journal:
         if lines is not None:
             lines.add(line)
         else:
-            log.info("%s", line)
+            self._log.info("%s", line)
 
     def record(
         self,
@@ -206,18 +209,21 @@ class Journal:
         with self._lock:
             self._calls.append(call)
 
+    def entry_of(self, call: Call) -> Entry:
+        return call.entry(self._account_key, self._namespace_key)
+
     def summary(self, entry: Entry) -> dict[str, Any]:
         return {f.name: getattr(entry, f.name) for f in SUMMARY_FIELDS}
 
     def rendered(self, entry: Entry) -> dict[str, Any]:
-        """The entry with its request and response, as `GET /__mock__/requests/<id>` shows it."""
+        """The entry with its request and response, as `GET <admin prefix>/requests/<id>` shows it."""
         return {**self.summary(entry), "detail": entry.detail.render(self._token_header, entry.token == REDACTED)}
 
     def entry(self, entry_id: int) -> dict[str, Any] | None:
         """One call with its request and response, or None once it left the journal."""
         with self._lock:
             found = next((c for c in self._calls if c.id == entry_id), None)
-        return None if found is None else self.rendered(found.entry())
+        return None if found is None else self.rendered(self.entry_of(found))
 
     def entries(
         self,
@@ -232,7 +238,7 @@ class Journal:
             calls = list(self._calls)
         found = [
             e
-            for e in map(Call.entry, reversed(calls))
+            for e in map(self.entry_of, reversed(calls))
             if (method is None or e.method == method.upper())
             and (path is None or path in e.path)
             and (status is None or e.status == status)

@@ -14,12 +14,12 @@ from typing import Any, Protocol
 
 from flask import Flask, Response, request
 
-from vsee_contract import Contract, Operation, ParsedRequest, RequestInvalid, Violation
+from vsee_contract import Contract, Operation, ParsedRequest, Refusal, Violation
 
 from .decoding import decode_body, decode_query
-from .errors import ApiError, error_body
-from .journal import PROBLEM_KEY
+from .errors import error_body
 from .responses import JSON, json_response
+from .site import Site
 
 _TEMPLATE = re.compile(r"\{([^}]+)\}")
 Headers = list[tuple[str, str]]
@@ -38,7 +38,7 @@ class Incoming:
     base: str  # the local base path it came in on: /api_v3 or /api_v4
     path: dict[str, str]
     parsed: ParsedRequest | None
-    problem: ApiError | RequestInvalid | None
+    problem: Refusal | None
 
     def valid(self) -> ParsedRequest:
         """The parsed request, or the refusal raised (an ending that answers for the contract calls this)."""
@@ -62,9 +62,8 @@ class Answer:
     raw: bool = False  # `encoded` and `headers` go out exactly as they are (an upstream's answer, passed through)
 
     @classmethod
-    def error(cls, exc: ApiError | RequestInvalid, headers: Headers | None = None) -> Answer:
-        extra = list(exc.headers.items()) if isinstance(exc, ApiError) else []
-        return cls(exc.status, error_body(exc.status, exc.message), [*(headers or []), *extra])
+    def error(cls, exc: Refusal, headers: Headers | None = None) -> Answer:
+        return cls(exc.status, error_body(exc.status, exc.message), [*(headers or []), *exc.headers.items()])
 
     def decoded(self) -> Any:
         if self.encoded is None or self.status == 204:
@@ -96,7 +95,7 @@ def read_incoming(contract: Contract, operation: Operation, base: str, path: dic
         parsed = contract.validator[operation.operation_id].parse_request(
             path, query, request.headers, media_type, body
         )
-    except (ApiError, RequestInvalid) as exc:
+    except Refusal as exc:
         return Incoming(operation, base, path, None, exc)
     return Incoming(operation, base, path, parsed, None)
 
@@ -104,9 +103,10 @@ def read_incoming(contract: Contract, operation: Operation, base: str, path: dic
 class Pipeline:
     """Registers every operation of the contract on a Flask app and runs each call through one ending."""
 
-    def __init__(self, contract: Contract, ending: Ending) -> None:
+    def __init__(self, contract: Contract, ending: Ending, site: Site) -> None:
         self.contract = contract
         self.ending = ending
+        self.problem_key = site.problem_key
 
     def register(self, app: Flask) -> None:
         for operation in self.contract.spec.operations.values():
@@ -140,5 +140,5 @@ class Pipeline:
             )
             answer = self.ending.judged(incoming, answer, violations)
         if answer.problem is not None:
-            request.environ[PROBLEM_KEY] = answer.problem
+            request.environ[self.problem_key] = answer.problem
         return answer.response()

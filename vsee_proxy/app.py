@@ -8,10 +8,11 @@ from pathlib import Path
 from flask import Flask, Response, request
 
 from vsee_contract import Contract, v4_base
-from vsee_http import ADMIN_PREFIX, Journal, Pipeline, api_prefixes, base_app, finish, json_response
+from vsee_http import Journal, Pipeline, api_prefixes, base_app, finish, json_response
 
 from .forwarding import VIOLATIONS_HEADER, ProxyEnding
-from .recorder import Recorder
+from .recorder import FixtureFormat, Recorder
+from .site import SITE
 from .violations import ViolationLog
 
 RUNTIME_KEY = "vsee_proxy"
@@ -53,18 +54,22 @@ def upstreams(config: ProxyConfig) -> dict[str, str | None]:
     return {"/api_v3": v3, "/api_v4": (config.upstream_v4 or "").rstrip("/") or v4_base(v3)}
 
 
-def create_proxy_app(config: ProxyConfig) -> Flask:
+def create_proxy_app(config: ProxyConfig, fixtures: FixtureFormat | None = None) -> Flask:
+    """The proxy; with `config.record_dir`, `fixtures` says what the recording must be (the mock's fixture format,
+    handed in by the CLI: the proxy imports no mock)."""
+    if config.record_dir and fixtures is None:
+        raise TypeError("create_proxy_app: a recording (record_dir) needs fixtures=FixtureFormat(...)")
     contract = Contract.load(config.spec_path)
     token_header = contract.spec.security_header()
-    journal = Journal(token_header)
-    recorder = Recorder(Path(config.record_dir), contract.spec) if config.record_dir else None
+    journal = Journal(SITE, token_header, contract.spec.account_header())
+    recorder = Recorder(Path(config.record_dir), contract.spec, fixtures) if config.record_dir and fixtures else None
     violations = ViolationLog(config.violations_path, token_header)
     state = ProxyRuntime(config, contract, journal, violations, recorder)
     ending = ProxyEnding(contract, upstreams(config), violations, recorder, config.fail_on_violation, config.timeout)
 
-    app = base_app("vsee_proxy", contract, journal)
+    app = base_app(SITE, contract, journal)
     app.extensions[RUNTIME_KEY] = state
-    Pipeline(contract, ending).register(app)
+    Pipeline(contract, ending, SITE).register(app)
 
     versions = ", ".join(prefix.strip("/") for prefix in api_prefixes(contract))
 
@@ -74,8 +79,11 @@ def create_proxy_app(config: ProxyConfig) -> Flask:
         violations.count(f"{request.method} {request.path}", [])
         return ending.forward(f"/{version}").response()
 
-    @app.get(f"{ADMIN_PREFIX}/violations")
     def violations_summary() -> Response:
+        """Exchanges and violations per operation and rule, as the exit summary gives them."""
         return json_response(200, {"data": violations.summary()})
+
+    for prefix in SITE.admin_prefixes:
+        app.add_url_rule(f"{prefix}/violations", f"violations{prefix}", violations_summary, methods=["GET"])
 
     return finish(app, contract, config.cors_origins, [VIOLATIONS_HEADER])

@@ -58,6 +58,7 @@ class ProxyEnding:
         self.timeout = timeout
         self.session = requests.Session()
         self.session_rules = SessionRules()
+        self.account_header = contract.spec.account_header()
 
     def answer(self, incoming: Incoming) -> Answer:
         return self.forward(incoming.base)
@@ -100,7 +101,7 @@ class ProxyEnding:
         if answer.encoded and body is None:
             found.append(Violation(CONTENT_TYPE_JSON, f"response body is not JSON ({answer.content_type})"))
         found += violations
-        account = request.headers.get("X-AccountCode", "")
+        account = request.headers.get(self.account_header, "")
         found += self.session_rules.judge(operation_id, account, answer.status, body, incoming.path)
         self.log.count(operation_id, found)
         if not found:

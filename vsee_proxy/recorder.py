@@ -3,6 +3,8 @@
 Only exchanges without violations are observed. Personal data (names, e-mails, phones, user names and codes, VSee
 ids) is replaced by stable stand-ins (the same value always masks to the same stand-in), the admin token is a
 fresh placeholder, and every room that does not satisfy the contract's full `Room` is reported instead of written.
+What the mock accepts as fixtures comes in as a `FixtureFormat` from whoever starts the proxy (the CLI): the proxy
+imports nothing of the mock.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import yaml
 
-from mock_server import FixtureError, load_fixtures, new_room_defaults
 from vsee_contract import Spec, rules
 from vsee_contract.operations import descriptor
 
@@ -44,12 +47,22 @@ USER_DEFAULTS: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class FixtureFormat:
+    """What the mock serves as fixtures: `fresh_queue()` is the queue of a new room (given to a recorded room seen
+    without one), `problem(directory)` why the fixtures there do not load (None when they do)."""
+
+    fresh_queue: Callable[[], dict[str, Any]]
+    problem: Callable[[Path], str | None]
+
+
 class Recorder:
     """Collects rooms, providers and queues per account; `write()` turns them into `accounts/*.yaml`."""
 
-    def __init__(self, directory: Path, spec: Spec) -> None:
+    def __init__(self, directory: Path, spec: Spec, fixtures: FixtureFormat) -> None:
         self.directory = directory
         self.spec = spec
+        self.fixtures = fixtures
         self.rooms: dict[str, dict[str, Any]] = defaultdict(dict)
         self.users: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.queues: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -109,7 +122,7 @@ class Recorder:
                 for c, q in self.queues[account].items()
                 if c in {r["code"] for r in rooms} and not rules.queue_arithmetic(q)
             }
-            queues.update({r["code"]: new_room_defaults().fresh_queue() for r in rooms if r["code"] not in queues})
+            queues.update({r["code"]: self.fixtures.fresh_queue() for r in rooms if r["code"] not in queues})
             code = account or "recorded"
             fixture = {
                 "account": {
@@ -126,10 +139,9 @@ class Recorder:
             }
             target = self.directory / "accounts" / f"{code}.yaml"
             target.write_text("# Recorded by vsee-mock proxy; personal data masked.\n" + yaml.safe_dump(fixture))
-        try:
-            load_fixtures(self.directory, self.spec)
-        except FixtureError as exc:
-            problems.append(f"recording does not load as fixtures: {exc}")
+        problem = self.fixtures.problem(self.directory)
+        if problem is not None:
+            problems.append(f"recording does not load as fixtures: {problem}")
         return problems
 
 

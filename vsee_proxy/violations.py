@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections import Counter
 from collections.abc import Mapping
@@ -12,12 +11,14 @@ from typing import Any
 
 from vsee_contract import Violation, curl_command, is_secret_header, redact, redact_headers
 
-log = logging.getLogger("vsee_mock")
+from .site import SITE
+
+log = SITE.log
 EXCERPT_BYTES = 500
 
 
 class ViolationLog:
-    """Thread-safe tallies for the exit summary and `/__mock__/violations`, plus the optional JSON-lines file."""
+    """Thread-safe tallies for the exit summary and `/__proxy__/violations`, plus the optional JSON-lines file."""
 
     def __init__(self, path: str | Path | None, token_header: str) -> None:
         self.path = Path(path) if path else None

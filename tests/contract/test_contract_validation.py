@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from vsee_contract import ContractValidator, OperationValidator, ParsedRequest, RequestInvalid, Spec, load_spec
+from vsee_contract import ContractValidator, OperationValidator, ParsedRequest, Refusal, Spec, load_spec
 from vsee_contract.validation import coerce
 
 SPEC = load_spec()
@@ -33,8 +33,8 @@ def parse(
     return VALIDATOR[operation_id].parse_request(path or {}, query or {}, headers or {}, media_type, body)
 
 
-def refusal(operation_id: str, **request: Any) -> RequestInvalid:
-    with pytest.raises(RequestInvalid) as caught:
+def refusal(operation_id: str, **request: Any) -> Refusal:
+    with pytest.raises(Refusal) as caught:
         parse(operation_id, **request)
     return caught.value
 

@@ -117,6 +117,7 @@ def test_all_eight_operations_with_their_security() -> None:
     assert {(op.method, op.path): op.operation_id for op in SPEC.operations.values()} == expected
     assert {op.operation_id for op in SPEC.operations.values() if op.needs_token} == WRITES
     assert SPEC.security_header() == "X-ApiToken"
+    assert SPEC.account_header() == "X-AccountCode"
 
 
 def test_room_detail_is_served_on_v3_and_v4_everything_else_on_v3() -> None:

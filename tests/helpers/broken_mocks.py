@@ -31,9 +31,8 @@ from mock_server import create_app, runtime
 from mock_server.fixtures import DEFAULT_FIXTURES
 from mock_server.handlers import HANDLERS, Call, Handler, Reply
 from mock_server.store import Rows
-from vsee_contract import RequestInvalid
+from vsee_contract import Refusal
 from vsee_contract.operations import provider_detail
-from vsee_http import ApiError
 
 Behaviour = Callable[[Handler, Call], Reply]
 Handlers = dict[str, Handler]
@@ -256,7 +255,7 @@ def unknown_room_found(inner: Handler, call: Call) -> Reply:
     """An unknown room code answers 200 with a made-up room (unknown-resource-is-4xx)."""
     try:
         return inner(call)
-    except RequestInvalid:
+    except Refusal:
         first = copy.deepcopy(next(iter(call.account.rooms.values())))
         return 200, {"data": {**first, "code": call.request.path["code"]}}
 
@@ -278,14 +277,14 @@ def token_not_checked() -> Flask:
 @_variant("getRoomQueue")
 def reads_need_token(inner: Handler, call: Call) -> Reply:
     """The public reads demand a token (public-reads-need-no-token)."""
-    raise ApiError(401, "Token required")
+    raise Refusal(401, "Token required")
 
 
 @_variant("listRooms")
 def crash_on_search(inner: Handler, call: Call) -> Reply:
     """A search keyword makes GET /rooms fail with 500 (no-5xx)."""
     if "q" in call.request.query:
-        raise ApiError(500, "search backend down")
+        raise Refusal(500, "search backend down")
     return inner(call)
 
 
@@ -320,7 +319,7 @@ def v4_misses_new_rooms() -> Flask:
     def behaviour(inner: Handler, call: Call) -> Reply:
         code = call.request.path["code"]
         if request.path.startswith("/api_v4/") and (call.account.code, code) in created:
-            raise ApiError(404, f"Room '{code}' not found.")
+            raise Refusal(404, f"Room '{code}' not found.")
         return inner(call)
 
     _patch(handlers, "getRoom", behaviour)
@@ -363,7 +362,7 @@ def provider_detail_outlives_removal() -> Flask:
         code, provider_id = call.request.path["code"], call.request.path["id"]
         try:
             return inner(call)
-        except RequestInvalid as exc:
+        except Refusal as exc:
             known = code in call.account.rooms and provider_id in call.account.users
             if exc.status != 404 or not known or (call.account.code, code, provider_id) not in removed:
                 raise

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from mock_server.site import SITE
 from vsee_http import Journal
 from vsee_http.batches import Batches
 
@@ -115,7 +116,7 @@ def test_batches_written_behind_keep_the_newest_items_only_when_bounded() -> Non
 def test_a_journaled_call_holds_neither_the_tokens_value_nor_the_request_body_stream() -> None:
     """What the journal keeps per call (a copy of the environ) is searched as memory: the token's value, the body
     stream (up to a megabyte a call) and the server's objects are not reachable from it."""
-    journal = Journal("X-ApiToken")
+    journal = Journal(SITE, "X-ApiToken", "X-AccountCode")
     body = io.BytesIO(b"x" * 100_000)
     environ = {
         "REQUEST_METHOD": "POST",

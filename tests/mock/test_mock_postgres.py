@@ -22,10 +22,10 @@ import pytest
 import requests
 
 from mock_server import create_app
-from mock_server.cli import main
 from mock_server.handlers import Call, Reply
 from mock_server.postgres import prepare
 from mock_server.state_db import SCHEMA_VERSION
+from vsee_cli.vsee_mock import main
 
 from helpers.mock_api import AUTH, DOMAIN, VCLINIC
 from helpers.postgres import Cluster

@@ -89,10 +89,16 @@ def test_a_clean_upstream_gives_no_violation_and_the_answers_pass_through_unchan
         )
         assert created.status_code == 200 and "X-Contract-Violations" not in created.headers
         assert get(f"/api_v3/rooms/{created.get_json()['data']['code']}")["data"]["slug"] == "via-proxy"
-        summary = proxy.get("/__mock__/violations").get_json()["data"]
+        summary = proxy.get("/__proxy__/violations").get_json()["data"]
+        shipped = proxy.get("/__mock__/violations").get_json()["data"]  # where it shipped: an alias now
     assert len(seen) > 30 and summary["violations"] == [] and summary["exchanges"]["getRoom"] > 10
+    assert shipped == summary
     assert not (tmp_path / "violations.jsonl").exists()
-    assert proxy.get("/__mock__/requests").get_json()["data"], "the journal works in proxy mode"
+    journal = proxy.get("/__proxy__/requests").get_json()["data"]
+    assert journal and proxy.get("/__mock__/requests").get_json()["data"] == journal, "the journal in proxy mode"
+    console = proxy.get("/").get_data(as_text=True)
+    assert "/__proxy__/requests" in console and "__mock__" not in console, "the console calls the proxy's routes"
+    assert proxy.get("/__proxy__/swagger/swagger-ui.css").status_code == 200
     preflight = proxy.options(
         "/api_v3/rooms", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}
     )
@@ -142,3 +148,10 @@ def test_the_proxy_command_records_fixtures_the_mock_serves_and_the_suite_accept
             fixture["account"]["admin_token"],
         )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_a_recording_proxy_is_told_the_fixture_format_or_refuses_to_start(tmp_path: Path) -> None:
+    """The proxy imports no mock: what a recording must be comes in from the CLI; without it, a recording is refused
+    at once, not at the end of a session."""
+    with pytest.raises(TypeError, match="fixtures=FixtureFormat"):
+        create_proxy_app(ProxyConfig("http://127.0.0.1:9/api_v3", record_dir=tmp_path))

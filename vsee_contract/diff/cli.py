@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..cli import USAGE, OneLineParser
+from ..errors import VseeError
 from ..spec import Spec
 from ..spec_file import SpecFileError, one_line, read_spec_file
 from .generative import DEFAULT_EXAMPLES
@@ -28,7 +29,7 @@ DEBUG_VARIABLE = "VSEE_CONTRACT_DEBUG"  # set: an unexpected error shows its tra
 BREAKING = 1
 
 
-class UsageError(Exception):
+class UsageError(VseeError):
     """One line, `<problem>; <fix>`."""
 
 

@@ -17,8 +17,9 @@ from hypothesis.strategies import SearchStrategy
 
 from ..contract import Contract
 from ..curl import form_value
+from ..errors import Refusal, VseeError
 from ..spec import Operation
-from ..validation import FORM_MEDIA_TYPES, ContractValidator, RequestInvalid
+from ..validation import FORM_MEDIA_TYPES, ContractValidator
 from .model import Change, escape, operation_label, operation_pointer, shown
 from .schemas import flatten, plain
 from .structural import JSON, REQUEST, covering, path_names
@@ -30,7 +31,7 @@ MAX_ITEMS, MORE_PROPERTIES = 3, 2  # drawn arrays and undeclared properties: sma
 LOCATIONS = ("path", "query", "header")
 
 
-class _Refused(Exception):
+class _Refused(VseeError):
     def __init__(self, value: Any, problem: str) -> None:
         super().__init__(problem)
         self.value, self.problem = value, problem
@@ -83,7 +84,7 @@ def strategy(schema: Any) -> SearchStrategy[Any]:
     return build(bounded(plain(schema)), draft=jsonschema_rs.Draft202012, formats={})
 
 
-class Outside(Exception):
+class Outside(VseeError):
     """Raised by a judge for a value outside the question (e.g. a request OLD itself refuses)."""
 
 
@@ -278,11 +279,11 @@ class Judge:
             sent = media if body is not None else None
             try:
                 old_v.parse_request(path, query, headers, sent, body)
-            except RequestInvalid:
+            except Refusal:
                 raise Outside from None
             try:
                 new_v.parse_request({renamed[k]: v for k, v in path.items()}, query, headers, sent, body)
-            except RequestInvalid as exc:
+            except Refusal as exc:
                 return exc.message
             return None
 

@@ -2,7 +2,7 @@
 against (what a handler needs of a clinic account, what a watcher of traffic remembers, what a recording keeps).
 
 The core knows no HTTP server: a handler gets an already-validated call and returns (status, body), and refuses with
-`RequestInvalid` (status, message), which the mock's pipeline sends in the VSee error shape.
+`Refusal` (status, message), which the mock's pipeline sends in the VSee error shape.
 """
 
 from __future__ import annotations

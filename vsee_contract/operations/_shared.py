@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..validation import RequestInvalid
+from ..errors import Refusal
 from ._descriptor import Account, Call
 
 PROVIDER_LIST_FIELDS = (
@@ -28,7 +28,7 @@ def room(call: Call, code: str) -> dict[str, Any]:
     """The account's room with this code; an unknown one is a 404."""
     found = call.account.rooms.get(code)
     if found is None:
-        raise RequestInvalid(404, f"Room '{code}' not found.")
+        raise Refusal(404, f"Room '{code}' not found.")
     return found
 
 
@@ -38,7 +38,7 @@ def user_id(call: Call) -> str:
     if user == "-":
         user = call.token_user or ""
     if user not in call.account.users:
-        raise RequestInvalid(404, f"User '{user}' not found.")
+        raise Refusal(404, f"User '{user}' not found.")
     return user
 
 

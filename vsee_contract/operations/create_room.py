@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import rules
-from ..validation import RequestInvalid
+from ..errors import Refusal
 from ._descriptor import Call, Descriptor, Effect, ExchangeRule, Reply, SessionMemory, SessionRule, when
 
 ID = "createRoom"
@@ -17,9 +17,9 @@ def create_room(call: Call) -> Reply:
     account = call.account
     domain, slug = body["domain"], body["slug"]
     if account.room_with_slug(domain, slug) is not None:
-        raise RequestInvalid(400, f"In domain '{domain}' slug '{slug}' already exists.")
+        raise Refusal(400, f"In domain '{domain}' slug '{slug}' already exists.")
     if "code" in body and body["code"] in account.rooms:
-        raise RequestInvalid(409, f"Room code '{body['code']}' already exists.")
+        raise Refusal(409, f"Room code '{body['code']}' already exists.")
     code = body.get("code") or account.new_code()
     now = account.now()
     admin = call.token_user or account.admin_user_id

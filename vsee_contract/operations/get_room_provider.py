@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import rules
-from ..validation import RequestInvalid
+from ..errors import Refusal
 from ._descriptor import Call, Descriptor, ExchangeRule, Recording, Reply, when
 from ._shared import provider_detail, room
 
@@ -17,7 +17,7 @@ def get_room_provider(call: Call) -> Reply:
     found = room(call, call.request.path["code"])
     provider_id = call.request.path["id"]
     if provider_id not in found["provider_ids"] or provider_id not in call.account.users:
-        raise RequestInvalid(404, f"Provider '{provider_id}' not found in room '{found['code']}'.")
+        raise Refusal(404, f"Provider '{provider_id}' not found in room '{found['code']}'.")
     return 200, {"data": provider_detail(call.account.users[provider_id])}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import rules
-from ..validation import RequestInvalid
+from ..errors import Refusal
 from ._descriptor import Call, Descriptor, Effect, Path, Reply, Sent
 from ._shared import room, user_id
 
@@ -17,10 +17,10 @@ def remove_user_room(call: Call) -> Reply:
     code = call.request.path["room_code"]
     sent = (call.request.body or {}).get("code")
     if sent is not None and sent != code:
-        raise RequestInvalid(400, f"Body code '{sent}' does not match the path's room code '{code}'.")
+        raise Refusal(400, f"Body code '{sent}' does not match the path's room code '{code}'.")
     found = room(call, code)
     if user not in found["provider_ids"]:
-        raise RequestInvalid(404, f"User '{user}' is not associated with room '{code}'.")
+        raise Refusal(404, f"User '{user}' is not associated with room '{code}'.")
     call.account.set_providers(found, [p for p in found["provider_ids"] if p != user])
     if call.account.defaults.get(user) == code:
         del call.account.defaults[user]

@@ -1,4 +1,4 @@
-"""`vsee-mock` under granian (mock_server/serving.py), over real HTTP to a `vsee-mock --port 0` child.
+"""`vsee-mock` under granian (vsee_cli/serving.py), over real HTTP to a `vsee-mock --port 0` child.
 
 Pinned here: every worker serves the one port the main process bound; a stop (SIGTERM, SIGINT) lets in-flight
 requests finish and exits 0 without a traceback; forked and spawned workers alike serve and log; the worker's
@@ -294,7 +294,7 @@ def test_a_stop_lets_the_request_in_flight_finish_and_exits_0(sig: signal.Signal
 SPAWN = (
     "import multiprocessing, sys\n"
     "multiprocessing.set_start_method('spawn')\n"
-    "from mock_server.cli import main\n"
+    "from vsee_cli.vsee_mock import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 
@@ -330,7 +330,7 @@ def test_the_workers_stop_when_the_main_process_is_killed(tmp_path: Path) -> Non
 
 ORPHAN = """
 import multiprocessing, os, signal, sys, time
-from mock_server import serving
+from vsee_cli import serving
 
 def worker(marker):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as a stop granian lost: the graceful way never ends

@@ -2,7 +2,7 @@
 
 The server is started as `python -m mock_server --port 0` (what the `vsee-mock` script runs): it binds a free
 loopback port and announces it, and is always terminated in the fixture's teardown. Start-up refusals that need no
-server run `mock_server.cli.main` in this process (a child each cost ~1 s); a few stay real processes, end to end.
+server run `vsee_cli.vsee_mock.main` in this process (a child each cost ~1 s); a few stay real processes, end to end.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import pytest
 import requests
 import yaml
 
-from mock_server import cli
-from mock_server.cli import mock_threads
-from mock_server.serving import DEFAULT_THREADS
+from vsee_cli import options, vsee_mock
+from vsee_cli.mock import PROG, mock_threads
+from vsee_cli.serving import DEFAULT_THREADS
 
 from helpers.mock_api import CONTRACT, ROOT, TOKEN, VCLINIC, WELL_TOKEN
 from helpers.servers import ServerProcess, child_env, cli_process, mock_process
@@ -89,7 +89,7 @@ def test_banner_names_addresses_one_can_open_and_the_faults_in_force(capsys: pyt
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         argv = ["--host", "0.0.0.0", "--port", "0", "--latency", "100-300", "--error-rate", "0.25", "--no-watch"]
-        assert cli.main(argv, {}, serve=lambda *args, **kwargs: 0) == 0
+        assert vsee_mock.main(argv, {}, serve=lambda *args, **kwargs: 0) == 0
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -233,10 +233,10 @@ Main = Callable[..., Done]
 
 @pytest.fixture
 def main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Main:
-    """`vsee-mock ARGS` (or `vsee-mock proxy ...`) run by `mock_server.cli.main` in this process, expected to stop at
+    """`vsee-mock ARGS` (or `vsee-mock proxy ...`) run by `vsee_cli.vsee_mock.main` in this process, expected to stop at
     start-up: a command that gets as far as serving fails the test instead. `env` is the environment it reads its
     VSEE_MOCK_* settings from (none of this run's)."""
-    monkeypatch.delenv(cli.DEBUG_VARIABLE, raising=False)
+    monkeypatch.delenv(options.DEBUG_VARIABLE, raising=False)
 
     def no_serving(*args: object, **kwargs: object) -> int:
         pytest.fail("it started serving")
@@ -244,7 +244,7 @@ def main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) ->
     def run(*args: str, env: dict[str, str] | None = None) -> Done:
         capsys.readouterr()
         try:
-            code = cli.main(list(args), env or {}, serve=no_serving)
+            code = vsee_mock.main(list(args), env or {}, serve=no_serving)
         except SystemExit as exc:  # argparse: a usage error, --help, --version
             code = exc.code if isinstance(exc.code, int) else 1
         out = capsys.readouterr()
@@ -556,13 +556,13 @@ def test_an_unexpected_start_up_error_is_one_line_and_exit_code_1(
     def start() -> Callable[[], int]:
         raise RuntimeError("boom at start-up")
 
-    monkeypatch.delenv(cli.DEBUG_VARIABLE, raising=False)
+    monkeypatch.delenv(options.DEBUG_VARIABLE, raising=False)
     capsys.readouterr()
-    code = cli._run(cli.PROG, start)
+    code = options.run(PROG, start)
     refusal(Done(code, *capsys.readouterr()), ENVIRONMENT, "RuntimeError", "boom at start-up", "VSEE_MOCK_DEBUG=1")
-    monkeypatch.setenv(cli.DEBUG_VARIABLE, "1")
+    monkeypatch.setenv(options.DEBUG_VARIABLE, "1")
     with pytest.raises(RuntimeError, match="boom at start-up"):
-        cli._run(cli.PROG, start)
+        options.run(PROG, start)
 
 
 def test_a_temporary_state_directory_is_removed_when_start_up_fails(main: Main, tmp_path: Path) -> None:

@@ -9,14 +9,14 @@ import socket
 import tempfile
 from pathlib import Path
 
+from mock_server.database import StateFileError, check_state_database
+from vsee_contract import VseeError
 from vsee_contract.spec_file import SpecFileError, one_line, read_spec_file
-
-from .database import StateFileError, check_state_database
 
 USAGE, ENVIRONMENT = 2, 1  # exit codes: fix the command line (or a variable, or a file it names) / fix the machine
 
 
-class StartupError(Exception):
+class StartupError(VseeError):
     """Why the server cannot start: one line, `<problem>; <fix>`, and the exit code."""
 
     def __init__(self, code: int, problem: str, fix: str) -> None:
@@ -144,7 +144,7 @@ def bind(host: str, port: int, backlog: int = 1024) -> socket.socket:
 def check_state_url(url: str, named: str) -> None:
     """Reach the PostgreSQL server and create the mock's tables (every instance on it does, safely at once): a
     server that is down or refuses is refused at start, with one line."""
-    from .postgres import StateUrlError, prepare  # psycopg is imported only by a mock that uses it
+    from mock_server.postgres import StateUrlError, prepare  # psycopg is imported only by a mock that uses it
 
     try:
         prepare(url)

@@ -14,6 +14,8 @@ A stop (SIGTERM, or SIGINT: Ctrl-C reaches every process of the group) lets each
 requests, run its exit hooks (the proxy's summary and recording) and end; then the main process exits 0. A stop
 sent while a worker is still starting is held until granian can act on it (`defer_stop_signals`), and workers end
 with the main process even when it is killed (a watch on its pidfd).
+
+What this needs of granian's internals is in `granian_compat.py`, and only there.
 """
 
 from __future__ import annotations
@@ -30,23 +32,24 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
-import granian._signals
-import granian.wsgi
-from granian._granian import SocketHolder
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
-from granian.server.mp import MPServer
 
 from vsee_http import MAX_BODY_BYTES
 from vsee_http.request_log import write_request_lines_to
 
-from .app import MockConfig, create_app, runtime
-from .reloader import HotReloader
+from .granian_compat import (
+    ACCESS_LOGGER,
+    OWN_LOGGER,
+    THREADS_WARNING,
+    OneSocketServer,
+    hide_process_environment,
+    run_wsgi_worker,
+    wrap_worker_signals,
+)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -89,23 +92,6 @@ class WorkerApp:
         return adapted(app)
 
 
-@dataclass
-class MockWorker(WorkerApp):
-    """The mock: `create_app(config)`, or with `watch` the hot reloader around it (its watcher runs per worker)."""
-
-    config: MockConfig
-    watch: bool = True
-
-    def build(self) -> Any:
-        return HotReloader(self.config) if self.watch else create_app(self.config)
-
-    def started(self, app: Any) -> None:
-        if isinstance(app, HotReloader):
-            app.start()
-        # a clean stop leaves the state complete in its database (the SQLite file alone holds it)
-        at_worker_exit(lambda: runtime(app.app if isinstance(app, HotReloader) else app).close())
-
-
 def adapted(app: WSGIApp) -> WSGIApp:
     """`app` given a chunked request body as waitress gave it: granian passes it without CONTENT_LENGTH, and werkzeug
     then cuts it at the app's limit without the 413. It is read here (up to one byte over the limit) and handed on
@@ -138,13 +124,14 @@ class _GranianNoise(logging.Filter):
     --latency sleeps) the default 8 threads are meant."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Configuration allows spawning up to")
+        return not record.getMessage().startswith(THREADS_WARNING)
 
 
 def logging_config(quiet: bool) -> dict[str, Any]:
     """Applied by granian in the main process and again in each worker (a spawned one starts without ours): the
-    mock's lines (`vsee_mock` logger: one per request unless quiet) as they are on stderr; granian's own at warning
-    and above, on stderr too (granian's default is stdout, whose first line is the banner); no access log."""
+    served site's lines (its `Site.name` logger, `vsee_mock` or `vsee_proxy`: one per request unless quiet) as they
+    are on stderr; granian's own at warning and above, on stderr too (granian's default is stdout, whose first line
+    is the banner); no access log."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -163,51 +150,11 @@ def logging_config(quiet: bool) -> dict[str, Any]:
             },
         },
         "loggers": {
-            "_granian": {"handlers": ["granian"], "level": "WARNING", "propagate": False},
-            "granian.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+            OWN_LOGGER: {"handlers": ["granian"], "level": "WARNING", "propagate": False},
+            ACCESS_LOGGER: {"handlers": [], "level": "CRITICAL", "propagate": False},
         },
         "root": {"handlers": ["stderr"], "level": "WARNING" if quiet else "INFO"},
     }
-
-
-class _OneSocketServer(MPServer):
-    """granian's process supervisor, serving the socket it is given (on every platform, as it does off Linux)."""
-
-    def __init__(self, listener: socket.socket, **options: Any) -> None:
-        self._listener = listener
-        super().__init__(**options)
-
-    def _init_shared_socket(self) -> None:
-        """What granian's own does off Linux (`_shd`: the socket for the workers; `_sso`: the same, for
-        multiprocessing to hand to a spawned worker), with our socket. granian's stub lacks SocketHolder's
-        arguments (fd, is it a Unix socket, backlog) and types these attributes as None."""
-        fd = self._listener.fileno()
-        self._listener.set_inheritable(True)
-        holder: Any = SocketHolder
-        shared: dict[str, Any] = {"_ssp": None, "_sfd": fd, "_shd": holder(fd, False, self.backlog)}
-        vars(self).update(shared, _sso=self._listener)
-        if _stop_noted:  # before granian's handlers (in place now): stop as soon as the workers are up
-            self.signal_handler_interrupt()
-
-    def _stop_workers(self) -> None:
-        """granian's, sending SIGTERM again each second to a worker still running: CPython drops a signal that
-        reaches a new child process before it finished forking, so a worker started just before the stop may
-        never see it."""
-        workers: list[Any] = list(self.wrks)  # granian's WorkerProcess (untyped)
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.join(STOP_RESEND_SECONDS)
-            while worker.is_alive():
-                worker.terminate()
-                worker.join(STOP_RESEND_SECONDS)
-        self.wrks.clear()
-
-    def signal_handler_interrupt(self, *args: Any, **kwargs: Any) -> None:
-        if os.getpid() != self.pid:  # in a forked worker, before granian put the worker's own handlers in place
-            _note_stop(0, None)
-            return
-        super().signal_handler_interrupt(*args, **kwargs)  # type: ignore[no-untyped-call]
 
 
 _stop_noted = False  # SIGTERM or SIGINT came before granian's handlers were in place (see defer_stop_signals)
@@ -332,12 +279,12 @@ def _wsgi_worker(*args: Any) -> None:
     `Proxy:` request header to the app, the journal and the proxy's upstream call. It gets an empty environment
     instead (in this worker process only; the process's own os.environ stays as it is)."""
     defer_stop_signals()  # a spawned worker starts with Python's; a forked one with the main process's (noting too)
-    granian._signals.set_sync_signals = _worker_signals(granian._signals.set_sync_signals)
-    setattr(granian.wsgi, "os", SimpleNamespace(environ={}))  # noqa: B010 (its global `os`, read per worker)
+    wrap_worker_signals(_worker_signals)
+    hide_process_environment()
     _at_worker_exit.insert(0, write_request_lines_to(sys.stderr).flush)  # the request log, in batches
     _stop_with_the_main_process()
     try:
-        MPServer._spawn_wsgi_worker(*args)
+        run_wsgi_worker(*args)
     finally:
         _finish_worker()
 
@@ -350,8 +297,11 @@ def serve(
     died)."""
     gc.freeze()  # the app built here is never scanned again by a forked worker's collector: shorter pauses (read p99)
     host, port = listener.getsockname()[:2]
-    server = _OneSocketServer(
+    server = OneSocketServer(
         listener,
+        lambda: _stop_noted,
+        lambda: _note_stop(0, None),
+        STOP_RESEND_SECONDS,
         target="vsee-mock",  # a name only: the app comes from `app`
         address=host,
         port=port,
@@ -367,7 +317,7 @@ def serve(
         log_access=False,
     )
     try:
-        server.serve(spawn_target=_wsgi_worker, target_loader=app, wrap_loader=False)
+        server.run(_wsgi_worker, app)
     except SystemExit as exc:  # granian exits 1 when a worker died
         return exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:  # before granian's own signal handlers were in place
