@@ -6,6 +6,7 @@ A missing precondition is a skip with the reason and the option that supplies it
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -51,7 +52,7 @@ def run_id(settings: SuiteSettings) -> str:
 
 def unique_part(target: Target) -> re.Pattern[str]:
     """What `unique_slug` put in front of a value, to take it off again before a re-sent case is re-prefixed."""
-    return re.compile(rf"^{re.escape(ROOM_PREFIX)}{run_id(target.settings)}-[0-9]+-?")
+    return re.compile(rf"^{re.escape(ROOM_PREFIX)}{run_id(target.settings)}-([a-z]+-)?[0-9]+-?")
 
 
 def rule_examples(settings: SuiteSettings) -> Callable[[F], F]:
@@ -73,8 +74,11 @@ def rule_examples(settings: SuiteSettings) -> Callable[[F], F]:
 
 
 def unique_slug(target: Target) -> str:
-    """A slug no earlier call (in this or any run) produced, with the suite's recognisable prefix."""
-    return f"{ROOM_PREFIX}{run_id(target.settings)}-{next(target.slug_numbers)}"
+    """A slug no earlier call (in this or any run) produced, with the suite's recognisable prefix; numbered per
+    layer (`ct-<run>-model-3`), so layers side by side get the same slugs whichever asks first."""
+    layer = current_layer()
+    numbers = target.slug_numbers.setdefault(layer, itertools.count(1))
+    return f"{ROOM_PREFIX}{run_id(target.settings)}-{f'{layer}-' if layer else ''}{next(numbers)}"
 
 
 def list_all_rooms(target: Target) -> list[dict[str, Any]]:

@@ -199,7 +199,11 @@ class Footprint:
         return code in self.suite_rooms() and code not in self.ledger.created_rooms
 
     def provider_before(self, user: str, code: str) -> bool:
-        """Whether `user` was a provider of the earlier suite room `code` before this run touched it."""
+        """Whether `user` was a provider of the earlier suite room `code` before this run touched it. The token's own
+        user (`-`) counts as one: its id is not known, and the suite's rooms were made with a token, whose user is
+        their first provider, so the run neither removes nor undoes `-` there (it would take the creator off)."""
+        if user == SELF:
+            return True
         with self._reading:
             if code not in self._providers:
                 body = self.read(f"/rooms/{code}/providers")

@@ -4,6 +4,7 @@ tunnel, a deployment restarted under the run)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -25,16 +26,26 @@ class WatchedAdapter(GuardedAdapter):
     gone: str | None = None  # what was said when the deployment stopped answering
     secret_headers: tuple[str, ...] = ()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._answered = 0
+        self._saying = threading.Lock()
+
     def send(self, request: PreparedRequest, **kwargs: Any) -> Response:  # type: ignore[override]
         if self.gone is not None:  # said once; whatever still asks ends the same way
             pytest.exit(self.gone, returncode=pytest.ExitCode.INTERRUPTED)
         try:
-            return super().send(request, **kwargs)
+            response = super().send(request, **kwargs)
         except requests.ConnectionError as exc:
             if not self.armed:
                 raise
-            self.gone = stopped_answering(request, exc, self.traffic.sent - 1, self.secret_headers)
+            with self._saying:  # requests in flight side by side fail together: the first says it
+                if self.gone is None:
+                    self.gone = stopped_answering(request, exc, self._answered, self.secret_headers)
             pytest.exit(self.gone, returncode=pytest.ExitCode.INTERRUPTED)
+        with self._saying:
+            self._answered += 1  # answers, not requests sent: others may still be in flight when it stops
+        return response
 
 
 def stopped_answering(request: PreparedRequest, exc: Exception, answered: int, secret_headers: tuple[str, ...]) -> str:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import copy
 import functools
 import ipaddress
-import itertools
 import json
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -161,7 +160,8 @@ class Target:
         self.domain = settings.domain  # the clinic's domain: --contract-domain, or learnt from its rooms on first need
         self.cleaning = False  # set while the associations the run made are undone at its end
         self.budget: SharedBudget | None = None  # the run's write budget under pytest-xdist, else per process
-        self.slug_numbers = itertools.count(1)  # run-wide (twins share it), so no two new slugs are the same
+        # per layer, run-wide (twins share them), so no two new slugs are the same
+        self.slug_numbers: dict[str | None, Iterator[int]] = {}
         self.rooms = RoomAllowance(None if settings.in_process else settings.max_rooms)
         self.footprint: Footprint | None = None  # what a live run with writes may change
         self.creating = threading.Lock()  # held while the run makes the one room that concurrent writes share
