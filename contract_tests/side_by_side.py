@@ -18,8 +18,9 @@ the no-5xx probes) run alone, before or after.
 
 Not side by side: in-process (one interpreter and one app: the target's concurrency is 1), at
 `--contract-concurrency 1` (today's order, the anchor), and under pytest-xdist (its workers already run the test files
-side by side, each in its own process). The bodies run with their layer set in every mode, so a seed sends the same
-requests whether or not they overlap (order aside)."""
+side by side, each in its own process). The bodies run with their layer set in every mode (slugs are numbered per
+layer), so a seed sends the same requests whether or not they overlap, order aside, but for what depends on the
+others' writes meanwhile: which creates the room allowance still covers, how many pages a walk takes."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from .target import Target
 
 MARK = "contract_side_by_side"
-PRIORITY = ("model", "schema", "links", "tokens")  # of those running, the first moves users' default rooms
+PRIORITY = ("model", "schema", "links", "tokens")  # of those selected, the first moves users' default rooms
 Body = Callable[..., Any]
 
 
