@@ -22,8 +22,8 @@ from vsee_contract.operations.list_room_providers import list_room_providers
 from vsee_contract.operations.list_rooms import list_rooms
 from vsee_contract.operations.remove_user_room import remove_user_room
 
+from .account import AccountState
 from .fixtures import new_room_defaults
-from .store import AccountState
 
 Reply = tuple[int, Any]
 Handler = Callable[["Call"], Reply]

@@ -12,6 +12,7 @@ from flask import request
 from vsee_contract import Contract, Operation, Refusal, Violation
 from vsee_http import Answer, Incoming, encode, error_body, header_text, shown
 
+from .account import AccountState
 from .handlers import Call, Handler, Reply
 from .namespaces import Namespaces, namespace_of
 from .prefer import (
@@ -23,7 +24,7 @@ from .prefer import (
     with_status,
 )
 from .site import SITE
-from .store import AccountState, StateNotSaved, Store
+from .store import StateNotSaved, Store
 
 
 def _account(store: Store, header: str) -> AccountState:

@@ -1,5 +1,5 @@
-"""One namespace's state: the accounts' rooms, users, queues and defaults as the handlers see them (plain dicts in
-this process), kept in step with the database (`database.py`), which is the truth every worker shares.
+"""One namespace's state: the accounts (`account.py`, their rows in `rows.py`) as the handlers see them (plain dicts
+in this process), kept in step with the database (`database.py`), which is the truth every worker shares.
 
 A read first catches up with what other workers committed (row by row, from the change counter), then runs on the
 dicts. A write runs inside one database transaction: catch up, run the handler, then save exactly the rows it set
@@ -12,213 +12,23 @@ from __future__ import annotations
 
 import copy
 import json
-import random
-import string
 import threading
 import time
-import uuid
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from vsee_contract import Refusal
 
+from .account import AccountState, Clock
 from .fixtures import AccountFixture
 from .state_db import Connection, StateConflict, StateDatabase, StateNotSaved
 
-__all__ = ["AccountState", "Rows", "StateNotSaved", "Store"]
-
-CODE_ALPHABET = string.ascii_lowercase + string.digits
-V = TypeVar("V")
-Clock = Callable[[], int]
-
-
-def _domain_slug(room: dict[str, Any]) -> tuple[Any, Any]:
-    return room.get("domain"), room.get("slug")
+__all__ = ["StateNotSaved", "Store"]
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
-
-
-class Rows(dict[str, V]):
-    """A dict that remembers which keys were set or removed since `settle()`: what a write has to save.
-
-    With `index_by`, it also keeps an index from that function of each value to its key (`find`), so a lookup by
-    a secondary key does not scan every row: a run that creates thousands of rooms would otherwise make each
-    create slower than the last. Values must not change their indexed key in place."""
-
-    def __init__(self, items: Iterable[tuple[str, V]] = (), index_by: Callable[[V], Hashable] | None = None) -> None:
-        super().__init__()
-        self.dirty: set[str] = set()
-        self.removed: set[str] = set()
-        self._index_by = index_by
-        self._index: dict[Hashable, dict[str, None]] = {}  # ordered sets of keys
-        for key, value in items:
-            self.load(key, value)
-
-    def find(self, indexed: Hashable) -> V | None:
-        """The value whose `index_by` is `indexed`, if any."""
-        keys = self._index.get(indexed)
-        return self.get(next(iter(keys))) if keys else None
-
-    def _unindex(self, key: str) -> None:
-        if self._index_by is not None and key in self:
-            indexed = self._index_by(dict.__getitem__(self, key))
-            keys = self._index.get(indexed, {})
-            keys.pop(key, None)
-            if not keys:
-                self._index.pop(indexed, None)
-
-    def _put(self, key: str, value: V) -> None:
-        self._unindex(key)
-        dict.__setitem__(self, key, value)
-        if self._index_by is not None:
-            self._index.setdefault(self._index_by(value), {})[key] = None
-
-    def __setitem__(self, key: str, value: V) -> None:
-        self._put(key, value)
-        self.dirty.add(key)
-        self.removed.discard(key)
-
-    def __delitem__(self, key: str) -> None:
-        self._unindex(key)
-        super().__delitem__(key)
-        self.removed.add(key)
-        self.dirty.discard(key)
-
-    def pop(self, key: str, *default: Any) -> Any:
-        if key in self:
-            self._unindex(key)
-            self.removed.add(key)
-            self.dirty.discard(key)
-        return super().pop(key, *default)
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
-    def popitem(self) -> tuple[str, V]:
-        key = next(reversed(self))
-        self._unindex(key)
-        key, value = super().popitem()
-        self.removed.add(key)
-        self.dirty.discard(key)
-        return key, value
-
-    def clear(self) -> None:
-        self.removed.update(self)
-        self.dirty.clear()
-        self._index.clear()
-        super().clear()
-
-    def touched(self) -> bool:
-        return bool(self.dirty or self.removed)
-
-    def settle(self) -> None:
-        self.dirty.clear()
-        self.removed.clear()
-
-    def load(self, key: str, value: V) -> None:
-        """Take a value from the database (not a change to save)."""
-        self._put(key, value)
-
-    def forget(self, key: str) -> None:
-        self._unindex(key)
-        dict.pop(self, key, None)
-
-
-class AccountState:
-    """One clinic account: rooms by code (in creation order), users by id, queues and default rooms."""
-
-    def __init__(
-        self,
-        code: str,
-        domain: str,
-        admin_token: str,
-        admin_user_id: str,
-        next_id: int,
-        seed: int | None,
-        clock: Clock,
-    ) -> None:
-        self.code = code
-        self.domain = domain
-        self.admin_token = admin_token
-        self.admin_user_id = admin_user_id
-        self.rooms: Rows[dict[str, Any]] = Rows(index_by=_domain_slug)
-        self.users: Rows[dict[str, Any]] = Rows()
-        self.queues: Rows[dict[str, Any]] = Rows()
-        self.defaults: Rows[str] = Rows()
-        self.next_id = next_id
-        self.next_id_changed = False
-        self._seed = seed
-        self._clock = clock
-
-    def now(self) -> int:
-        return self._clock()
-
-    def room_with_slug(self, domain: str, slug: str) -> dict[str, Any] | None:
-        return self.rooms.find((domain, slug))
-
-    def _random(self, purpose: str) -> random.Random:
-        """Under a seed, the same numbers for the same account and next id in every worker and after a reset."""
-        if self._seed is None:
-            return random.Random()
-        return random.Random(f"{self._seed}/{self.code}/{self.next_id}/{purpose}")
-
-    def new_code(self) -> str:
-        """A fresh 5-character lowercase code, like the server-generated `b4vjj`."""
-        rng = self._random("code")
-        while True:
-            code = "".join(rng.choice(CODE_ALPHABET) for _ in range(5))
-            if code not in self.rooms:
-                return code
-
-    def new_room_id(self) -> str:
-        room_id = self.next_id
-        self.next_id, self.next_id_changed = room_id + 1, True
-        return str(room_id)
-
-    def new_uuid(self) -> str:
-        return str(uuid.UUID(int=self._random("uuid").getrandbits(128), version=4))
-
-    def rooms_of(self, user_id: str) -> list[dict[str, Any]]:
-        return [r for r in self.rooms.values() if user_id in r["provider_ids"]]
-
-    def set_providers(self, room: dict[str, Any], provider_ids: list[str]) -> None:
-        """Keep `provider_ids` and the `users` string in step, and mark the room modified."""
-        room["provider_ids"] = provider_ids
-        room["users"] = ",".join(provider_ids)
-        room["modified"] = self.now()
-        self.rooms.dirty.add(room["code"])
-
-    def containers(self) -> tuple[Rows[Any], ...]:
-        return (self.rooms, self.users, self.queues, self.defaults)
-
-    def touched(self) -> bool:
-        return self.next_id_changed or any(rows.touched() for rows in self.containers())
-
-    def settle(self) -> None:
-        self.next_id_changed = False
-        for rows in self.containers():
-            rows.settle()
-
-    def snapshot(self) -> dict[str, Any]:
-        """What GET /__mock__/state shows (never the token)."""
-        return {
-            "code": self.code,
-            "domain": self.domain,
-            "admin_user_id": self.admin_user_id,
-            "rooms": list(self.rooms.values()),
-            "users": list(self.users.values()),
-            "queues": dict(self.queues),
-            "defaults": dict(self.defaults),
-        }
 
 
 class Store:

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request
 from mock_server import create_app, runtime
 from mock_server.fixtures import DEFAULT_FIXTURES
 from mock_server.handlers import HANDLERS, Call, Handler, Reply
-from mock_server.store import Rows
+from mock_server.rows import Rows
 from vsee_contract import Refusal
 from vsee_contract.operations import provider_detail
 

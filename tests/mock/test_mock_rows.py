@@ -1,5 +1,6 @@
-"""`Rows`, the store's change-tracking dict: its secondary index (`find`) always agrees with a scan of the rows,
-whatever mix of writes, removals and loads from the database came before."""
+"""`Rows` (mock_server/rows.py), the store's change-tracking dict: its secondary index (`find`) always agrees with a
+scan of the rows, whatever mix of writes, removals and loads from the database came before; and an account finds a
+room by domain and slug through it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_server.store import AccountState, Rows
+from mock_server.account import AccountState
+from mock_server.rows import Rows
 
 CODES = st.sampled_from(["a", "b", "c", "d"])
 SLUGS = st.tuples(st.sampled_from(["x.vsee.me", "y.vsee.me"]), st.sampled_from(["s1", "s2", "s3"]))
