@@ -173,6 +173,7 @@ class Store:
         """One write, all or nothing: the block changes the dicts; what it changed is saved and committed after it.
         A block that raises, or a commit that fails (StateNotSaved), leaves the state as it was before."""
         with self.lock:
+            saved = False
             try:
                 with self.database.write() as connection:
                     self._catch_up(connection, loaded=self._generation == self.database.generation)
@@ -180,11 +181,14 @@ class Store:
                         yield
                     if any(a.touched() for a in self._accounts.values()):
                         version = self.database.next_version(connection)
+                        saved = True
                         with self.database.batched(connection):
                             self._save(connection, version)
             except BaseException as exc:
-                if any(a.touched() for a in self._accounts.values()):
-                    self._generation = -1  # the dicts hold what was not saved: load them again
+                if saved or any(a.touched() for a in self._accounts.values()):
+                    # the dicts hold what was not saved, and the view a version that was not committed (another
+                    # instance's next commit takes the same number): load them again
+                    self._generation = -1
                 for account in self._accounts.values():
                     account.settle()
                 if isinstance(exc, StateConflict):
