@@ -91,12 +91,15 @@ class SideBySide:
             context = contextvars.copy_context()
             context.run(LAYER.set, Layer(name, request.node))
             return context.run(body, **_fixtures(body, request))
+        target = request.getfixturevalue("target")
+        target.baton.keep()  # pytest's own Python (a failure's report parses source) no longer runs beside theirs
         for item in request.session.items:
             if (marked := _marked(item)) is not None:
                 self._start(item, *marked, request)
         with self._lock:
             done = self._started[name]
-        return done.result()
+        with target.baton.released():
+            return done.result()
 
     def moves_defaults(self) -> bool:
         """Whether the calling layer may move users' default rooms: the first of PRIORITY among the run's selected

@@ -120,6 +120,15 @@ class Baton:
             else:
                 self._busy = False
 
+    def keep(self) -> None:
+        """Take the baton for good on this thread (it still gives it up while it waits: `released`), for a thread
+        whose own Python runs beside the holders' from now on: pytest's main thread, once layers run side by side
+        (formatting a failure parses source with `ast`)."""
+        if not getattr(self._mine, "held", False):
+            self._mine.rank = self._rank()
+            self._take()
+            self._mine.held = True
+
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """Hold the baton for the block (a thread that holds it already keeps it)."""
