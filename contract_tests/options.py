@@ -117,6 +117,15 @@ OPTIONS: list[tuple[str, str | None, dict[str, Any]]] = [
         },
     ),
     (
+        "--contract-side-by-side",
+        None,
+        {
+            "action": "store_true",
+            "help": "run the schema, links, model and token layers at once against --base-url (faster across a "
+            "network; experimental: their shared room allowance is not yet divided deterministically)",
+        },
+    ),
+    (
         "--contract-consistency-window",
         None,
         {

@@ -150,7 +150,8 @@ def session_target(config: pytest.Config) -> Target:
         run.target = build_target(run.options)
         run.target.budget = run.shared_budget
         # under pytest-xdist the workers already run the test files side by side, each in its own process
-        run.target.side_by_side = SideBySide(run.target.concurrency > 1 and not hasattr(config, "workerinput"))
+        overlap = run.target.settings.side_by_side and run.target.concurrency > 1
+        run.target.side_by_side = SideBySide(overlap and not hasattr(config, "workerinput"))
         if run.shared_budget is not None:
             run.target.share_rooms(str(run.shared_budget.directory))
     return run.target

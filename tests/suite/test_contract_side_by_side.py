@@ -66,7 +66,8 @@ LAYERS = textwrap.dedent(
 def _run_layers(tmp_path: Path, base: str, *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_layers.py").write_text(LAYERS, encoding="utf-8")
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_layers.py")]
-    command += ["--base-url", base, "--contract-allow-writes", *ACCOUNT_ARGS, "--contract-seed", "1", *args]
+    command += ["--base-url", base, "--contract-allow-writes", *ACCOUNT_ARGS, "--contract-seed", "1"]
+    command += ["--contract-side-by-side", *args]
     env = {**suite_env(), "PYTHONPATH": str(TESTS.parent)}
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
 
