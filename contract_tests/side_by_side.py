@@ -16,7 +16,8 @@ so no layer sees a default move it did not ask for. Lists may show another layer
 client's on a live clinic, which every rule already allows. The other tests (the races of test_concurrency.py,
 the no-5xx probes) run alone, before or after.
 
-Not side by side: in-process (one interpreter and one app: the target's concurrency is 1), at
+Only with `--contract-side-by-side` (experimental: the layers still draw on --contract-max-rooms in whatever order
+they reach it, so one can be left without a room). Not side by side: in-process (one interpreter and one app: the target's concurrency is 1), at
 `--contract-concurrency 1` (today's order, the anchor), and under pytest-xdist (its workers already run the test files
 side by side, each in its own process). The bodies run with their layer set in every mode (slugs are numbered per
 layer), so a seed sends the same requests whether or not they overlap, order aside, but for what depends on the
