@@ -17,11 +17,11 @@ client's on a live clinic, which every rule already allows. The other tests (the
 the no-5xx probes) run alone, before or after.
 
 Only with `--contract-side-by-side` (experimental: the layers still draw on --contract-max-rooms in whatever order
-they reach it, so one can be left without a room). Not side by side: in-process (one interpreter and one app: the target's concurrency is 1), at
-`--contract-concurrency 1` (today's order, the anchor), and under pytest-xdist (its workers already run the test files
-side by side, each in its own process). The bodies run with their layer set in every mode (slugs are numbered per
-layer), so a seed sends the same requests whether or not they overlap, order aside, but for what depends on the
-others' writes meanwhile: which creates the room allowance still covers, how many pages a walk takes."""
+they reach it, so one can be left without a room). Never in-process (one interpreter and one app: the target's
+concurrency is 1), at `--contract-concurrency 1` (today's order, the anchor), or under pytest-xdist (its workers
+already run the test files side by side, each in its own process). The bodies run with their layer set in every
+mode (rooms owned and slugs numbered per layer); side by side, what depends on the others' writes meanwhile (which
+creates the room allowance still covers, how many pages a walk takes) may differ between two runs of one seed."""
 
 from __future__ import annotations
 
@@ -103,9 +103,11 @@ class SideBySide:
             return done.result()
 
     def moves_defaults(self) -> bool:
-        """Whether the calling layer may move users' default rooms: the first of PRIORITY among the run's selected
-        layers (decided by the selection, not by timing, so a seed sends the same requests at any concurrency; the
-        tests that are no layer run alone, and may)."""
+        """Whether the calling layer may move users' default rooms: any, one after another; side by side the first
+        of PRIORITY among the run's selected layers (decided by the selection, not by timing; the tests that are no
+        layer run alone, and may)."""
+        if not self.overlap:
+            return True
         name = current_layer()
         first = next((layer for layer in PRIORITY if layer in self._selected), name)
         return name is None or name == first
