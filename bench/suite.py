@@ -100,7 +100,6 @@ def served(target: Target) -> Config:
 def suite_command(profile: str, concurrency: int, workers: int, base: str | None) -> list[str]:
     command = [sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-q", "-p", "no:cacheprovider"]
     command += ["--contract-seed", str(SEED), "--contract-profile", profile, "--contract-concurrency", str(concurrency)]
-    command += ["--contract-side-by-side"]  # the layers at once (issue 23's numbers were measured so)
     if workers:
         command += ["-n", str(workers)]
     if base is not None:

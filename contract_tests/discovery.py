@@ -104,9 +104,10 @@ def own_room(target: Target, code: str) -> str:
     associations are made and removed only on rooms this run created or the suite's own rooms from earlier runs
     (contract_tests.footprint), creating one only when there is none and the room allowance lasts.
 
-    A layer (contract_tests.side_by_side) uses only rooms it made, or earlier suite rooms it claimed first, so a
-    layer running beside it never sees a room it predicts change; the tests that are no layer share the rest. A
-    layer left with none (--contract-max-rooms spent) aims at a room that does not exist: a refusal, still judged."""
+    A layer (contract_tests.side_by_side) uses only rooms it made, or the earlier suite room it may claim (the n-th
+    for the n-th selected layer), so a layer running beside it never sees a room it predicts change; the tests that
+    are no layer share the rest. A layer left with none (its share of --contract-max-rooms spent) aims at a room that
+    does not exist: a refusal, still judged."""
     layer, ledger, footprint = current_layer(), target.ledger, target.footprint
     with target.baton.acquired(target.creating):  # operations run at once make one room between them, not one each
         earlier = footprint.suite_rooms() if footprint is not None else []
@@ -114,10 +115,10 @@ def own_room(target: Target, code: str) -> str:
         if code in mine:
             return code
         if not mine:
-            free = [c for c in earlier if c not in ledger.made_by]
-            if free:
-                ledger.made_by[free[0]] = layer  # claimed: no other layer associates with it
-                mine = free[:1]
+            claimed = target.side_by_side.claim(earlier) if layer is not None else None
+            if claimed is not None and claimed not in ledger.made_by:
+                ledger.made_by[claimed] = layer  # claimed: no other layer associates with it
+                mine = [claimed]
             elif layer is not None and target.rooms.left() == 0:
                 return NO_SUCH_ROOM  # none to be had for this layer: aimed at no room, which must be refused
             else:

@@ -11,9 +11,11 @@ suite's own requests, `generated.GuardedTransport` for schemathesis' cases and t
 The room allowance (`--contract-max-rooms`, `RoomAllowance`): rooms cannot be deleted through this API, so each
 fresh slug a live run sends in a create (which may become a room, even when the deployment should refuse it) takes
 one of the allowance, once per slug (sending the same slug again, a race of creates of one slug, a re-sent case,
-takes nothing more). The model's tour needs `TOUR_ROOMS`; until it has taken them they are held back from everyone
-else (`take(..., tour=True)` draws on them, `release_tour()` gives back what it did not use). Under pytest-xdist the
-allowance is one for the whole run, kept beside the shared write budget (`contract_tests.budget`).
+takes nothing more). Before any test runs, the allowance is divided (`divide`, from what each selected layer says it
+needs: contract_tests.side_by_side): each layer draws only on its own share, whether the layers run one after
+another or side by side, so what a layer can create never depends on what the others did first, and the tests that
+are no layer share the rest. Under pytest-xdist the allowance is one for the whole run, kept beside the shared write
+budget (`contract_tests.budget`), and divided once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ from vsee_contract.operations import Effect, descriptor
 
 from .budget import LOCK
 from .settings import ROOM_PREFIX
+from .side_by_side import Need, current_layer
 
 if TYPE_CHECKING:
     from .target import Ledger
@@ -42,6 +45,7 @@ except ImportError:  # pragma: no cover - not on Linux: each worker keeps its ow
     fcntl = None  # type: ignore[assignment]
 
 TOUR_ROOMS = 5  # the model's tour: a room in each of 3 encodings, a clash of codes, a create without a valid token
+FOR_OTHERS = 1  # rooms of the allowance kept for the tests that are no layer: the race of creates of one slug
 UNKNOWN_USER = "999999999999"  # a user id no clinic has: what an undeclared-method probe is sent for
 NO_SUCH_ROOM = "zz-no-such-room"
 SELF = "-"  # the user the token belongs to
@@ -56,12 +60,13 @@ class OutsideFootprint(VseeError, AssertionError):
 
 class RoomAllowance:
     """Hands out the rooms a run may create: `take(slug)` before a create with a fresh slug is sent (False: none
-    left). Unlimited in-process (`limit` None). `shared`: the directory of the run's shared write budget."""
+    left), from the calling layer's share once `divide`d. Unlimited in-process (`limit` None). `shared`: the
+    directory of the run's shared write budget."""
 
     def __init__(self, limit: int | None, shared: str | os.PathLike[str] | None = None) -> None:
         self.limit = limit
         self.directory = Path(shared) if shared is not None and fcntl is not None else None
-        self._state: dict[str, Any] = {"slugs": [], "hold": TOUR_ROOMS}
+        self._state: dict[str, Any] = {"slugs": [], "shares": None}
         if self.directory is not None and not (self.directory / ROOMS_STATE).exists():
             with self._edit():
                 pass
@@ -85,34 +90,44 @@ class RoomAllowance:
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
-    def take(self, slug: str, *, tour: bool = False, keep: int = 0) -> bool:
-        """One room for a create with `slug` (nothing more if this slug already has one), leaving `keep` more for
-        others; only the model's tour (`tour`) may draw on the rooms held back for it."""
-        if self.limit is None:
-            return True
-        with self._edit() as state:
-            if slug in state["slugs"]:
-                return True
-            hold = 0 if tour else int(state["hold"])
-            if len(state["slugs"]) + 1 + hold + keep > self.limit:
-                return False
-            state["slugs"].append(slug)
-            if tour:
-                state["hold"] = max(0, int(state["hold"]) - 1)
-        return True
-
-    def left(self, *, tour: bool = False, keep: int = 0) -> int | None:
-        """How many more rooms `take` would give (None: unlimited)."""
+    def divide(self, needs: Sequence[Need]) -> dict[str, int] | None:
+        """Each layer's share (`shares`), set once for the whole run (the first xdist worker to get here divides,
+        the others find it done); what the run divided (None: unlimited)."""
         if self.limit is None:
             return None
         with self._edit() as state:
-            return max(0, self.limit - len(state["slugs"]) - (0 if tour else int(state["hold"])) - keep)
+            if state["shares"] is None:
+                state["shares"] = shares(self.limit - len(state["slugs"]), needs)
+            return dict(state["shares"])
 
-    def release_tour(self) -> None:
-        """The model's tour is done (or will not run): what it held back is everyone's."""
-        if self.limit is not None:
-            with self._edit() as state:
-                state["hold"] = 0
+    def take(self, slug: str) -> bool:
+        """One room for a create with `slug` (nothing more if this slug already has one), from the calling layer's
+        share, or from what is no layer's share for a test that is no layer (or before the allowance is divided)."""
+        if self.limit is None:
+            return True
+        layer = current_layer()
+        with self._edit() as state:
+            if slug in state["slugs"]:
+                return True
+            if self._left(state, layer) <= 0:
+                return False
+            state["slugs"].append(slug)
+            if layer in (state["shares"] or {}):
+                state["shares"][layer] -= 1
+        return True
+
+    def left(self) -> int | None:
+        """How many more rooms `take` would give the calling layer (None: unlimited)."""
+        if self.limit is None:
+            return None
+        with self._edit() as state:
+            return self._left(state, current_layer())
+
+    def _left(self, state: dict[str, Any], layer: str | None) -> int:
+        divided: dict[str, int] = state["shares"] or {}
+        if layer in divided:
+            return max(0, divided[layer])
+        return max(0, self.limit - len(state["slugs"]) - sum(divided.values())) if self.limit is not None else 0
 
     def any_slug(self) -> str | None:
         """A slug that already has its room (for a create the deployment must refuse as a duplicate)."""
@@ -124,6 +139,20 @@ class RoomAllowance:
             return True
         with self._edit() as state:
             return slug in state["slugs"]
+
+
+def shares(rooms: int, needs: Sequence[Need]) -> dict[str, int]:
+    """`rooms` divided: each layer in turn (the first served first) the least it needs while rooms last, then
+    `FOR_OTHERS` left to the tests that are no layer (the race of creates), then one at a time to the layers that use
+    more, in turn. Decided by the selection alone, never by which layer asks first."""
+    divided: dict[str, int] = {}
+    for need in needs:
+        divided[need.layer] = max(0, min(need.least, rooms - sum(divided.values())))
+    spare = max(0, rooms - sum(divided.values()) - FOR_OTHERS)
+    growing = [need.layer for need in needs if need.more]
+    for n in range(spare if growing else 0):
+        divided[growing[n % len(growing)]] += 1
+    return divided
 
 
 def summary_line(created: int, limit: int, suite_rooms: int | None) -> str:
@@ -152,6 +181,7 @@ class Footprint:
         self.read = read
         self._before: dict[str, Mapping[str, Any]] | None = None  # the clinic's rooms before the run's first write
         self._providers: dict[str, set[str]] = {}  # an earlier suite room -> its providers before the run touched it
+        self._self_added: set[str] = set()  # earlier suite rooms the clean-up found the run left `-` on
         # held while a "before" is read: parallel writes (the races, the schema layer's operations) each ask before
         # they are sent, so the first reading precedes every write of the run, and no later reading replaces it
         self._reading: AbstractContextManager[Any] = threading.RLock()
@@ -200,24 +230,37 @@ class Footprint:
 
     def provider_before(self, user: str, code: str) -> bool:
         """Whether `user` was a provider of the earlier suite room `code` before this run touched it. The token's own
-        user (`-`) counts as one: its id is not known, and the suite's rooms were made with a token, whose user is
-        their first provider, so the run neither removes nor undoes `-` there (it would take the creator off)."""
+        user (`-`) may be: its id is not known, so the run never removes it there (it may be the room's creator)
+        unless the clean-up found that the run put it there (`to_undo`)."""
         if user == SELF:
-            return True
+            return code not in self._self_added
+        return user in self._providers_before(code)
+
+    def _providers_before(self, code: str) -> set[str]:
+        """The providers of `code` as the run's first association there found them (read then)."""
         with self._reading:
             if code not in self._providers:
-                body = self.read(f"/rooms/{code}/providers")
-                data = body.get("data") if isinstance(body, Mapping) else None
-                if not isinstance(data, list):
-                    raise OutsideFootprint(
-                        f"could not read the providers of room {code!r}, which this run did not create"
-                    )
-                self._providers[code] = {str(p.get("id")) for p in data if isinstance(p, Mapping)}
-            return user in self._providers[code]
+                self._providers[code] = self._providers_now(code)
+            return self._providers[code]
+
+    def _providers_now(self, code: str) -> set[str]:
+        body = self.read(f"/rooms/{code}/providers")
+        data = body.get("data") if isinstance(body, Mapping) else None
+        if not isinstance(data, list):
+            raise OutsideFootprint(f"could not read the providers of room {code!r}, which this run did not create")
+        return {str(p.get("id")) for p in data if isinstance(p, Mapping)}
 
     def to_undo(self, made: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """The associations the clean-up removes: those the run made, not those it found (and only re-added)."""
-        return [(user, code) for user, code in made if not (self.earlier(code) and self.provider_before(user, code))]
+        """The associations the clean-up removes: those the run made, not those it found (and only re-added). The
+        token's own user is removed from an earlier suite room when the room has a provider now that it had before
+        none of the run's associations there and that is none of the users removed: `-` is the only one left."""
+        undo = [(user, code) for user, code in made if not (self.earlier(code) and self.provider_before(user, code))]
+        for code in sorted({code for user, code in made if user == SELF and self.earlier(code)}):
+            removed = {user for user, at in undo if at == code}
+            if self._providers_now(code) - self._providers_before(code) - removed:
+                self._self_added.add(code)
+                undo.append((SELF, code))
+        return undo
 
     def refusal(
         self, operation_id: str | None, method: str, declared: bool, path: Mapping[str, Any], body: Any
@@ -271,5 +314,5 @@ class Footprint:
         if code is not None and self.foreign(code):
             return f"associating user {user} with room {code!r} would change a room someone else made"
         if code is not None and self.earlier(code):
-            self.provider_before(user, code)  # known before the association, so the clean-up can tell
+            self._providers_before(code)  # known before the association, so the clean-up can tell
         return None

@@ -113,16 +113,8 @@ OPTIONS: list[tuple[str, str | None, dict[str, Any]]] = [
             "type": lambda value: _at_least_one("--contract-concurrency", value),
             "default": 8,
             "metavar": "N",
-            "help": "most independent reads in flight at once against --base-url (default 8; 1: one after another)",
-        },
-    ),
-    (
-        "--contract-side-by-side",
-        None,
-        {
-            "action": "store_true",
-            "help": "run the schema, links, model and token layers at once against --base-url (faster across a "
-            "network; experimental: their shared room allowance is not yet divided deterministically)",
+            "help": "most independent reads in flight at once against --base-url, the schema, links, model and token "
+            "layers side by side (default 8; 1: everything one after another)",
         },
     ),
     (

@@ -43,8 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        f"{side_by_side.MARK}(layer, body): a layer whose body(target, schema) may run beside the other layers "
-        "against a live deployment (contract_tests.side_by_side)",
+        f"{side_by_side.MARK}(layer, body, rooms=0, more=False): a layer whose body (its parameters: session "
+        "fixtures) may run beside the other layers against a live deployment, with the rooms of --contract-max-rooms "
+        "it needs (contract_tests.side_by_side)",
     )
     run = state.start(config, from_options(config.option, options.base_url(config)))
     settings = run.options
@@ -150,8 +151,8 @@ def session_target(config: pytest.Config) -> Target:
         run.target = build_target(run.options)
         run.target.budget = run.shared_budget
         # under pytest-xdist the workers already run the test files side by side, each in its own process
-        overlap = run.target.settings.side_by_side and run.target.concurrency > 1
-        run.target.side_by_side = SideBySide(overlap and not hasattr(config, "workerinput"))
+        overlap = run.target.concurrency > 1 and not hasattr(config, "workerinput")
+        run.target.side_by_side = SideBySide(overlap)
         if run.shared_budget is not None:
             run.target.share_rooms(str(run.shared_budget.directory))
     return run.target
@@ -188,6 +189,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 marker.args, "writes are not allowed: pass --contract-allow-writes"
             )
     run.writes_not_run += len(writes)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Against a live deployment, before any test runs: the selected layers, and each one's share of the room
+    allowance (contract_tests.footprint), decided by the selection alone."""
+    if state.of(session.config).settings.in_process or not side_by_side.selected(session.items):
+        return
+    current = session_target(session.config)
+    current.rooms.divide(current.side_by_side.select(session.items))
 
 
 def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -268,6 +278,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     `summary.worker_output`)."""
     run = state.of(session.config)
     current = run.target
+    if current is not None:
+        current.side_by_side.stop(current)
     if current is not None and not current.settings.in_process and not run.stopped:
         _clean_up(run, current)
     if hasattr(session.config, "workeroutput"):

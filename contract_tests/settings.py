@@ -58,7 +58,6 @@ class SuiteSettings:
     worker: str | None = None  # the pytest-xdist worker this process is (gw0, gw1, ...), if any
     max_rooms: int = 10  # rooms a live run may create (contract_tests.footprint)
     concurrency: int = 8  # independent reads in flight at once against a live deployment (1: one at a time)
-    side_by_side: bool = False  # the layers at once against a live deployment (contract_tests.side_by_side)
     consistency_window: float | None = None  # --contract-consistency-window; None: the default for the target
 
     @property
@@ -115,6 +114,5 @@ def from_options(option: Any, base_url: str | None) -> SuiteSettings:
         require_all=bool(option.contract_require_all),
         max_rooms=option.contract_max_rooms,
         concurrency=option.contract_concurrency,
-        side_by_side=bool(getattr(option, "contract_side_by_side", False)),
         consistency_window=option.contract_consistency_window,
     )

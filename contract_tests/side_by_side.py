@@ -10,18 +10,20 @@ runs Python (Hypothesis and schemathesis are not thread-safe; the transport give
 out: `transport.Baton`), so only the waits overlap; the model, whose steps are one after another, gets it first.
 
 What keeps each layer's verdict what it would be alone is ownership: a layer associates users only with the rooms
-it created itself (`discovery.own_room`), so no layer changes a room another one predicts; and only one layer moves
-users' default rooms (`moves_defaults`): the first of `PRIORITY` the run selected, the others leave `default` out,
-so no layer sees a default move it did not ask for. Lists may show another layer's rooms, as they may show another
-client's on a live clinic, which every rule already allows. The other tests (the races of test_concurrency.py,
-the no-5xx probes) run alone, before or after.
+it created itself (`discovery.own_room`), so no layer changes a room another one predicts; each creates rooms only
+from its own share of --contract-max-rooms, divided before any test runs (`select`, from the mark's `rooms=`, the
+least the layer needs, and `more=`, whether it uses a share of the spare: `footprint.RoomAllowance.divide`), so none
+is left without a room because another got there first; and only one layer moves users' default rooms
+(`moves_defaults`): the first of `PRIORITY` the run selected, the others leave `default` out, so no layer sees a
+default move it did not ask for. Lists may show another layer's rooms, as they may show another client's on a live
+clinic, which every rule already allows. The other tests (the races of test_concurrency.py, the no-5xx probes) run
+on pytest's main thread, before, between or after.
 
-Only with `--contract-side-by-side` (experimental: the layers still draw on --contract-max-rooms in whatever order
-they reach it, so one can be left without a room). Never in-process (one interpreter and one app: the target's
-concurrency is 1), at `--contract-concurrency 1` (today's order, the anchor), or under pytest-xdist (its workers
-already run the test files side by side, each in its own process). The bodies run with their layer set in every
-mode (rooms owned and slugs numbered per layer); side by side, what depends on the others' writes meanwhile (which
-creates the room allowance still covers, how many pages a walk takes) may differ between two runs of one seed."""
+Never in-process (one interpreter and one app: the target's concurrency is 1), at `--contract-concurrency 1`
+(today's order, the anchor), or under pytest-xdist (its workers already run the test files side by side, each in its
+own process). The bodies run with their layer set and their share in every mode (rooms owned and slugs numbered per
+layer); side by side, what depends on the others' writes meanwhile (how many pages a walk takes) may differ between
+two runs of one seed."""
 
 from __future__ import annotations
 
@@ -39,8 +41,19 @@ if TYPE_CHECKING:
     from .target import Target
 
 MARK = "contract_side_by_side"
+STOP_WAIT = 30.0  # seconds the end of the run waits for each layer still running to unwind
 PRIORITY = ("model", "schema", "links", "tokens")  # of those selected, the first moves users' default rooms
 Body = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a layer needs of the room allowance (`footprint.RoomAllowance.divide`): `least` to check every rule it
+    checks, and whether it uses `more` (more random creates) when the allowance has rooms to spare."""
+
+    layer: str
+    least: int
+    more: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,11 @@ def current_layer() -> str | None:
 def layer_rank() -> int:
     """Who is handed the baton first when several wait (`transport.Baton`): the model, whose steps are one after
     another, the longest chain of waits; then the other layers; then the tests that are no layer."""
-    return PRIORITY.index(name) if (name := current_layer()) in PRIORITY else len(PRIORITY)
+    return _rank(current_layer())
+
+
+def _rank(name: str | None) -> int:
+    return PRIORITY.index(name) if name in PRIORITY else len(PRIORITY)
 
 
 def submit_here(pool: Any, function: Callable[..., Any], *args: Any) -> Future[Any]:
@@ -77,17 +94,16 @@ class SideBySide:
 
     def __init__(self, overlap: bool) -> None:
         self.overlap = overlap  # False: each body runs when its own test is reached
+        self.stopped = False  # the run has ended: a layer still running sends nothing more (`Target.gate`)
         self._started: dict[str, Future[Any]] = {}
-        self._selected: set[str] = set()  # the layers of this run's selected (and not skipped) tests
+        self._threads: list[threading.Thread] = []
+        self._selected: list[str] = []  # the layers of this run's selected (and not skipped) tests, in PRIORITY
         self._lock = threading.Lock()
 
     def outcome(self, request: pytest.FixtureRequest) -> Any:
         """The result of the running test's body (raising what it raised): waited for when it was started beside
         the others, else run now, in this thread."""
         name, body = _marked_or_fail(request.node)
-        with self._lock:
-            if not self._selected:
-                self._selected = {marked[0] for item in request.session.items if (marked := _marked(item))}
         if not self.overlap:
             context = contextvars.copy_context()
             context.run(LAYER.set, Layer(name, request.node))
@@ -102,6 +118,26 @@ class SideBySide:
         with target.baton.released():
             return done.result()
 
+    def select(self, items: list[pytest.Item]) -> list[Need]:
+        """The run's selected layers (from its items, before any runs), each with what it needs of the room
+        allowance, in PRIORITY (the first is served first; unknown names after them, in the order collected)."""
+        needs: dict[str, Need] = {}
+        for item in items:
+            marker = _marker(item)
+            if marker is not None:
+                name = str(marker.args[0])
+                needs[name] = Need(name, int(marker.kwargs.get("rooms", 0)), bool(marker.kwargs.get("more", False)))
+        ordered = sorted(needs.values(), key=lambda need: _rank(need.layer))
+        self._selected = [need.layer for need in ordered]
+        return ordered
+
+    def claim(self, rooms: list[str]) -> str | None:
+        """Of the suite's rooms from earlier runs, the one the calling layer may claim (None: no such room for it):
+        the n-th of them for the n-th selected layer, so which layer uses which does not depend on timing."""
+        name = current_layer()
+        position = self._selected.index(name) if name in self._selected else len(rooms)
+        return rooms[position] if position < len(rooms) else None
+
     def moves_defaults(self) -> bool:
         """Whether the calling layer may move users' default rooms: any, one after another; side by side the first
         of PRIORITY among the run's selected layers (decided by the selection, not by timing; the tests that are no
@@ -109,8 +145,7 @@ class SideBySide:
         if not self.overlap:
             return True
         name = current_layer()
-        first = next((layer for layer in PRIORITY if layer in self._selected), name)
-        return name is None or name == first
+        return name is None or name == (self._selected[0] if self._selected else name)
 
     def _start(self, item: pytest.Item, name: str, body: Body, request: pytest.FixtureRequest) -> None:
         with self._lock:
@@ -128,6 +163,16 @@ class SideBySide:
             daemon=True,
         )
         thread.start()
+        self._threads.append(thread)
+
+    def stop(self, target: Target) -> None:
+        """The run has ended, maybe early (an outage, a stop at the first failure, Ctrl-C) with layers still running:
+        from now on they send nothing (`Target.gate` refuses), pytest's thread gives the baton up for good, and each
+        layer is waited for (bounded), so the clean-up that follows writes last and the interpreter can exit."""
+        self.stopped = True
+        target.baton.drop()
+        for thread in self._threads:
+            thread.join(STOP_WAIT)
 
     def _run(self, body: Body, target: Target, fixtures: dict[str, Any], done: Future[Any]) -> None:
         try:
@@ -137,6 +182,11 @@ class SideBySide:
             done.set_exception(exc)
         else:
             done.set_result(result)
+
+
+def selected(items: list[pytest.Item]) -> bool:
+    """Whether any of `items` is a layer that will run."""
+    return any(_marker(item) is not None for item in items)
 
 
 def _fixtures(body: Body, request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -152,8 +202,14 @@ def _marked_or_fail(item: pytest.Item) -> tuple[str, Body]:
 
 
 def _marked(item: pytest.Item) -> tuple[str, Body] | None:
-    marker = item.get_closest_marker(MARK)
-    if marker is None or item.get_closest_marker("skip") is not None:
+    marker = _marker(item)
+    if marker is None:
         return None
     name, body = marker.args
     return str(name), body
+
+
+def _marker(item: pytest.Item) -> pytest.Mark | None:
+    """The item's layer mark, unless it is skipped (e.g. a write without --contract-allow-writes)."""
+    marker = item.get_closest_marker(MARK)
+    return None if marker is None or item.get_closest_marker("skip") is not None else marker

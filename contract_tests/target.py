@@ -271,8 +271,11 @@ class Target:
     def gate(self, method: str) -> None:
         """Asked before every request leaves: reads pass; writes only with --contract-allow-writes and within --contract-max-writes.
 
-        Past the budget the test is skipped, not passed (or fails, if a violation was already seen).
+        Past the budget the test is skipped, not passed (or fails, if a violation was already seen). Once the run
+        has ended, a layer still running side by side sends nothing more (`SideBySide.stop`).
         """
+        if self.side_by_side.stopped and current_layer() is not None:
+            pytest.exit("the run has ended: a layer still running sends nothing more", returncode=2)
         if method.upper() in READ_METHODS:
             return
         if not self.settings.writes_enabled:

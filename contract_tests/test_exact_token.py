@@ -93,7 +93,7 @@ def _near_misses(target: Target) -> None:
 
 
 @pytest.mark.contract_writes(rules.ONLY_THE_EXACT_TOKEN)
-@pytest.mark.contract_side_by_side("tokens", _near_misses)
+@pytest.mark.contract_side_by_side("tokens", _near_misses, rooms=2)  # a room to associate with, a slug
 def test_only_the_exact_token_writes(target: Target, request: pytest.FixtureRequest) -> None:
     target.side_by_side.outcome(request)
 

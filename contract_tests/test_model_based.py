@@ -53,7 +53,6 @@ DEFAULTS = st.sampled_from([None, True, False])
 AUTHS: st.SearchStrategy[Auth] = st.sampled_from(["none", "wrong"])
 SHOWN_STEPS = 40  # a failure lists at most the last this many steps (a live run's history is the whole run)
 MAX_USERS = 3  # few users, so sequences often touch one user's rooms twice
-KEPT_FOR_GENERATED = 2  # rooms of --contract-max-rooms the random steps leave to the generated layers
 WRITE_RULES = (
     rules.CREATED_ROOM_ECHOES_INPUT,
     rules.CREATED_ROOM_READABLE,
@@ -116,8 +115,7 @@ class ClinicMachine(RuleBasedStateMachine):
         self.baseline: dict[str, set[str]] = {}  # own room -> its providers right after creation
         self.domain = self.target.domain
         self.defaults_allowed = self.target.settings.in_process or bool(self.target.settings.user_id)
-        self.touring = False  # while the tour runs: it draws on the rooms held back for it
-        left = self.target.rooms.left(tour=True)
+        left = self.target.rooms.left()  # the model's share of --contract-max-rooms (contract_tests.footprint)
         self.rooms_enough = left is None or left >= TOUR_ROOMS
 
     # ------------------------------------------------------------------ plumbing
@@ -158,11 +156,10 @@ class ClinicMachine(RuleBasedStateMachine):
     def fresh_slug(self, suffix: str = "") -> str | None:
         """A slug for a create that may make a room, within --contract-max-rooms (None: no room left for it)."""
         slug = unique_slug(self.target) + suffix
-        keep = 0 if self.touring else KEPT_FOR_GENERATED
-        return slug if self.target.rooms.take(slug, tour=self.touring, keep=keep) else None
+        return slug if self.target.rooms.take(slug) else None
 
     def can_create(self) -> bool:
-        left = self.target.rooms.left(keep=KEPT_FOR_GENERATED)
+        left = self.target.rooms.left()
         return self.writable and (left is None or left > 0)
 
     def pick_room(self, data: st.DataObject) -> str:
@@ -273,12 +270,7 @@ class ClinicMachine(RuleBasedStateMachine):
             ledger.cannot_check([rules.PROVIDER_IS_REQUESTED], "no room with a provider discovered to read")
         elif not self.defaults_allowed:
             ledger.cannot_check(DEFAULT_RULES, "it changes a user's default room: pass --contract-user-id")
-        self.touring = True
-        try:
-            self.tour(data)
-        finally:
-            self.touring = False
-            self.target.rooms.release_tour()
+        self.tour(data)
 
     def discover_users(self) -> list[str]:
         if self.target.settings.user_id:
@@ -600,7 +592,7 @@ def _sequences(target: Target) -> None:
         raise
 
 
-@pytest.mark.contract_side_by_side("model", _sequences)
+@pytest.mark.contract_side_by_side("model", _sequences, rooms=TOUR_ROOMS, more=True)
 def test_the_deployment_behaves_as_the_model_predicts(target: Target, request: pytest.FixtureRequest) -> None:
     target.side_by_side.outcome(request)
 

@@ -45,7 +45,7 @@ def _every_operation(target: Target, contract_schema: BaseSchema) -> Outcomes:
     return run_each_operation(contract_schema, _conforms, target.concurrency, target.baton, ASSOCIATIONS, target=target)
 
 
-@pytest.mark.contract_side_by_side("schema", _every_operation)
+@pytest.mark.contract_side_by_side("schema", _every_operation, rooms=1, more=True)  # the associations' room
 def test_operation_conforms(target: Target, request: pytest.FixtureRequest) -> None:
     report_each(target.side_by_side.outcome(request), request)
 

@@ -67,6 +67,6 @@ def _workflows(target: Target, contract_schema: BaseSchema) -> None:
 
 
 @pytest.mark.contract_writes
-@pytest.mark.contract_side_by_side("links", _workflows)
+@pytest.mark.contract_side_by_side("links", _workflows, rooms=1, more=True)  # a room its links follow
 def test_the_links_driven_workflow_conforms(target: Target, request: pytest.FixtureRequest) -> None:
     target.side_by_side.outcome(request)

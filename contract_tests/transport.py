@@ -129,6 +129,13 @@ class Baton:
             self._take()
             self._mine.held = True
 
+    def drop(self) -> None:
+        """Give the baton up for good on this thread, if it holds it (`keep`): pytest's main thread, once the run
+        has ended and the threads still waiting for the baton must finish."""
+        if getattr(self._mine, "held", False):
+            self._mine.held = False
+            self._give()
+
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """Hold the baton for the block (a thread that holds it already keeps it)."""

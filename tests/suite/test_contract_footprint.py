@@ -3,14 +3,18 @@ generated writes are shaped to fit — checked directly against a clinic describ
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import schemathesis
 
-from contract_tests.footprint import TOUR_ROOMS, UNKNOWN_USER, RoomAllowance
+from contract_tests.footprint import TOUR_ROOMS, UNKNOWN_USER, RoomAllowance, shares
 from contract_tests.generated import prepare
+from contract_tests.side_by_side import LAYER, Layer, Need
 from contract_tests.target import Target
 from vsee_contract import DEFAULT_SPEC_PATH, Contract
 
@@ -29,6 +33,13 @@ CLINIC: dict[str, Any] = {
     "/rooms/old01/providers": {"data": [{"id": "85741"}]},
 }
 SCHEMA = schemathesis.openapi.from_path(str(DEFAULT_SPEC_PATH))
+NEEDS = [
+    Need("model", TOUR_ROOMS, more=True),
+    Need("schema", 1, more=True),
+    Need("links", 1, more=True),
+    Need("tokens", 2),
+]
+T = TypeVar("T")
 
 
 def _target(**changes: Any) -> Target:
@@ -81,6 +92,20 @@ def test_associations_only_on_the_runs_rooms_and_defaults_only_of_the_named_user
     assert target.footprint.to_undo(made) == [("826", "old01"), ("85741", "new01"), ("-", "new01")]
 
 
+def test_the_clean_up_takes_the_tokens_own_user_off_an_earlier_room_only_when_the_run_put_it_there() -> None:
+    target = _target()
+    assert target.footprint is not None
+    providers: dict[str, Any] = {"data": [{"id": "85741"}]}
+    target.footprint.read = {**CLINIC, "/rooms/old01/providers": providers}.get
+    assert _refusal(target, "addUserRoom", {"id": "-"}, {"code": "old01"}) is None  # what was there is read first
+    made = [("826", "old01"), ("-", "old01")]
+    providers["data"] = [{"id": "85741"}, {"id": "826"}]  # 826 is taken off: `-` was there before, it stays
+    assert target.footprint.to_undo(made) == [("826", "old01")]
+    providers["data"] = [{"id": "85741"}, {"id": "826"}, {"id": "77"}]  # a provider the run made: `-`, whoever it is
+    assert target.footprint.to_undo(made) == [("826", "old01"), ("-", "old01")]
+    assert _refusal(target, "removeUserRoom", {"id": "-", "room_code": "old01"}, None) is None  # the clean-up's own
+
+
 def test_a_probe_of_an_undeclared_method_may_name_no_real_user_or_room() -> None:
     target = _target()
     assert "someone else made" in str(_refusal(target, "getRoom", {"code": "b4vjj"}, None, method="DELETE"))
@@ -89,22 +114,40 @@ def test_a_probe_of_an_undeclared_method_may_name_no_real_user_or_room() -> None
     assert _refusal(target, "getRoom", {"code": "b4vjj"}, None) is None  # reads are free
 
 
-def test_the_allowance_holds_the_tours_rooms_back_and_counts_each_slug_once(tmp_path: Path) -> None:
-    rooms = RoomAllowance(TOUR_ROOMS + 2, tmp_path)
-    other = RoomAllowance(TOUR_ROOMS + 2, tmp_path)  # another xdist worker's view of the same allowance
-    assert rooms.take("a") and other.take("b") and rooms.take("b")
-    assert not other.take("c") and other.left() == 0
-    assert all(rooms.take(f"tour-{n}", tour=True) for n in range(TOUR_ROOMS)) and not rooms.take("x", tour=True)
-    assert rooms.left(tour=True) == other.left(tour=True) == 0 and other.has("tour-0") and not other.has("c")
-    spare = RoomAllowance(TOUR_ROOMS + 1)
-    assert spare.take("t", tour=True) and spare.left(keep=1) == 0
-    spare.release_tour()
-    assert spare.left() == TOUR_ROOMS and spare.take("u", keep=TOUR_ROOMS - 1) and not spare.take("v", keep=4)
+def _as(layer: str, call: Callable[[], T]) -> T:
+    """`call()` inside `layer` (contract_tests.side_by_side), as the layer's own code runs."""
+    context = contextvars.copy_context()
+    context.run(LAYER.set, Layer(layer))
+    return context.run(call)
+
+
+def test_the_allowance_gives_each_layer_its_own_share_once_for_all_workers_and_counts_each_slug_once(
+    tmp_path: Path,
+) -> None:
+    rooms = RoomAllowance(10, tmp_path)
+    other = RoomAllowance(10, tmp_path)  # another xdist worker's view of the same allowance
+    assert rooms.take("race") and other.has("race")  # before the division: from what is no layer's
+    assert rooms.divide(NEEDS) == {"model": TOUR_ROOMS, "schema": 1, "links": 1, "tokens": 2}
+    assert other.divide(NEEDS[:1]) == rooms.divide([]), "a second division changed the first"
+    assert _as("tokens", lambda: rooms.take("t-1") and other.take("t-2") and rooms.take("t-1"))
+    assert not _as("tokens", lambda: other.take("t-3")) and _as("tokens", other.left) == 0
+    assert _as("model", other.left) == TOUR_ROOMS, "one layer's creates came out of another's share"
+    assert all(_as("model", functools.partial(rooms.take, f"m-{n}")) for n in range(TOUR_ROOMS))
+    assert not _as("model", lambda: rooms.take("m-more")) and _as("schema", rooms.left) == 1
+    assert rooms.left() == 0 and not rooms.take("another race"), "a test that is no layer drew on a layer's share"
     assert RoomAllowance(None).take("anything") and RoomAllowance(None).left() is None
 
 
+def test_the_allowance_is_divided_by_the_selection_alone_least_first_then_the_spare_in_turn() -> None:
+    assert shares(10, NEEDS) == {"model": 5, "schema": 1, "links": 1, "tokens": 2}  # the 10th for the race
+    assert shares(20, NEEDS) == {"model": 9, "schema": 4, "links": 4, "tokens": 2}
+    assert shares(6, NEEDS) == {"model": 5, "schema": 1, "links": 0, "tokens": 0}
+    assert shares(3, NEEDS[1:]) == {"schema": 1, "links": 1, "tokens": 1}
+    assert shares(4, [Need("tokens", 2)]) == {"tokens": 2}, "rooms went to a layer that uses no more"
+
+
 def test_generated_writes_are_shaped_to_fit_the_footprint() -> None:
-    target = _target(max_rooms=TOUR_ROOMS + 1)
+    target = _target(max_rooms=1)
     create = SCHEMA["/rooms"]["POST"].Case(
         body={"domain": "d", "slug": "s", "name": "n", "default": True}, media_type=JSON
     )
@@ -112,7 +155,7 @@ def test_generated_writes_are_shaped_to_fit_the_footprint() -> None:
     first = json_object(create)["slug"]
     assert "default" not in json_object(create) and target.rooms.has(first)
     again = SCHEMA["/rooms"]["POST"].Case(body={"domain": "d", "slug": "s", "name": "n"}, media_type=JSON)
-    prepare(target, again)  # the allowance beyond the tour's rooms is spent: a twin, which must be refused
+    prepare(target, again)  # the allowance is spent: a twin, which must be refused
     assert json_object(again)["slug"] == first
     link = SCHEMA["/users/{id}/rooms"]["POST"].Case(
         path_parameters={"id": "-"}, body={"code": "b4vjj", "default": "1"}, media_type=JSON

@@ -4,6 +4,7 @@ goes to the model first; at --contract-concurrency 1 they run one after another,
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -45,12 +46,12 @@ LAYERS = textwrap.dedent(
         return run
 
 
-    @pytest.mark.contract_side_by_side("model", body("model"))
+    @pytest.mark.contract_side_by_side("model", body("model"), rooms=1)
     def test_model(target, request):
         assert target.side_by_side.outcome(request) == "model"
 
 
-    @pytest.mark.contract_side_by_side("schema", body("schema"))
+    @pytest.mark.contract_side_by_side("schema", body("schema"), rooms=1)
     def test_schema(target, request):
         assert target.side_by_side.outcome(request) == "schema"
 
@@ -63,13 +64,52 @@ LAYERS = textwrap.dedent(
 )
 
 
-def _run_layers(tmp_path: Path, base: str, *args: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "test_layers.py").write_text(LAYERS, encoding="utf-8")
+# A layer that fails at once beside one that would send requests for a long time from a pool's thread (as the
+# schema layer's operations do): with -x the run ends at the failure, and the layer still running must stop sending
+# and let the process exit (the interpreter waits for a pool's threads).
+ENDLESS = textwrap.dedent(
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from contract_tests.side_by_side import submit_here
+    from vsee_contract.operations import LIST_ROOMS
+
+
+    def fails(target):
+        target.call(LIST_ROOMS)
+        raise AssertionError("the first failure")
+
+
+    def endless(target):
+        def calls():
+            with target.baton.held():
+                for _ in range(100_000):
+                    target.call(LIST_ROOMS)
+
+        with ThreadPoolExecutor(1) as pool, target.baton.released():
+            submit_here(pool, calls).result()
+
+
+    @pytest.mark.contract_side_by_side("model", fails)
+    def test_model(target, request):
+        target.side_by_side.outcome(request)
+
+
+    @pytest.mark.contract_side_by_side("schema", endless)
+    def test_schema(target, request):
+        target.side_by_side.outcome(request)
+    """
+)
+
+
+def _run_layers(tmp_path: Path, base: str, *args: str, source: str = LAYERS) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_layers.py").write_text(source, encoding="utf-8")
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_layers.py")]
-    command += ["--base-url", base, "--contract-allow-writes", *ACCOUNT_ARGS, "--contract-seed", "1"]
-    command += ["--contract-side-by-side", *args]
+    command += ["--base-url", base, "--contract-allow-writes", *ACCOUNT_ARGS, "--contract-seed", "1", *args]
     env = {**suite_env(), "PYTHONPATH": str(TESTS.parent)}
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
 
 
 def test_marked_layers_run_at_once_each_with_its_own_room_and_one_moving_defaults(tmp_path: Path) -> None:
@@ -84,6 +124,15 @@ def test_at_concurrency_1_the_layers_run_one_after_another(tmp_path: Path) -> No
         done = _run_layers(tmp_path, base, "--contract-concurrency", "1")
     assert done.returncode != 0
     assert "BrokenBarrierError" in done.stdout, done.stdout[-3000:]
+
+
+def test_a_run_that_ends_early_stops_the_layers_still_running_and_exits(tmp_path: Path) -> None:
+    with served(None) as base:
+        done = _run_layers(tmp_path, base, "-x", source=ENDLESS)  # (a hang would time out: subprocess.TimeoutExpired)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "1 failed" in done.stdout and "the first failure" in done.stdout
+    sent = re.search(r"requests sent: ([0-9]+)", done.stdout)
+    assert sent is not None and int(sent.group(1)) < 10_000, "the layer went on after the run had ended"
 
 
 def test_the_baton_goes_to_the_lowest_rank_then_in_order_of_arrival() -> None:

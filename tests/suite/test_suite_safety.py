@@ -12,19 +12,33 @@ from pathlib import Path
 
 import requests
 
+from contract_tests.settings import ROOM_PREFIX
 from vsee_contract import READ_METHODS
 
-from helpers.recording import RECORDING_FILE, received
+from helpers.recording import RECORDING_FILE, clinic_state, received
 from helpers.suite_runner import ACCOUNT_ARGS, http_args, run_suite, served, served_app
 
 # the random multipart boundaries of urllib3 and werkzeug: an encoding detail, not the request
 BOUNDARY = re.compile(r"[0-9a-f]{32}|WerkzeugFormPart_[0-9.]+")
+ROOM_CODE = re.compile(r"(?<![0-9a-z])[0-9a-z]{5}(?![0-9a-z])")  # what the mock chooses: `b4vjj`
 
 
 def _recorded_run(log: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The suite, with the account and its token (and `args`), against a fresh deployment that logs to `log`."""
+    return _recorded_run_and_rooms(log, *args)[0]
+
+
+def _recorded_run_and_rooms(log: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """`_recorded_run`, and the deployment's rooms afterwards: code -> slug."""
     with served_app("helpers.recording.recording()", env={RECORDING_FILE: str(log)}) as base:
-        return run_suite("--base-url", base, *ACCOUNT_ARGS, *args)
+        result = run_suite("--base-url", base, *ACCOUNT_ARGS, *args)
+        return result, {str(r["code"]): str(r["slug"]) for r in clinic_state(base)["rooms"]}
+
+
+def _codes_as_slugs(line: str, rooms: dict[str, str]) -> str:
+    """A request with each room code the deployment chose for the suite's rooms (in the order the creates arrived,
+    which side by side is not the seed's to fix) written as the room's slug, which the seed does fix."""
+    return ROOM_CODE.sub(lambda found: f"<{rooms[found[0]]}>" if found[0] in rooms else found[0], line)
 
 
 def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool, *args: str) -> list[str]:
@@ -32,8 +46,12 @@ def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool, *a
     (`test_concurrency.py`) is left out: its parallel requests arrive in an order no seed can fix."""
     log = tmp_path / f"{name}.jsonl"
     sequential = ("-k", "not concurrency")
+    rooms: dict[str, str] = {}
     if over_http:
-        result = _recorded_run(log, "--allow-writes", "--contract-seed", str(seed), *sequential, *args)
+        result, every_room = _recorded_run_and_rooms(
+            log, "--allow-writes", "--contract-seed", str(seed), *sequential, *args
+        )
+        rooms = {code: slug for code, slug in every_room.items() if slug.startswith(ROOM_PREFIX)}
     else:
         result = run_suite(
             "--contract-app",
@@ -44,7 +62,7 @@ def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool, *a
             env={RECORDING_FILE: str(log)},
         )
     assert result.returncode == 0, result.stdout[-3000:]
-    return [BOUNDARY.sub("BOUNDARY", json.dumps(r)) for r in received(log)]
+    return [_codes_as_slugs(BOUNDARY.sub("BOUNDARY", json.dumps(r)), rooms) for r in received(log)]
 
 
 def _writes_sent(stdout: str) -> int:
@@ -87,8 +105,9 @@ def test_the_same_seed_over_http_sends_the_same_requests_but_what_the_layers_sid
     tmp_path: Path,
 ) -> None:
     """Over HTTP independent reads, operations and layers go concurrently (--contract-concurrency 8). Each layer's
-    requests come from the seed, but the layers share the deployment: which creates the room allowance still covers
-    and how many pages a walk takes depend on what the others did meanwhile. Nearly all requests are the same, in an
+    requests come from the seed and each has its own share of the room allowance, but the layers share the
+    deployment: the codes it gives the rooms follow the order the creates arrive in (compared as the rooms' slugs),
+    and how many pages a walk takes depends on what the others made meanwhile. Nearly all requests are the same, in an
     order of their own; another seed sends others (`--contract-concurrency 1` repeats every one, in order: below)."""
     first, again = (Counter(_requests_of_a_run(tmp_path, name, 5, True)) for name in ("first", "again"))
     total = sum(first.values())
