@@ -28,12 +28,11 @@ from vsee_contract import rules
 from vsee_contract.operations import (
     ADD_USER_ROOM,
     CREATE_ROOM,
-    GET_ROOM,
-    GET_ROOM_PROVIDER,
-    GET_ROOM_QUEUE,
     LIST_ROOM_PROVIDERS,
     LIST_ROOMS,
     REMOVE_USER_ROOM,
+    View,
+    showing,
 )
 
 from .consistency import settled
@@ -76,6 +75,7 @@ USER_RULES = (
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 Look = tuple[str, dict[str, Any], Callable[[Exchange], list[Check]]]  # an observation: a read and how to judge it
+ViewCheck = Callable[[ClinicModel, Mapping[str, str], Exchange], list[Check]]
 
 
 def step(method: F) -> F:
@@ -186,58 +186,59 @@ class ClinicMachine(RuleBasedStateMachine):
         self.judge(check(exchange), exchange)
         return exchange
 
-    def list_look(self) -> Look:
-        return LIST_ROOMS, {}, lambda listing: self.model.check_list(listing.data)
+    def looks_of(self, view: View, path: Mapping[str, str]) -> list[Look]:
+        """Every read that shows `view` of what `path` names (the registry's `shows`), on each api the spec serves
+        it on and the target has, each judged by the model's check of that view."""
+        check, named = VIEW_CHECKS[view], {key: path[key] for key in view.parameters}
+        return [
+            (operation_id, {"path": named, "api": api}, functools.partial(check, self.model, named))
+            for operation_id in showing(view)
+            for api in self.apis(operation_id)
+        ]
+
+    def apis(self, operation_id: str) -> list[str]:
+        bases = self.target.contract.spec.operations[operation_id].local_base_paths()
+        return [api for api in ("v3", "v4") if f"/api_{api}" in bases and self.target.base(api) is not None]
+
+    def list_looks(self) -> list[Look]:
+        return self.looks_of(View.ROOMS, {})
 
     def whole_list(self) -> list[str]:
-        (listing,) = self.observe(self.list_look())
+        listing, *_ = self.observe(*self.list_looks())
         return [str(r["code"]) for r in listing.data]
 
     def room_looks(self, code: str) -> list[Look]:
-        """Every view of one room: the detail on v3 and v4, its providers (and each known one's detail), its queue."""
+        """Every view of one room (its detail, its providers and each known one's detail, its queue: every view
+        named by a room's code), by every read that shows it."""
         model = self.model
-        looks: list[Look] = [
-            (GET_ROOM, {"path": {"code": code}, "api": api}, lambda e: model.check_detail(code, e.status, _data(e)))
-            for api in (("v3", "v4") if self.target.base("v4") is not None else ("v3",))
+        users = sorted(model.providers.get(code, set()) | model.absent.get(code, set()))
+        return [
+            look
+            for view in View
+            if "code" in view.parameters
+            for path in (
+                [{"code": code, "id": user} for user in users] if "id" in view.parameters else [{"code": code}]
+            )
+            for look in self.looks_of(view, path)
         ]
-        looks.append(self.providers_look(code))
-        looks += [
-            (GET_ROOM_PROVIDER, {"path": {"code": code, "id": user}}, _provider_check(model, code, user))
-            for user in sorted(model.providers.get(code, set()) | model.absent.get(code, set()))
-        ]
-        looks.append((GET_ROOM_QUEUE, {"path": {"code": code}}, lambda e: model.check_queue(code, e.status)))
-        return looks
-
-    def providers_look(self, code: str) -> Look:
-        return (
-            LIST_ROOM_PROVIDERS,
-            {"path": {"code": code}},
-            lambda e: self.model.check_providers(code, e.status, _data(e)),
-        )
 
     def observe_room(self, code: str) -> None:
         looks = self.room_looks(code)
         exchanges = self.observe(*looks)
         if code not in self.model.rooms:  # a room of the clinic: one provider's detail, which a read-only run can check
-            (providers,) = [e for e, look in zip(exchanges, looks, strict=True) if look[0] == LIST_ROOM_PROVIDERS]
-            for p in (_data(providers) or [])[:1]:
+            lists = [e for e, look in zip(exchanges, looks, strict=True) if look[0] in showing(View.PROVIDERS)]
+            for p in (_data(lists[0]) or [])[:1] if lists else []:
                 if isinstance(p, Mapping) and "id" in p:
-                    user = str(p["id"])
-                    self.observe(
-                        (
-                            GET_ROOM_PROVIDER,
-                            {"path": {"code": code, "id": user}},
-                            _provider_check(self.model, code, user),
-                        )
-                    )
+                    self.observe(*self.looks_of(View.PROVIDER, {"code": code, "id": str(p["id"])}))
 
     def user_looks(self, user: str) -> list[Look]:
         """The providers of every room of this run the user is, or was, associated with."""
         model = self.model
         return [
-            self.providers_look(code)
+            look
             for code in sorted(model.rooms)
             if user in model.providers[code] | model.absent[code]
+            for look in self.looks_of(View.PROVIDERS, {"code": code})
         ]
 
     # ------------------------------------------------------------------ the start of every sequence
@@ -357,7 +358,7 @@ class ClinicMachine(RuleBasedStateMachine):
         self.judge(self.model.create(sent, created.status, created.body), created)
         new = str(created.data["code"])
         baseline: Look = LIST_ROOM_PROVIDERS, {"path": {"code": new}}, lambda _: []
-        providers, *_ = self.observe(baseline, *self.room_looks(new), self.list_look())
+        providers, *_ = self.observe(baseline, *self.room_looks(new), *self.list_looks())
         self.baseline[new] = {str(p["id"]) for p in _data(providers) or []}
 
     def _duplicate(self, code: str, media: str, name: str) -> None:
@@ -365,7 +366,7 @@ class ClinicMachine(RuleBasedStateMachine):
         sent = {"domain": first.domain, "slug": first.slug, "name": name}
         refused = self.act(CREATE_ROOM, body=sent, media_type=media)
         self.judge(self.model.create(sent, refused.status, refused.body), refused)
-        self.observe(*self.room_looks(code), self.list_look())
+        self.observe(*self.room_looks(code), *self.list_looks())
 
     def _clash(self, code: str, media: str) -> None:
         first, slug = self.model.rooms[code], self.fresh_slug()
@@ -374,7 +375,7 @@ class ClinicMachine(RuleBasedStateMachine):
         sent = {"domain": first.domain, "slug": slug, "name": "Code clash", "code": code}
         refused = self.act(CREATE_ROOM, body=sent, media_type=media)
         self.judge(self.model.create(sent, refused.status, refused.body), refused)
-        self.observe(*self.room_looks(code), self.list_look())
+        self.observe(*self.room_looks(code), *self.list_looks())
 
     def _associate(self, user: str, code: str, media: str, default: bool | None) -> None:
         default = default if self.defaults_allowed else None
@@ -407,7 +408,7 @@ class ClinicMachine(RuleBasedStateMachine):
             refused = self.act(CREATE_ROOM, body=sent, auth=auth)
             self.model.unauthorised_create(sent)
         self.judge(self.model.refused_without_token(refused.status, refused.body), refused)
-        self.observe(*self.room_looks(code), self.list_look())
+        self.observe(*self.room_looks(code), *self.list_looks())
 
     @precondition(lambda self: self.can_create())
     @rule(media=MEDIA_TYPES, name=NAMES, with_code=st.booleans())
@@ -479,20 +480,19 @@ class ClinicMachine(RuleBasedStateMachine):
         self.observe_room(code)
 
     def _read_unknown(self, code: str, user: str) -> None:
-        calls = [(GET_ROOM, "v3", {"code": code}), (GET_ROOM_QUEUE, "v3", {"code": code})]
-        calls += [(LIST_ROOM_PROVIDERS, "v3", {"code": code}), (GET_ROOM_PROVIDER, "v3", {"code": code, "id": user})]
-        if self.target.base("v4") is not None:
-            calls.append((GET_ROOM, "v4", {"code": code}))
+        """Every view named by a room's code, of a room that does not exist (a provider's: a user no clinic has),
+        then a known room's provider detail of that user: each some 4xx with the error body."""
+        unknown = {"code": code, "id": user}
+        reads = [
+            (o, kwargs) for view in View if "code" in view.parameters for o, kwargs, _ in self.looks_of(view, unknown)
+        ]
         known = sorted(self.model.rooms) + self.seen
         if known:
-            calls.append((GET_ROOM_PROVIDER, "v3", {"code": known[0], "id": user}))
-        answers = self.target.call_all(
-            [(operation_id, {"path": path, "api": api}) for operation_id, api, path in calls]
-        )
-        for (_, _, path), taken in zip(calls, answers, strict=True):
+            reads += [(o, kwargs) for o, kwargs, _ in self.looks_of(View.PROVIDER, {"code": known[0], "id": user})]
+        for (_, kwargs), taken in zip(reads, self.target.call_all(reads), strict=True):
             answer = taken()
             self.steps[-1].append(answer.curl)
-            self.judge(self.model.check_unknown(answer.status, answer.body, f"unknown {path}"), answer)
+            self.judge(self.model.check_unknown(answer.status, answer.body, f"unknown {kwargs['path']}"), answer)
 
     @rule(code=UNKNOWN_CODES, user=UNKNOWN_IDS)
     @step
@@ -555,8 +555,14 @@ class ClinicMachine(RuleBasedStateMachine):
         self.act(LIST_ROOMS, query={"q": text})
 
 
-def _provider_check(model: ClinicModel, code: str, user: str) -> Callable[[Exchange], list[Check]]:
-    return lambda one: model.check_provider(code, user, one.status, one.body)
+# the model's one check of each view (`View`, the registry's `shows`): what an answer showing it must agree with
+VIEW_CHECKS: Mapping[View, ViewCheck] = {
+    View.ROOMS: lambda model, path, listing: model.check_list(listing.data),
+    View.ROOM: lambda model, path, one: model.check_detail(path["code"], one.status, _data(one)),
+    View.PROVIDERS: lambda model, path, one: model.check_providers(path["code"], one.status, _data(one)),
+    View.PROVIDER: lambda model, path, one: model.check_provider(path["code"], path["id"], one.status, one.body),
+    View.QUEUE: lambda model, path, one: model.check_queue(path["code"], one.status),
+}
 
 
 def _problems(check: Callable[[T], list[Check]]) -> Callable[[T], list[str]]:

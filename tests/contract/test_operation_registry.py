@@ -8,7 +8,7 @@ import re
 import pytest
 
 from vsee_contract import load_spec, rules
-from vsee_contract.operations import MODULES, REGISTRY, Descriptor, Effect, descriptor
+from vsee_contract.operations import MODULES, REGISTRY, Descriptor, Effect, View, descriptor, showing
 
 SPEC = load_spec()
 ASSOCIATIONS = (Effect.ADDS_PROVIDER, Effect.REMOVES_PROVIDER)
@@ -41,6 +41,13 @@ def test_what_a_descriptor_says_fits_its_operation(operation_id: str) -> None:
     assert found.effect is None or operation.is_write, "only a write changes state"
     assert (found.association is not None) == (found.effect in ASSOCIATIONS)
     assert not found.valid_refusals or "2xx" in found.valid_refusals
+    if found.shows is not None:  # a view of the state: a read, named by exactly the view's path parameters
+        assert not operation.is_write
+        assert sorted(p.name for p in operation.params_in("path")) == sorted(found.shows.parameters)
+
+
+def test_every_view_of_the_clinic_is_shown_by_an_operation() -> None:
+    assert {view: showing(view) for view in View if not showing(view)} == {}
 
 
 def test_an_operation_the_registry_does_not_know_is_judged_by_its_schema_only() -> None:

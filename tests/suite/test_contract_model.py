@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from contract_tests.model import Check, ClinicModel, Room
+from contract_tests.test_model_based import VIEW_CHECKS
 from vsee_contract import rules
+from vsee_contract.operations import View
 
 DOMAIN = "clinic.example"
 USER = "7"
@@ -1000,3 +1002,7 @@ def test_check_unknown_accepts_a_4xx_with_the_error_body(status: int) -> None:
 def test_check_unknown_rejects_success_and_a_bare_404(status: int, body: Any, found: list[str]) -> None:
     """Something that does not exist is not a success, and its refusal carries the error body."""
     assert ClinicModel().check_unknown(status, body, "unknown room") == [(rules.UNKNOWN_IS_CLIENT_ERROR, found)]
+
+
+def test_the_model_has_one_check_for_every_view_an_operation_may_show() -> None:
+    assert sorted(view.name for view in set(View) - set(VIEW_CHECKS)) == []

@@ -33,6 +33,7 @@ from ._descriptor import (
     RoomDefaults,
     SessionMemory,
     SessionRule,
+    View,
 )
 from ._shared import provider_detail, provider_list_item
 
@@ -57,6 +58,11 @@ ADD_USER_ROOM = add_user_room.ID
 REMOVE_USER_ROOM = remove_user_room.ID
 
 REGISTRY: Mapping[str, Descriptor] = MappingProxyType({m.OPERATION.operation_id: m.OPERATION for m in MODULES})
+
+
+def showing(view: View) -> tuple[str, ...]:
+    """The operations whose answers show `view` of the clinic, in the registry's order."""
+    return tuple(operation_id for operation_id, operation in REGISTRY.items() if operation.shows is view)
 
 
 def descriptor(operation_id: str | None) -> Descriptor:
@@ -87,6 +93,7 @@ __all__ = [
     "RoomDefaults",
     "SessionMemory",
     "SessionRule",
+    "View",
     "add_user_room",
     "create_room",
     "descriptor",
@@ -98,4 +105,5 @@ __all__ = [
     "provider_detail",
     "provider_list_item",
     "remove_user_room",
+    "showing",
 ]

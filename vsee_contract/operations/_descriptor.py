@@ -120,6 +120,22 @@ class Effect(enum.Enum):
     REMOVES_PROVIDER = "ends the path's user being a provider of a room"
 
 
+class View(enum.Enum):
+    """What a successful read shows of a clinic (`Descriptor.shows`), which a model of the clinic predicts and
+    checks, one check per view (`contract_tests.test_model_based`); `parameters`: the path parameters naming what it
+    is a view of."""
+
+    ROOMS = ("the clinic's rooms", ())
+    ROOM = ("one room in full", ("code",))
+    PROVIDERS = ("one room's providers", ("code",))
+    PROVIDER = ("one provider of one room", ("code", "id"))
+    QUEUE = ("one room's queue", ("code",))
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return tuple(self.value[1])
+
+
 @dataclass(frozen=True)
 class Descriptor:
     """One operation of openapi.yaml, everything this project says about it beyond the spec itself.
@@ -134,7 +150,9 @@ class Descriptor:
     - `shown_by`: per documented status, the rule whose checks would have shown it (the summary says why a status
       was never observed);
     - `valid_refusals`: the statuses a schema-valid request may get, where the docs allow refusing it for what a
-      schema cannot say (the reason beside it): schemathesis' `positive_data_acceptance` tuning.
+      schema cannot say (the reason beside it): schemathesis' `positive_data_acceptance` tuning;
+    - `shows`: for a read, what its answer shows of the clinic: the suite's model observes it (on every api the spec
+      serves it on) wherever that view of the state may have changed.
     """
 
     operation_id: str
@@ -146,3 +164,4 @@ class Descriptor:
     association: Callable[[Path, Sent], tuple[str, Any]] | None = None
     shown_by: Mapping[str, str] = field(default_factory=dict)
     valid_refusals: tuple[str, ...] = ()
+    shows: View | None = None

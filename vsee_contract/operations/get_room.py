@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import rules
-from ._descriptor import Call, Descriptor, ExchangeRule, Recording, Reply, SessionMemory, SessionRule, when
+from ._descriptor import Call, Descriptor, ExchangeRule, Recording, Reply, SessionMemory, SessionRule, View, when
 from ._shared import room
 
 ID = "getRoom"
@@ -37,4 +37,5 @@ OPERATION = Descriptor(
     ),
     session=SessionRule(rules.CREATED_ROOM_READABLE, _still_readable),
     record=_record,
+    shows=View.ROOM,
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import rules
 from ..errors import Refusal
-from ._descriptor import Call, Descriptor, ExchangeRule, Recording, Reply, when
+from ._descriptor import Call, Descriptor, ExchangeRule, Recording, Reply, View, when
 from ._shared import provider_detail, room
 
 ID = "getRoomProvider"
@@ -37,4 +37,5 @@ OPERATION = Descriptor(
     ),
     record=_record,
     shown_by={"200": rules.PROVIDER_IS_REQUESTED},
+    shows=View.PROVIDER,
 )

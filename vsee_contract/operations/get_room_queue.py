@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import rules
-from ._descriptor import Call, Descriptor, ExchangeRule, Recording, Reply, when
+from ._descriptor import Call, Descriptor, ExchangeRule, Recording, Reply, View, when
 from ._shared import room
 
 ID = "getRoomQueue"
@@ -28,4 +28,5 @@ OPERATION = Descriptor(
     handler=get_room_queue,
     rules=(ExchangeRule(rules.QUEUE_ARITHMETIC, when(Mapping, lambda d, p, q, s: rules.queue_arithmetic(d))),),
     record=_record,
+    shows=View.QUEUE,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._descriptor import Call, Descriptor, Recording, Reply
+from ._descriptor import Call, Descriptor, Recording, Reply, View
 from ._shared import provider_list_item, room
 
 ID = "listRoomProviders"
@@ -23,4 +23,4 @@ def _record(recording: Recording, path: Mapping[str, str], data: Any) -> None:
             recording.users.setdefault(str(provider.get("id")), {}).update(provider)
 
 
-OPERATION = Descriptor(ID, handler=list_room_providers, record=_record)
+OPERATION = Descriptor(ID, handler=list_room_providers, record=_record, shows=View.PROVIDERS)

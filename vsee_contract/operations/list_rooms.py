@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .. import rules
-from ._descriptor import Call, Descriptor, ExchangeRule, Reply, when
+from ._descriptor import Call, Descriptor, ExchangeRule, Reply, View, when
 
 ID = "listRooms"
 SUMMARY_FIELDS = ("slug", "name", "domain", "code", "created", "modified")
@@ -55,4 +55,5 @@ OPERATION = Descriptor(
             applies=lambda query, sent: isinstance(query.get("limit"), int),
         ),
     ),
+    shows=View.ROOMS,
 )
