@@ -66,7 +66,7 @@ class RoomAllowance:
     def __init__(self, limit: int | None, shared: str | os.PathLike[str] | None = None) -> None:
         self.limit = limit
         self.directory = Path(shared) if shared is not None and fcntl is not None else None
-        self._state: dict[str, Any] = {"slugs": [], "shares": None}
+        self._state: dict[str, Any] = {"slugs": {}, "shares": None}  # slugs: each taken, by whom ("": no layer)
         if self.directory is not None and not (self.directory / ROOMS_STATE).exists():
             with self._edit():
                 pass
@@ -111,7 +111,7 @@ class RoomAllowance:
                 return True
             if self._left(state, layer) <= 0:
                 return False
-            state["slugs"].append(slug)
+            state["slugs"][slug] = layer or ""
             if layer in (state["shares"] or {}):
                 state["shares"][layer] -= 1
         return True
@@ -130,9 +130,15 @@ class RoomAllowance:
         return max(0, self.limit - len(state["slugs"]) - sum(divided.values())) if self.limit is not None else 0
 
     def any_slug(self) -> str | None:
-        """A slug that already has its room (for a create the deployment must refuse as a duplicate)."""
+        """A slug that already has its room (for a create the deployment must refuse as a duplicate): the calling
+        layer's first, else the first a test that is no layer took, else the first of all (so which one a layer gets
+        does not depend on which layer took one first)."""
         with self._edit() as state:
-            return str(state["slugs"][0]) if state["slugs"] else None
+            taken: dict[str, str] = state["slugs"]
+            for owner in (current_layer() or "", ""):
+                if owner in taken.values():
+                    return next(slug for slug, by in taken.items() if by == owner)
+            return next(iter(taken), None)
 
     def has(self, slug: str) -> bool:
         if self.limit is None:

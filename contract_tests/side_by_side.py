@@ -22,8 +22,9 @@ on pytest's main thread, before, between or after.
 Never in-process (one interpreter and one app: the target's concurrency is 1), at `--contract-concurrency 1`
 (today's order, the anchor), or under pytest-xdist (its workers already run the test files side by side, each in its
 own process). The bodies run with their layer set and their share in every mode (rooms owned and slugs numbered per
-layer); side by side, what depends on the others' writes meanwhile (how many pages a walk takes) may differ between
-two runs of one seed."""
+layer). Side by side, what depends on the others' writes meanwhile may differ between two runs of one seed: the codes
+a deployment gives new rooms (so a layer picks rooms by the order it made them, never by code, and the model's
+sample of the clinic leaves this run's rooms out) and how many pages a walk takes."""
 
 from __future__ import annotations
 

@@ -36,11 +36,11 @@ from vsee_contract.operations import (
 )
 
 from .consistency import settled
-from .discovery import MEDIA_TYPES, NAMES, TRICKY_NAMES, TRICKY_SLUG_SUFFIX, unique_slug
+from .discovery import MEDIA_TYPES, NAMES, TRICKY_NAMES, TRICKY_SLUG_SUFFIX, run_id, unique_slug
 from .findings import ContractViolation
 from .footprint import TOUR_ROOMS
 from .model import Check, ClinicModel
-from .settings import Profile
+from .settings import ROOM_PREFIX, Profile
 from .target import FORM_MEDIA, JSON_MEDIA, Auth, Exchange, Target
 
 UNKNOWN_CODES = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=4, max_size=16).map(
@@ -163,7 +163,7 @@ class ClinicMachine(RuleBasedStateMachine):
         return self.writable and (left is None or left > 0)
 
     def pick_room(self, data: st.DataObject) -> str:
-        return data.draw(st.sampled_from(sorted(self.model.rooms)), label="room")
+        return data.draw(st.sampled_from(list(self.model.rooms)), label="room")
 
     # ------------------------------------------------------------------ observations of what a step touched
 
@@ -236,7 +236,7 @@ class ClinicMachine(RuleBasedStateMachine):
         model = self.model
         return [
             look
-            for code in sorted(model.rooms)
+            for code in model.rooms
             if user in model.providers[code] | model.absent[code]
             for look in self.looks_of(View.PROVIDERS, {"code": code})
         ]
@@ -248,7 +248,10 @@ class ClinicMachine(RuleBasedStateMachine):
     def observe_clinic(self, data: st.DataObject) -> None:
         """Learn the clinic through the API (its rooms, its domain, users to associate), then tour it."""
         listing = self.look(LIST_ROOMS)
-        listed = [str(r["code"]) for r in listing.data][: self.target.settings.profile.sample_rooms]
+        # (not the rooms this run's other layers made meanwhile: which exist yet depends on timing, not on the seed)
+        ours = f"{ROOM_PREFIX}{run_id(self.target.settings)}-"
+        others = [r for r in listing.data if not str(r.get("slug", "")).startswith(ours)]
+        listed = [str(r["code"]) for r in others][: self.target.settings.profile.sample_rooms]
         self.seen = listed or [code for code in (self.target.settings.room_code,) if code]
         if self.domain is None and listing.data:
             self.domain = self.target.domain = str(listing.data[0]["domain"])
@@ -294,7 +297,7 @@ class ClinicMachine(RuleBasedStateMachine):
                 self.begin(f"tour: create a room ({media}) whose name must round-trip unchanged")  # one per encoding
                 suffix = TRICKY_SLUG_SUFFIX if n == 0 else ""
                 self._create(media, name, data.draw(st.booleans(), label="with_code"), suffix)
-            codes = sorted(self.model.rooms)
+            codes = list(self.model.rooms)
             for code in codes:  # uniqueness must hold however the first room was created
                 self.begin(f"tour: the slug of room {code} again")
                 self._duplicate(code, data.draw(MEDIA_TYPES, label="media"), "Slug twin")
@@ -475,7 +478,7 @@ class ClinicMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     @step
     def read_room(self, data: st.DataObject) -> None:
-        code = data.draw(st.sampled_from(sorted(self.model.rooms) + self.seen), label="room")
+        code = data.draw(st.sampled_from(list(self.model.rooms) + self.seen), label="room")
         self.steps[-1][0] += f" room {code!r}"
         self.observe_room(code)
 
@@ -486,7 +489,7 @@ class ClinicMachine(RuleBasedStateMachine):
         reads = [
             (o, kwargs) for view in View if "code" in view.parameters for o, kwargs, _ in self.looks_of(view, unknown)
         ]
-        known = sorted(self.model.rooms) + self.seen
+        known = list(self.model.rooms) + self.seen
         if known:
             reads += [(o, kwargs) for o, kwargs, _ in self.looks_of(View.PROVIDER, {"code": known[0], "id": user})]
         for (_, kwargs), taken in zip(reads, self.target.call_all(reads), strict=True):

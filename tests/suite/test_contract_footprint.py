@@ -135,6 +135,8 @@ def test_the_allowance_gives_each_layer_its_own_share_once_for_all_workers_and_c
     assert all(_as("model", functools.partial(rooms.take, f"m-{n}")) for n in range(TOUR_ROOMS))
     assert not _as("model", lambda: rooms.take("m-more")) and _as("schema", rooms.left) == 1
     assert rooms.left() == 0 and not rooms.take("another race"), "a test that is no layer drew on a layer's share"
+    # the twin a layer's refused create is given: its own first slug, else the race's, never another layer's
+    assert (_as("model", rooms.any_slug), _as("links", other.any_slug), rooms.any_slug()) == ("m-0", "race", "race")
     assert RoomAllowance(None).take("anything") and RoomAllowance(None).left() is None
 
 

@@ -35,10 +35,10 @@ def _recorded_run_and_rooms(log: Path, *args: str) -> tuple[subprocess.Completed
         return result, {str(r["code"]): str(r["slug"]) for r in clinic_state(base)["rooms"]}
 
 
-def _codes_as_slugs(line: str, rooms: dict[str, str]) -> str:
+def _codes_as_slugs(text: str, rooms: dict[str, str]) -> str:
     """A request with each room code the deployment chose for the suite's rooms (in the order the creates arrived,
     which side by side is not the seed's to fix) written as the room's slug, which the seed does fix."""
-    return ROOM_CODE.sub(lambda found: f"<{rooms[found[0]]}>" if found[0] in rooms else found[0], line)
+    return ROOM_CODE.sub(lambda found: f"<{rooms[found[0]]}>" if found[0] in rooms else found[0], text)
 
 
 def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool, *args: str) -> list[str]:
@@ -62,7 +62,12 @@ def _requests_of_a_run(tmp_path: Path, name: str, seed: int, over_http: bool, *a
             env={RECORDING_FILE: str(log)},
         )
     assert result.returncode == 0, result.stdout[-3000:]
-    return [_codes_as_slugs(BOUNDARY.sub("BOUNDARY", json.dumps(r)), rooms) for r in received(log)]
+    return [
+        BOUNDARY.sub(
+            "BOUNDARY", json.dumps({k: _codes_as_slugs(v, rooms) if isinstance(v, str) else v for k, v in r.items()})
+        )
+        for r in received(log)
+    ]
 
 
 def _writes_sent(stdout: str) -> int:
@@ -106,14 +111,16 @@ def test_the_same_seed_over_http_sends_the_same_requests_but_what_the_layers_sid
 ) -> None:
     """Over HTTP independent reads, operations and layers go concurrently (--contract-concurrency 8). Each layer's
     requests come from the seed and each has its own share of the room allowance, but the layers share the
-    deployment: the codes it gives the rooms follow the order the creates arrive in (compared as the rooms' slugs),
-    and how many pages a walk takes depends on what the others made meanwhile. Nearly all requests are the same, in an
-    order of their own; another seed sends others (`--contract-concurrency 1` repeats every one, in order: below)."""
+    deployment: the codes it gives the rooms follow the order the creates arrive in (compared as the rooms' slugs;
+    the model picks among its rooms in the order it made them, never by code), and how many pages a walk takes
+    depends on what the others made meanwhile. Nearly all requests are the same (in six pairs of quick runs beside
+    two busy processes, all but at most one GET /rooms of ~529), in an order of their own; another seed sends others (`--contract-concurrency 1` repeats every one, in
+    order: below)."""
     first, again = (Counter(_requests_of_a_run(tmp_path, name, 5, True)) for name in ("first", "again"))
     total = sum(first.values())
     assert total > 100
     moved = sum((first - again).values()) + sum((again - first).values())
-    assert moved <= total // 5, f"{moved} of {total} requests differ: {list((first - again).elements())[:2]}"
+    assert moved <= total // 50, f"{moved} of {total} requests differ: {list((first - again).elements())[:2]}"
     other = Counter(_requests_of_a_run(tmp_path, "other", 6, True))
     assert sum((first - other).values()) > moved, "another seed sent nearly the same requests"
 
