@@ -259,11 +259,16 @@ class Footprint:
     def to_undo(self, made: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The associations the clean-up removes: those the run made, not those it found (and only re-added). The
         token's own user is removed from an earlier suite room when the room has a provider now that it had before
-        none of the run's associations there and that is none of the users removed: `-` is the only one left."""
+        none of the run's associations there and that is none of the users removed: `-` is the only one left (when
+        the providers cannot be read now, `-` stays: never taken off without knowing)."""
         undo = [(user, code) for user, code in made if not (self.earlier(code) and self.provider_before(user, code))]
         for code in sorted({code for user, code in made if user == SELF and self.earlier(code)}):
             removed = {user for user, at in undo if at == code}
-            if self._providers_now(code) - self._providers_before(code) - removed:
+            try:
+                left = self._providers_now(code) - self._providers_before(code) - removed
+            except OutsideFootprint:
+                continue
+            if left:
                 self._self_added.add(code)
                 undo.append((SELF, code))
         return undo

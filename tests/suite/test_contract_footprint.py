@@ -104,6 +104,13 @@ def test_the_clean_up_takes_the_tokens_own_user_off_an_earlier_room_only_when_th
     providers["data"] = [{"id": "85741"}, {"id": "826"}, {"id": "77"}]  # a provider the run made: `-`, whoever it is
     assert target.footprint.to_undo(made) == [("826", "old01"), ("-", "old01")]
     assert _refusal(target, "removeUserRoom", {"id": "-", "room_code": "old01"}, None) is None  # the clean-up's own
+    unreadable = _target()
+    assert unreadable.footprint is not None
+    providers["data"] = [{"id": "85741"}]
+    unreadable.footprint.read = {**CLINIC, "/rooms/old01/providers": providers}.get
+    assert _refusal(unreadable, "addUserRoom", {"id": "-"}, {"code": "old01"}) is None
+    providers["data"] = None  # the providers cannot be read now: `-` stays, never taken off without knowing
+    assert unreadable.footprint.to_undo(made) == [("826", "old01")]
 
 
 def test_a_probe_of_an_undeclared_method_may_name_no_real_user_or_room() -> None:
