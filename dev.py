@@ -81,15 +81,6 @@ def ensure_venv() -> None:
 def install_with_progress(command: Sequence[str], heartbeat: float = HEARTBEAT_SECONDS) -> int:
     """Run pip: say when it moves on to the next phase, and every `heartbeat` seconds that it still works and how
     far it got; its full output only when it fails. Returns pip's exit code."""
-    process = subprocess.Popen(
-        list(command),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    )
-    assert process.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
 
     def drain(pipe: Iterator[str]) -> None:
@@ -97,10 +88,20 @@ def install_with_progress(command: Sequence[str], heartbeat: float = HEARTBEAT_S
             lines.put(line)
         lines.put(None)
 
-    threading.Thread(target=drain, args=(process.stdout,), daemon=True).start()
     output: list[str] = []
     collected, phase, started = 0, "", time.monotonic()
-    with forward_signals(process):
+    with forward_signals() as forwarding:
+        process = subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        forwarding.attach(process)
+        assert process.stdout is not None
+        threading.Thread(target=drain, args=(process.stdout,), daemon=True).start()
         while True:
             try:
                 line = lines.get(timeout=heartbeat)
@@ -141,21 +142,45 @@ def _came_from_the_terminal(signum: int) -> bool:
         return False  # no controlling terminal: a supervisor or a test sent it to dev.py alone
 
 
-@contextlib.contextmanager
-def forward_signals(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> Iterator[list[int]]:
-    """While inside, the signals dev.py gets go to `process` (and are recorded in the yielded list) instead of
-    ending dev.py; the previous handlers come back afterwards."""
-    received: list[int] = []
+class Forwarding:
+    """The signals dev.py got while its child runs, and the child they go to. A signal that arrives before the
+    child exists (between installing the handlers and the fork) waits here and is sent once the child is attached,
+    so it is never lost nor ends dev.py with the child left running."""
 
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-        if process.poll() is None and not _came_from_the_terminal(signum):
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._process: subprocess.Popen[str] | subprocess.Popen[bytes] | None = None
+        self._pending: list[int] = []
+
+    def attach(self, process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+        self._process = process
+        pending, self._pending = self._pending, []
+        for signum in pending:
+            self._send(signum)
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.received.append(signum)
+        if _came_from_the_terminal(signum):
+            return
+        if self._process is None:
+            self._pending.append(signum)
+        else:
+            self._send(signum)
+
+    def _send(self, signum: int) -> None:
+        if self._process is not None and self._process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signum)
+                self._process.send_signal(signum)
 
-    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED}
+
+@contextlib.contextmanager
+def forward_signals() -> Iterator[Forwarding]:
+    """While inside, the signals dev.py gets go to the attached child (and are recorded) instead of ending dev.py;
+    the previous handlers come back afterwards. Enter it before starting the child."""
+    forwarding = Forwarding()
+    previous = {signum: signal.signal(signum, forwarding.handle) for signum in FORWARDED}
     try:
-        yield received
+        yield forwarding
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -164,10 +189,11 @@ def forward_signals(process: subprocess.Popen[str] | subprocess.Popen[bytes]) ->
 def run_forwarding(command: Sequence[str], cwd: Path = ROOT) -> tuple[int, list[int]]:
     """Run `command` as a child that gets dev.py's signals; wait for it. Returns its exit code (128 + N when signal N
     ended it, as a shell reports it) and the signals dev.py received meanwhile."""
-    process = subprocess.Popen(list(command), cwd=cwd)
-    with forward_signals(process) as received:
+    with forward_signals() as forwarding:
+        process = subprocess.Popen(list(command), cwd=cwd)
+        forwarding.attach(process)
         code = process.wait()
-    return (128 - code if code < 0 else code), received
+    return (128 - code if code < 0 else code), forwarding.received
 
 
 def main(argv: list[str]) -> int:

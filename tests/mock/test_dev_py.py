@@ -110,6 +110,27 @@ def test_a_signal_to_dev_py_reaches_the_child_and_its_exit_code_comes_back(signu
         process.wait()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: signal.Signals(s).name)
+def test_a_signal_that_arrives_before_the_child_starts_reaches_it_once_it_does(signum: int) -> None:
+    """The window between dev.py's handlers and the fork: the signal waits and goes to the child as soon as it
+    exists; dev.py neither ignores it (SIGINT is ignored in a background job of a non-interactive shell, as CI runs
+    it) nor dies of it leaving the child running."""
+    code = (
+        f"import os, signal, subprocess, sys; sys.path.insert(0, {str(ROOT)!r}); import dev\n"
+        f"signal.signal({int(signum)}, signal.SIG_IGN)\n"
+        "with dev.forward_signals() as forwarding:\n"
+        f"    os.kill(os.getpid(), {int(signum)})\n"
+        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "    forwarding.attach(child)\n"
+        "    code = child.wait()\n"
+        "print('child exit', code, 'received', forwarding.received, flush=True)\n"
+    )
+    said = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, start_new_session=True
+    ).stdout
+    assert said.strip() == f"child exit {-int(signum)} received [{int(signum)}]"
+
+
 def test_a_child_ended_by_the_signal_gives_128_plus_its_number() -> None:
     process = subprocess.Popen(_driver(PLAIN_CHILD), stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
