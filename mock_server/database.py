@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +141,6 @@ class Database:
                 if isinstance(exc, sqlite3.IntegrityError):
                     raise _conflict(exc) from exc
                 raise
-
-    def batched(self, connection: Connection) -> AbstractContextManager[object]:
-        return nullcontext()  # in this process: nothing to save by sending statements together
 
     def sibling(self) -> StateDatabase:
         return Database(self.path)

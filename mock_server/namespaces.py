@@ -88,7 +88,8 @@ class Namespaces:
             self._stores.pop(name, None)
             with self.database.write() as connection:
                 self.database.next_version(connection)  # other workers' caches of it are stale from now on
-                existed = connection.execute("DELETE FROM spaces WHERE name = ?", (name,)).rowcount > 0
+                gone = connection.execute("DELETE FROM spaces WHERE name = ? RETURNING name", (name,))
+                existed = gone.fetchone() is not None  # (a rowcount waits for the pipeline's end on PostgreSQL)
         self.database.fence()
         return existed
 

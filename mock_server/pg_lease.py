@@ -76,7 +76,14 @@ class Listener:
 
     def check(self, connection: psycopg.Connection[Any]) -> None:
         """Release the writes every instance with a valid lease has seen (on any connection, after their commits)."""
-        row = connection.execute(UNSEEN, (LARGEST, self.id)).fetchone()
+        self.release(self.ask(connection))
+
+    def ask(self, connection: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+        """The question check() asks (in pipeline mode, sent with what is queued before it)."""
+        return connection.execute(UNSEEN, (LARGEST, self.id))
+
+    def release(self, answer: psycopg.Cursor[Any]) -> None:
+        row = answer.fetchone()
         seen = int(row[0]) if row else -1
         with self._lock:
             for event, counter in list(self._waiters.items()):

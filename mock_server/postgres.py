@@ -4,7 +4,7 @@ the mock on any host, through psycopg 3 and a psycopg_pool connection pool.
 - A write is one transaction that first takes a transaction-scoped advisory lock: writers are serialised across
   instances as `BEGIN IMMEDIATE` serialises them on SQLite, so a write decides on the state every earlier write
   left (next ids, codes), and the unique constraints (code; slug per domain) stand behind the handlers' own checks.
-  It is acknowledged only after `COMMIT` returned.
+  It is acknowledged only after `COMMIT` returned. It goes in pipeline mode, two round trips in all (`write()`).
 - A read learns whether someone committed from this instance's listener (`pg_lease.py`: LISTEN/NOTIFY, a fence on
   writes and leases), without a round trip; while the instance holds no valid lease it asks the database for the
   global change counter first (one statement on the connection this process holds), as before. When the counter
@@ -25,7 +25,7 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -59,6 +59,7 @@ def prepare(url: str) -> None:
     once wait for each other), or StateUrlError naming the problem."""
     # the pool's own warnings repeat each failed reconnection with its hint; the 503s and the journal say it once
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+    logging.getLogger("psycopg").setLevel(logging.ERROR)  # a pipeline ended by a broken connection: the 503 says it
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as connection:
             _create_schema(connection)
@@ -104,6 +105,12 @@ def _counter(pgconn: pq.abc.PGconn) -> int:
     return int(result.get_value(0, 0) or 0)
 
 
+def _succeeded(cursor: psycopg.Cursor[Any]) -> bool:
+    """Whether the server answered the cursor's statement (in a pipeline whose later statement failed) with OK."""
+    result = cursor.pgresult
+    return result is not None and result.status == pq.ExecStatus.COMMAND_OK
+
+
 def _prepare_counter(pgconn: pq.abc.PGconn) -> None:
     """Outside any transaction; again after a rollback, which makes psycopg deallocate every prepared statement."""
     prepared = pgconn.prepare(POLL, COUNTER.encode())
@@ -116,10 +123,11 @@ class PgConnection:
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.raw = connection
+        self.writing = False  # inside PostgresDatabase.write(), whose pipeline libpq's status does not follow
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+        return self.writing or self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         return self.raw.execute(_placeholders(sql), parameters)
@@ -149,6 +157,7 @@ class PostgresDatabase:
         self._prepared: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()  # connections holding POLL
         self._listener: pg_lease.Listener | None = None  # the state's (not the journal's), one per process
         self._committing: int | None = None  # the counter the write in progress took
+        self._base: psycopg.Cursor[Any] | None = None  # the counter as the write in progress found it (locked)
         self._fences = threading.local()  # each thread's acknowledged-but-not-yet-fenced write
         self.reads: Counter[str] = Counter()  # how reads learnt of others' writes: "cached" or "polled"
 
@@ -205,23 +214,40 @@ class PostgresDatabase:
     @contextmanager
     def write(self) -> Iterator[PgConnection]:
         """One transaction, after every earlier writer of every instance (the advisory lock, released by COMMIT or
-        ROLLBACK); rolled back on any error."""
+        ROLLBACK); rolled back on any error. Sent in pipeline mode: BEGIN, the lock and the counter go with the
+        block's first read (the namespace's catch-up), and its writes, the COMMIT and the fence's first look go
+        together at the end: two round trips, where one by one they were seven (measured in the tests, `helpers.wire`);
+        what a database on another host charges while the lock is held."""
         with self.lock, self._using("written") as connection:
+            raw = connection.raw
             self._committing = None
+            commit = first_look = None
             try:
-                with connection.raw.transaction():
+                with raw.pipeline():  # its end sends what is queued and waits for every answer
+                    raw.execute("BEGIN")
                     if self._serialised:
-                        connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+                        raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                        self._base = raw.execute(COUNTER)  # under the lock: next_version() knows the next value
+                    connection.writing = True
                     yield connection
-            except BaseException:
-                self._prepared.discard(connection.raw)  # psycopg's ROLLBACK deallocates every prepared statement
-                raise
+                    commit = raw.execute("COMMIT")
+                    if self._committing is not None and self._listener is not None:
+                        first_look = self._listener.ask(raw)  # runs after the COMMIT
+            except BaseException as exc:
+                if not (isinstance(exc, psycopg.Error) and commit is not None and _succeeded(commit)):
+                    with suppress(psycopg.Error):  # a connection gone rolled back already; _using hands it back
+                        raw.rollback()  # also makes psycopg forget its prepared statements, POLL with them
+                    self._prepared.discard(raw)
+                    raise
+                first_look = None  # committed all the same (the first look failed): the fence waits for the leases
+            finally:
+                connection.writing, self._base = False, None
             if self._committing is not None and self._listener is not None:
                 self._fences.pending = self._listener.wrote(self._committing)
-                try:  # a first look, on this connection: usually every other instance has seen it already
-                    self._listener.check(connection.raw)
-                except psycopg.Error:  # committed all the same: the fence waits for the leases instead
+                if first_look is None:
                     self._release()
+                else:  # usually every other instance has seen it already
+                    self._listener.release(first_look)
 
     def fence(self) -> None:
         """Before this thread's last write is acknowledged (outside the lock): every instance that may serve a cached
@@ -253,21 +279,28 @@ class PostgresDatabase:
         return self.epoch
 
     def next_version(self, connection: Connection) -> int:
-        """The counter moved on, and every listener told (at the commit)."""
-        row = connection.execute(
-            "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value) "
-            f"SELECT value, pg_notify('{pg_lease.CHANNEL}', value::text) FROM bumped"
-        ).fetchone()
-        self._committing = int(row[0])
+        """The counter moved on, and every listener told (at the commit). Inside a serialised write the counter was
+        read under the lock with the write's first round trip, so nothing here waits for an answer."""
+        base = self._base
+        if base is None:
+            row = connection.execute(
+                "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value) "
+                f"SELECT value, pg_notify('{pg_lease.CHANNEL}', value::text) FROM bumped"
+            ).fetchone()
+            self._committing = int(row[0])
+            return self._committing
+        if self._committing is None:
+            row = base.fetchone()
+            assert row is not None  # the schema's row
+            self._committing = int(row[0])
+        self._committing += 1  # a write may take several (seeding a namespace, then the change)
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'counter'", (self._committing,))
+        connection.execute(f"SELECT pg_notify('{pg_lease.CHANNEL}', ?)", (str(self._committing),))
         return self._committing
 
     def status(self) -> dict[str, Any]:
         leased = self._listener is not None and self._listener.newest() is not None
         return {"database": "postgresql", "reads": dict(self.reads), "lease": leased}
-
-    def batched(self, connection: Connection) -> AbstractContextManager[object]:
-        assert isinstance(connection, PgConnection)
-        return connection.raw.pipeline()
 
     def sibling(self) -> StateDatabase:
         """The journal's handle: its batches of calls are no part of the state, so they do not wait for the state's

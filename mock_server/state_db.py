@@ -120,9 +120,6 @@ class StateConflict(VseeError):
 
 
 class Cursor(Protocol):
-    @property
-    def rowcount(self) -> int: ...
-
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
@@ -157,11 +154,6 @@ class StateDatabase(Protocol):
     def poll(self, connection: Connection) -> int: ...
 
     def next_version(self, connection: Connection) -> int: ...
-
-    def batched(self, connection: Connection) -> AbstractContextManager[object]:
-        """Statements whose results nobody reads, sent together (PostgreSQL: a pipeline, one round trip); an error
-        among them is raised at the end of the block, still inside the write."""
-        ...
 
     def sibling(self) -> StateDatabase:
         """Another handle on the same database, for the shared journal (its own connection; on PostgreSQL its writes

@@ -182,8 +182,7 @@ class Store:
                     if any(a.touched() for a in self._accounts.values()):
                         version = self.database.next_version(connection)
                         saved = True
-                        with self.database.batched(connection):
-                            self._save(connection, version)
+                        self._save(connection, version)
             except BaseException as exc:
                 if saved or any(a.touched() for a in self._accounts.values()):
                     # the dicts hold what was not saved, and the view a version that was not committed (another

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 import requests
 
-from mock_server import create_app
+from mock_server import create_app, runtime
 from mock_server.handlers import Call, Reply
 from mock_server.postgres import prepare
 from mock_server.state_db import SCHEMA_VERSION
@@ -30,6 +30,7 @@ from vsee_cli.vsee_mock import main
 from helpers.mock_api import AUTH, DOMAIN, VCLINIC
 from helpers.postgres import Cluster
 from helpers.servers import ServerProcess, children, mock_process
+from helpers.wire import relay
 
 HEADERS = {**AUTH, "X-AccountCode": VCLINIC}
 CONTENDERS = 40
@@ -189,6 +190,26 @@ def _slug_check_forgotten(call: Call) -> Reply:
     room = {**next(iter(call.account.rooms.values())), "code": "twin1", "id": call.account.new_room_id()}
     call.account.rooms["twin1"] = room
     return 200, {"data": room}
+
+
+def test_a_create_costs_two_round_trips_to_the_database(postgres: Cluster) -> None:
+    """With the database on another host every round trip is paid while the write holds the lock: one for BEGIN, the
+    lock, the counter and the catch-up, one for the saves, the COMMIT and the fence's first look (one by one: 7)."""
+    with relay(postgres.port) as wire:
+        url = postgres.new_database().replace(f":{postgres.port}/", f":{wire.port}/")
+        app = create_app({"state_url": url})
+        client = app.test_client()
+        for slug in ("warm-1", "warm-2", "warm-3", "warm-4", "warm-5", "warm-6"):  # psycopg prepares from the 5th
+            assert client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": slug, "name": "w"}, headers=HEADERS)
+        before = wire.mark()
+        made = client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": "counted", "name": "c"}, headers=HEADERS)
+        assert made.status_code == 200, made.get_json()
+        since = before + [0] * (len(wire.conversations) - len(before))
+        writes = [(c, n) for c, n in zip(wire.conversations, since, strict=True) if b"counted" in c.sent(n)]
+        assert len(writes) == 1, "one write transaction, on one connection"
+        conversation, n = writes[0]
+        assert conversation.round_trips(n) <= 2
+        runtime(app).close()
 
 
 def test_a_commit_that_fails_after_the_rows_were_saved_leaves_no_stale_view(postgres: Cluster) -> None:
