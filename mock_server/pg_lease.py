@@ -65,6 +65,19 @@ class Listener:
             return self._newest
         return None
 
+    def expect(self, counter: int) -> None:
+        """Before this instance sends the COMMIT of `counter`: its notification, which may arrive before wrote(),
+        is this instance's own (no confirmation to send)."""
+        with self._lock:
+            self._own.add(counter)
+
+    def forget(self, counter: int) -> None:
+        """The commit of `counter` failed: another instance may commit that number next, and its notification is
+        then another's to confirm (one taken for this instance's meanwhile only makes that writer wait for the
+        renewal, which confirms the counter it reads)."""
+        with self._lock:
+            self._own.discard(counter)
+
     def wrote(self, counter: int) -> threading.Event:
         """After this instance committed `counter`: the event the fence waits for (set once no one can miss it)."""
         event = threading.Event()

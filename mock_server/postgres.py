@@ -230,6 +230,8 @@ class PostgresDatabase:
                         self._base = raw.execute(COUNTER)  # under the lock: next_version() knows the next value
                     connection.writing = True
                     yield connection
+                    if self._committing is not None and self._listener is not None:
+                        self._listener.expect(self._committing)
                     commit = raw.execute("COMMIT")
                     if self._committing is not None and self._listener is not None:
                         first_look = self._listener.ask(raw)  # runs after the COMMIT
@@ -238,6 +240,8 @@ class PostgresDatabase:
                     with suppress(psycopg.Error):  # a connection gone rolled back already; _using hands it back
                         raw.rollback()  # also makes psycopg forget its prepared statements, POLL with them
                     self._prepared.discard(raw)
+                    if commit is not None and self._committing is not None and self._listener is not None:
+                        self._listener.forget(self._committing)
                     raise
                 first_look = None  # committed all the same (the first look failed): the fence waits for the leases
             finally:
