@@ -57,9 +57,9 @@ class StateUrlError(VseeError, ValueError):
 def prepare(url: str) -> None:
     """At start: reach the server and create the schema (idempotent; under an advisory lock, so instances starting at
     once wait for each other), or StateUrlError naming the problem."""
-    # the pool's own warnings repeat each failed reconnection with its hint; the 503s and the journal say it once
-    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
-    logging.getLogger("psycopg").setLevel(logging.ERROR)  # a pipeline ended by a broken connection: the 503 says it
+    # psycopg's warnings (the pool's, at each failed reconnection; a pipeline ended by a broken connection) repeat
+    # what the 503s and the journal say once; "psycopg.pool" inherits this level
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as connection:
             _create_schema(connection)
