@@ -114,8 +114,8 @@ def test_the_same_seed_over_http_sends_the_same_requests_but_what_the_layers_sid
     deployment: the codes it gives the rooms follow the order the creates arrive in (compared as the rooms' slugs;
     the model picks among its rooms in the order it made them, never by code), and how many pages a walk takes
     depends on what the others made meanwhile. Nearly all requests are the same (in six pairs of quick runs beside
-    two busy processes, all but at most one GET /rooms of ~529), in an order of their own; another seed sends others (`--contract-concurrency 1` repeats every one, in
-    order: below)."""
+    two busy processes, all but at most one GET /rooms of ~529), in an order of their own; another seed sends others
+    (`--contract-concurrency 1` repeats every one, in order: below)."""
     first, again = (Counter(_requests_of_a_run(tmp_path, name, 5, True)) for name in ("first", "again"))
     total = sum(first.values())
     assert total > 100
