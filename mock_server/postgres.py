@@ -25,7 +25,7 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from typing import Any
 
 import psycopg
@@ -217,13 +217,16 @@ class PostgresDatabase:
         ROLLBACK); rolled back on any error. Sent in pipeline mode: BEGIN, the lock and the counter go with the
         block's first read (the namespace's catch-up), and its writes, the COMMIT and the fence's first look go
         together at the end: two round trips, where one by one they were seven (measured in the tests, `helpers.wire`);
-        what a database on another host charges while the lock is held."""
+        what a database on another host charges while the lock is held. The journal's handle (not serialised) goes
+        statement by statement: its batches are COPYs (`append`), which a pipeline cannot carry, and no request
+        waits for them."""
         with self.lock, self._using("written") as connection:
             raw = connection.raw
             self._committing = None
             commit = first_look = None
             try:
-                with raw.pipeline():  # its end sends what is queued and waits for every answer
+                # a pipeline's end sends what is queued and waits for every answer
+                with raw.pipeline() if self._serialised else nullcontext():
                     raw.execute("BEGIN")
                     if self._serialised:
                         raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
@@ -281,6 +284,12 @@ class PostgresDatabase:
             self._counter = counter
             self.epoch += 1
         return self.epoch
+
+    def append(self, connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        assert isinstance(connection, PgConnection) and not self._serialised  # COPY: not in a pipelined write
+        with connection.raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def next_version(self, connection: Connection) -> int:
         """The counter moved on, and every listener told (at the commit). Inside a serialised write the counter was

@@ -9,12 +9,14 @@ a namespace of its own. The fault tests start their own instances on a fresh dat
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -254,6 +256,27 @@ def test_a_write_the_constraints_refuse_answers_the_documented_error_and_keeps_n
     assert refused.status_code == 400 and refused.get_json()["message"] == "In this domain the slug already exists."
     assert client.get("/api_v3/rooms/twin1", headers=HEADERS).status_code == 404
     assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
+
+
+@pytest.mark.parametrize("database", ["state-file", "postgresql"])
+def test_the_shared_journal_keeps_a_call_byte_for_byte(
+    database: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The journal's batches go in as COPY on PostgreSQL (executemany on SQLite): what COPY's text format escapes
+    (tab, newline, backslash, its NULL marker) and text beyond ASCII come back as they were sent."""
+    if database == "postgresql":
+        state: dict[str, Any] = {"state_url": request.getfixturevalue("postgres").new_database()}
+    else:
+        state = {"state_file": tmp_path / "state.sqlite3"}
+    client = create_app(state).test_client()
+    name = 'tab\t line\n back\\slash \\N \\. "quoted" é ☃'
+    sent = json.dumps({"domain": DOMAIN, "slug": "copy-check", "name": name}, ensure_ascii=False)  # escapes, UTF-8
+    created = client.post("/api_v3/rooms", data=sent.encode(), headers={**HEADERS, "Content-Type": "application/json"})
+    assert created.status_code == 200 and created.get_json()["data"]["name"] == name
+    listed = client.get("/__mock__/requests", query_string={"path": "/api_v3/rooms", "method": "POST"})
+    entry = client.get(f"/__mock__/requests/{listed.get_json()['data'][0]['id']}").get_json()["data"]
+    assert entry["detail"]["request"]["body"] == sent
+    assert json.loads(entry["detail"]["response"]["body"]) == created.get_json()
 
 
 def test_instances_starting_at_once_create_the_schema_once(postgres: Cluster) -> None:
