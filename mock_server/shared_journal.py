@@ -9,6 +9,7 @@ one flush interval late.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import fields
 from typing import Any
 
@@ -19,8 +20,8 @@ from vsee_http.journal import JOURNAL_SIZE, Call, Entry, Exchange
 from .state_db import StateDatabase, StateNotSaved
 
 FLUSH_SECONDS = 0.1
+HAND_OVER_EVERY, HAND_OVER_S = 10, 0.0001  # rows made (~14 µs each) between two pauses that hand the interpreter over
 COLUMNS = ("summary", "detail", "method", "path", "status", "valid", "namespace")
-Row = tuple[str, str, str, str, int, int, str]  # a call as the journal table keeps it (COLUMNS)
 
 
 class SharedJournal(Journal):
@@ -34,14 +35,10 @@ class SharedJournal(Journal):
         self._size = size
         # Only the newest `size` calls can be in the journal after a write: under a load the writes cannot keep up
         # with, older ones are dropped before they are written, not held in memory.
-        self._pending: Batches[Row] = Batches(self._write, FLUSH_SECONDS, "vsee-mock-journal", keep_last=size)
+        self._pending: Batches[Call] = Batches(self._write, FLUSH_SECONDS, "vsee-mock-journal", keep_last=size)
 
     def _keep(self, call: Call) -> None:
-        """The call as its row, made here (~17 µs): made by the batch's thread, ~350 at a time under load, they held
-        the interpreter from the request threads for milliseconds (measured: creates' p99 in the 90/10 mix at 16
-        connections on --state-url 23-31 ms against 16-19 without a journal; bench/results.md, session 11)."""
-        e = self.entry_of(call)
-        self._pending.add((_packed(e), _packed_detail(e.detail), e.method, e.path, e.status, int(e.valid), e.namespace))
+        self._pending.add(call)
 
     def flush(self) -> None:
         """Write the pending calls now (reads of the journal do, so a client sees its own last call)."""
@@ -51,17 +48,29 @@ class SharedJournal(Journal):
         self.flush()
         self._database.close()
 
-    def _write(self, pending: list[Row]) -> None:
+    def _write(self, pending: list[Call]) -> None:
         """The calls in one transaction; what falls out of the journal's size is dropped. When the database cannot
-        take them (a database server gone for a while), they wait for the next flush (the newest `size` of them)."""
+        take them (a database server gone for a while), they wait for the next flush (the newest `size` of them).
+
+        Made into rows here, after a flood has dropped what the journal would not keep, and a few at a time: a request
+        thread that wants the interpreter meanwhile gets it at the next pause instead of after CPython's switch
+        interval (5 ms), which a create pays at each of its round trips (measured, the 90/10 mix at 16 connections on
+        --state-url: creates' p99 26-31 ms made in one go, 19-25 ms in slices; made in the request's thread
+        instead, ~20 ms, but reads lost 15% making rows a flood then drops; bench/results.md, session 11)."""
+        rows = []
+        for index, call in enumerate(pending, 1):
+            e = self.entry_of(call)
+            rows.append((_packed(e), _packed_detail(e.detail), e.method, e.path, e.status, int(e.valid), e.namespace))
+            if index % HAND_OVER_EVERY == 0:
+                time.sleep(HAND_OVER_S)
         try:
             with self._database.write() as connection:
-                self._database.append(connection, "journal", COLUMNS, pending)
+                self._database.append(connection, "journal", COLUMNS, rows)
                 connection.execute("DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?", (self._size,))
         except StateNotSaved as exc:
             self._log.warning("vsee-mock: the journal waits for the database: %s", exc)
-            for row in pending:
-                self._pending.add(row)
+            for call in pending:
+                self._pending.add(call)
 
     def entry(self, entry_id: int) -> dict[str, Any] | None:
         self.flush()
