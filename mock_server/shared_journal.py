@@ -55,7 +55,7 @@ class SharedJournal(Journal):
         Made into rows here, after a flood has dropped what the journal would not keep, and a few at a time: a request
         thread that wants the interpreter meanwhile gets it at the next pause instead of after CPython's switch
         interval (5 ms), which a create pays at each of its round trips (measured, the 90/10 mix at 16 connections on
-        --state-url: creates' p99 26-31 ms made in one go, 19-25 ms in slices; made in the request's thread
+        --state-url: creates' p99 25-31 ms made in one go, 19-25 ms in slices; made in the request's thread
         instead, ~20 ms, but reads lost 15% making rows a flood then drops; bench/results.md, session 11)."""
         rows = []
         for index, call in enumerate(pending, 1):
