@@ -292,18 +292,12 @@ class PostgresDatabase:
                 copy.write_row(row)
 
     def next_version(self, connection: Connection) -> int:
-        """The counter moved on, and every listener told (at the commit). Inside a serialised write the counter was
-        read under the lock with the write's first round trip, so nothing here waits for an answer."""
-        base = self._base
-        if base is None:
-            row = connection.execute(
-                "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value) "
-                f"SELECT value, pg_notify('{pg_lease.CHANNEL}', value::text) FROM bumped"
-            ).fetchone()
-            self._committing = int(row[0])
-            return self._committing
+        """The counter moved on, and every listener told (at the commit). The counter was read under the lock with
+        the write's first round trip, so nothing here waits for an answer. Only the state's writes take one (the
+        journal's handle, not serialised, never does)."""
         if self._committing is None:
-            row = base.fetchone()
+            assert self._base is not None, "next_version() outside a serialised write"
+            row = self._base.fetchone()
             assert row is not None  # the schema's row
             self._committing = int(row[0])
         self._committing += 1  # a write may take several (seeding a namespace, then the change)
