@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +144,12 @@ class Database:
 
     def sibling(self) -> StateDatabase:
         return Database(self.path)
+
+    def together(self, connection: Connection) -> AbstractContextManager[Any]:
+        return nullcontext()
+
+    def behind(self, version: int) -> bool:
+        return False
 
     def fence(self) -> None:
         """Nothing to wait for: every reader of a shared file asks it for the counter before each read."""

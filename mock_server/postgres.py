@@ -25,7 +25,7 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any
 
 import psycopg
@@ -255,6 +255,16 @@ class PostgresDatabase:
                     self._release()
                 else:  # usually every other instance has seen it already
                     self._listener.release(first_look)
+
+    def together(self, connection: Connection) -> AbstractContextManager[Any]:
+        assert isinstance(connection, PgConnection)
+        raw = connection.raw
+        return nullcontext() if raw.pgconn.pipeline_status != pq.PipelineStatus.OFF else raw.pipeline()
+
+    def behind(self, version: int) -> bool:
+        """The listener's newest counter is past `version` (or there is no lease to tell)."""
+        newest = self._listener.newest() if self._listener is not None else None
+        return newest is None or newest > version
 
     def fence(self) -> None:
         """Before this thread's last write is acknowledged (outside the lock): every instance that may serve a cached

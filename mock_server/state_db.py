@@ -161,6 +161,16 @@ class StateDatabase(Protocol):
         not off its interpreter)."""
         ...
 
+    def together(self, connection: Connection) -> AbstractContextManager[Any]:
+        """The statements sent in the block go to the server together, their answers read as they are needed: one
+        round trip for several questions (PostgreSQL: a pipeline, or the write's own; SQLite: nothing to save)."""
+        ...
+
+    def behind(self, version: int) -> bool:
+        """Whether someone may have committed after `version`, as far as this process knows without asking: then
+        the changes are worth asking for with the question whether there are any (SQLite: never; no round trip)."""
+        ...
+
     def sibling(self) -> StateDatabase:
         """Another handle on the same database, for the shared journal (its own connection; on PostgreSQL its writes
         need not take turns with the state's)."""

@@ -15,16 +15,29 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from vsee_contract import Refusal
 
 from .account import AccountState, Clock
 from .fixtures import AccountFixture
-from .state_db import Connection, StateConflict, StateDatabase, StateNotSaved
+from .state_db import Connection, Cursor, StateConflict, StateDatabase, StateNotSaved
 
 __all__ = ["StateNotSaved", "Store"]
+
+
+# What `_ask()` sends for a namespace and a version: each table's rows changed after it, in the order `_load()` reads
+CHANGES = (
+    "SELECT code, domain, admin_token, admin_user_id, next_id FROM accounts WHERE ns = ? AND changed > ? "
+    "ORDER BY position",
+    "SELECT p.account, p.room, p.user_id FROM providers p JOIN rooms r ON (r.ns, r.account, r.code) = "
+    "(p.ns, p.account, p.room) WHERE p.ns = ? AND r.changed > ? ORDER BY p.position",
+    "SELECT account, code, doc FROM rooms WHERE ns = ? AND changed > ? ORDER BY seq",
+    "SELECT account, id, doc FROM users WHERE ns = ? AND changed > ?",
+    "SELECT account, room, doc FROM queues WHERE ns = ? AND changed > ?",
+    "SELECT account, user_id, room FROM defaults WHERE ns = ? AND changed > ?",
+)
 
 
 def _dumps(value: Any) -> str:
@@ -109,54 +122,58 @@ class Store:
             return copy.deepcopy({"accounts": [a.snapshot() for a in self._accounts.values()]})
 
     def _catch_up(self, connection: Connection, loaded: bool) -> None:
-        row = connection.execute("SELECT version, full_at, scenario FROM spaces WHERE name = ?", (self.namespace,))
-        found = row.fetchone()
-        if found is None:  # new, or dropped by another worker: created from the fixtures on (this) first use
-            if connection.in_transaction:
-                self._seed_fixtures(connection, self.scenario)
-            else:
-                with self.database.write() as writing:
-                    self._catch_up(writing, loaded)  # another worker may have created it meanwhile
-            return
-        version, full_at, scenario = found
-        if not loaded or full_at > self.version:
-            self._load(connection, None)
-        elif version != self.version:
-            self._load(connection, self.version)
-        self.version, self.scenario = version, scenario
-        self._generation, self._epoch = self.database.generation, self.database.epoch
+        database = self.database
+        # the rows changed since this view are asked for with the question whether there are any, when some are
+        # likely: on PostgreSQL one round trip instead of seven (while a write holds the lock, every instance waits)
+        ahead = loaded and database.behind(self.version)
+        with database.together(connection) if ahead else nullcontext():
+            row = connection.execute("SELECT version, full_at, scenario FROM spaces WHERE name = ?", (self.namespace,))
+            changes = self._ask(connection, self.version) if ahead else None
+            found = row.fetchone()
+            if found is not None:
+                version, full_at, scenario = found
+                if not loaded or full_at > self.version:
+                    with database.together(connection):
+                        self._load(self._ask(connection, None), None)
+                elif version != self.version:
+                    self._load(self._ask(connection, self.version) if changes is None else changes, self.version)
+                self.version, self.scenario = version, scenario
+                self._generation, self._epoch = database.generation, database.epoch
+                return
+        # new, or dropped by another worker: created from the fixtures on (this) first use
+        if connection.in_transaction:
+            self._seed_fixtures(connection, self.scenario)
+        else:
+            with database.write() as writing:
+                self._catch_up(writing, loaded)  # another worker may have created it meanwhile
 
-    def _load(self, connection: Connection, since: int | None) -> None:
-        """All of the namespace (since=None), or the rows changed after version `since`, into the dicts."""
-        ns = self.namespace
+    def _ask(self, connection: Connection, since: int | None) -> list[Cursor]:
+        """The questions for all of the namespace (since=None), or for the rows changed after version `since`: all
+        sent before any answer is read (`together()`: one round trip)."""
         after = -1 if since is None else since
+        return [connection.execute(query, (self.namespace, after)) for query in CHANGES]
+
+    def _load(self, answers: list[Cursor], since: int | None) -> None:
+        """The answers to `_ask(connection, since)` into the dicts."""
+        changed_accounts, changed_providers, changed_rooms, changed_users, changed_queues, changed_defaults = answers
         accounts = {} if since is None else self._accounts
-        query = "SELECT code, domain, admin_token, admin_user_id, next_id FROM accounts WHERE ns = ? AND changed > ?"
-        for code, domain, token, admin, next_id in connection.execute(query + " ORDER BY position", (ns, after)):
+        for code, domain, token, admin, next_id in changed_accounts:
             account = accounts.get(code)
             if account is None:
                 accounts[code] = AccountState(code, domain, token, admin, next_id, self._seed, self._clock)
             else:
                 account.next_id = next_id
         providers: dict[tuple[str, str], list[str]] = {}
-        query = (
-            "SELECT p.account, p.room, p.user_id FROM providers p JOIN rooms r "
-            "ON (r.ns, r.account, r.code) = (p.ns, p.account, p.room) WHERE p.ns = ? AND r.changed > ? "
-            "ORDER BY p.position"
-        )
-        for account_code, room, user in connection.execute(query, (ns, after)):
+        for account_code, room, user in changed_providers:
             providers.setdefault((account_code, room), []).append(user)
-        query = "SELECT account, code, doc FROM rooms WHERE ns = ? AND changed > ? ORDER BY seq"
-        for account_code, code, doc in connection.execute(query, (ns, after)):
+        for account_code, code, doc in changed_rooms:
             room = json.loads(doc)
             room["provider_ids"] = providers.get((account_code, code), [])
             accounts[account_code].rooms.load(code, room)
-        for table, attribute, key in (("users", "users", "id"), ("queues", "queues", "room")):
-            query = f"SELECT account, {key}, doc FROM {table} WHERE ns = ? AND changed > ?"
-            for account_code, key_value, doc in connection.execute(query, (ns, after)):
+        for answer, attribute in ((changed_users, "users"), (changed_queues, "queues")):
+            for account_code, key_value, doc in answer:
                 getattr(accounts[account_code], attribute).load(key_value, json.loads(doc))
-        query = "SELECT account, user_id, room FROM defaults WHERE ns = ? AND changed > ?"
-        for account_code, user, room in connection.execute(query, (ns, after)):
+        for account_code, user, room in changed_defaults:
             defaults = accounts[account_code].defaults
             if room is None:
                 defaults.forget(user)
@@ -286,7 +303,7 @@ class Store:
                 "INSERT INTO defaults VALUES (?, ?, ?, ?, ?)",
                 [(*key, user, room, version) for user, room in fixture.defaults.items()],
             )
-        self._load(connection, None)
+        self._load(self._ask(connection, None), None)
         self.version, self.scenario = version, scenario
         self._generation, self._epoch = self.database.generation, self.database.epoch
 

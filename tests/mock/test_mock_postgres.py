@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 import pytest
 import requests
+from flask.testing import FlaskClient
 
 from mock_server import create_app, runtime
 from mock_server.handlers import Call, Reply
@@ -32,7 +33,7 @@ from vsee_cli.vsee_mock import main
 from helpers.mock_api import AUTH, DOMAIN, VCLINIC
 from helpers.postgres import Cluster
 from helpers.servers import ServerProcess, children, mock_process
-from helpers.wire import relay
+from helpers.wire import Relay, relay
 
 HEADERS = {**AUTH, "X-AccountCode": VCLINIC}
 CONTENDERS = 40
@@ -194,28 +195,55 @@ def _slug_check_forgotten(call: Call) -> Reply:
     return 200, {"data": room}
 
 
-def test_a_create_costs_two_round_trips_to_the_database(postgres: Cluster) -> None:
-    """With the database on another host every round trip is paid while the write holds the lock: one for BEGIN, the
-    lock, the counter and the catch-up, one for the saves, the COMMIT and the fence's first look (one by one: 7)."""
+def _state_round_trips(wire: Relay, do: Callable[[], Any]) -> tuple[int, bytes]:
+    """The round trips `do()` made on the state's connection (the one that takes the write lock or polls the
+    counter; its text goes until psycopg prepares it), not the journal's (a batch may come meanwhile) nor the
+    listener's; and what it sent."""
+    before = wire.mark()
+    do()
+    since = before + [0] * (len(wire.conversations) - len(before))
+    state = [(c, n) for c, n in zip(wire.conversations, since, strict=True) if b"vsee_mock_counter" in c.sent()]
+    state = [(c, n) for c, n in state if b"LISTEN" not in c.sent() and c.sent(n)]
+    assert len(state) == 1, "one connection of the state's at work"
+    conversation, n = state[0]
+    return conversation.round_trips(n), conversation.sent(n)
+
+
+def test_a_write_or_a_read_reaches_the_database_in_two_round_trips(postgres: Cluster) -> None:
+    """With the database on another host every round trip is paid while the write holds the lock, by every instance
+    waiting for it: a create costs one for BEGIN, the lock, the counter and the catch-up, and one for the saves, the
+    COMMIT and the fence's first look (one by one: 7). After another instance wrote, the catch-up's questions go in
+    the first one too (one by one: 8 in all); a read catching up asks in one go and ends the pipeline (one by one: 7)."""
     with relay(postgres.port) as wire:
         url = postgres.new_database().replace(f":{postgres.port}/", f":{wire.port}/")
-        app = create_app({"state_url": url})
-        client = app.test_client()
-        for slug in ("warm-1", "warm-2", "warm-3", "warm-4", "warm-5", "warm-6"):  # psycopg prepares from the 5th
-            assert client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": slug, "name": "w"}, headers=HEADERS)
-        before = wire.mark()
-        made = client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": "counted", "name": "c"}, headers=HEADERS)
-        assert made.status_code == 200, made.get_json()
-        since = before + [0] * (len(wire.conversations) - len(before))
-        # the state's connection: the one that took the write lock (its text goes until psycopg prepares it), not
-        # the journal's (whose batch may carry "counted" too) nor the listener's
-        state = [(c, n) for c, n in zip(wire.conversations, since, strict=True) if b"pg_advisory_xact_lock" in c.sent()]
-        writes = [(c, n) for c, n in state if c.sent(n)]
-        assert len(writes) == 1, "one write transaction, on one connection"
-        conversation, n = writes[0]
-        assert b"counted" in conversation.sent(n)
-        assert conversation.round_trips(n) <= 2
-        runtime(app).close()
+        apps = [create_app({"state_url": url}) for _ in range(2)]
+        here, there = (app.test_client() for app in apps)
+
+        def create(client: FlaskClient, slug: str) -> None:
+            made = client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": slug, "name": slug}, headers=HEADERS)
+            assert made.status_code == 200, made.get_json()
+
+        for n in range(6):  # psycopg prepares a statement from its 5th use
+            create(here, f"warm-here-{n}")
+            create(there, f"warm-there-{n}")
+            assert here.get("/api_v3/rooms/ceproom1", headers=HEADERS).status_code == 200
+        create(here, "alone")
+        trips, sent = _state_round_trips(wire, lambda: create(here, "counted"))
+        assert trips <= 2 and b"counted" in sent
+        create(there, "elsewhere-1")
+        trips, sent = _state_round_trips(wire, lambda: create(here, "after-another"))
+        assert trips <= 2 and b"after-another" in sent
+        create(there, "elsewhere-2")
+        listed: list[str] = []
+
+        def read() -> None:
+            answer = here.get("/api_v3/rooms?limit=100", headers=HEADERS)
+            listed.extend(room["slug"] for room in answer.get_json()["data"])
+
+        trips, _ = _state_round_trips(wire, read)
+        assert trips <= 2 and "elsewhere-2" in listed
+        for app in apps:
+            runtime(app).close()
 
 
 def test_a_commit_that_fails_after_the_rows_were_saved_leaves_no_stale_view(postgres: Cluster) -> None:
