@@ -118,6 +118,7 @@ class Load:
     # coordinated-omission correction; nan for the reads-only workloads
     create_p50_ms: float = math.nan
     create_p99_ms: float = math.nan
+    create_ms: tuple[float, ...] = ()  # every create's time, to pool the runs against several instances
 
 
 @dataclass
@@ -400,13 +401,15 @@ def run_instances(config: Config, args: argparse.Namespace, wrk_bin: str, scratc
 
 
 def split_wrk(binary: str, servers: list[Server], path: str, workload: Workload, duration: int) -> Load:
-    """One wrk per server at once, the connections shared out; req/s and errors add up, latencies are the worst of
-    them, wrk's CPU the larger reading (each run's reading covers both)."""
+    """One wrk per server at once, the connections shared out; req/s and errors add up, wrk's latencies are the worst
+    of them, the creates' the percentiles of all of them together (as the clients of a load balancer in front of the
+    instances see them), wrk's CPU the larger reading (each run's reading covers both)."""
     if len(servers) == 1:
         return wrk(binary, servers[0].base_url + path, workload, duration)
     share = replace(workload, connections=workload.connections // len(servers))
     with ThreadPoolExecutor(len(servers)) as pool:
         loads = list(pool.map(lambda server: wrk(binary, server.base_url + path, share, duration), servers))
+    creates = tuple(sorted(ms for load in loads for ms in load.create_ms))
     return Load(
         sum(load.rps for load in loads),
         max(load.p50_ms for load in loads),
@@ -414,9 +417,14 @@ def split_wrk(binary: str, servers: list[Server], path: str, workload: Workload,
         sum(load.non2xx for load in loads),
         sum(load.socket_errors for load in loads),
         max(load.generator_cpu for load in loads),
-        max(load.create_p50_ms for load in loads),
-        max(load.create_p99_ms for load in loads),
+        *((percentile(creates, 0.5), percentile(creates, 0.99)) if creates else (math.nan, math.nan)),
+        creates,
     )
+
+
+def percentile(ordered: Sequence[float], fraction: float) -> float:
+    """As bench/mix.lua takes it: the smallest value with at least `fraction` of them at or below it."""
+    return ordered[max(0, math.ceil(len(ordered) * fraction) - 1)]
 
 
 def process_tree(pid: int) -> list[int]:
@@ -497,6 +505,7 @@ def parse_wrk(out: str, cpu: float) -> Load:
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     observed = re.search(r"^bench-observed: creates (\d+) ([\d.]+) ([\d.]+) ", out, re.M)
     creates = (float(observed.group(2)), float(observed.group(3))) if observed and int(observed.group(1)) else None
+    times = re.search(r"^bench-creates: ?(.*)$", out, re.M)
     return Load(
         float(rps.group(1)) if rps else 0.0,
         latency("50"),
@@ -505,6 +514,7 @@ def parse_wrk(out: str, cpu: float) -> Load:
         sum(int(g) for g in sockets.groups()) if sockets else 0,
         cpu,
         *(creates or (math.nan, math.nan)),
+        tuple(float(ms) for ms in times.group(1).split()) if times else (),
     )
 
 

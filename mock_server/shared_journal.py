@@ -22,6 +22,7 @@ from .state_db import StateDatabase, StateNotSaved
 FLUSH_SECONDS = 0.1
 HAND_OVER_EVERY, HAND_OVER_S = 10, 0.0001  # rows made (~14 µs each) between two pauses that hand the interpreter over
 COLUMNS = ("summary", "detail", "method", "path", "status", "valid", "namespace")
+KEPT = "id > (SELECT max(id) FROM journal) - ?"  # the newest `size` calls, whatever a trim has left below them
 
 
 class SharedJournal(Journal):
@@ -33,6 +34,7 @@ class SharedJournal(Journal):
         super().__init__(site, token_header, account_header, size)
         self._database = database
         self._size = size
+        self._trimmed = 0  # every call up to this id is out of the journal (0: none known, the first trim goes all the way)
         # Only the newest `size` calls can be in the journal after a write: under a load the writes cannot keep up
         # with, older ones are dropped before they are written, not held in memory.
         self._pending: Batches[Call] = Batches(self._write, FLUSH_SECONDS, "vsee-mock-journal", keep_last=size)
@@ -56,7 +58,13 @@ class SharedJournal(Journal):
         thread that wants the interpreter meanwhile gets it at the next pause instead of after CPython's switch
         interval (5 ms), which a create pays at each of its round trips (measured, the 90/10 mix at 16 connections on
         --state-url: creates' p99 25-31 ms made in one go, 19-25 ms in slices; made in the request's thread
-        instead, ~20 ms, but reads lost 15% making rows a flood then drops; bench/results.md, session 11)."""
+        instead, ~20 ms, but reads lost 15% making rows a flood then drops; bench/results.md, session 11).
+
+        What falls out is deleted from where this process's last trim ended: on PostgreSQL the rows deleted before
+        stay in the index until a vacuum (autovacuum comes by once a minute at most), and a trim from the start of the
+        table walked all of them, ~40 ms at each batch after a minute of reads, in the database the creates wait for
+        (bench/results.md, session 12). Another instance's batch can commit below that point after this one's trim;
+        its own next trim, or the first trim of any process started later, takes it out, and no list shows it."""
         rows = []
         for index, call in enumerate(pending, 1):
             e = self.entry_of(call)
@@ -66,7 +74,10 @@ class SharedJournal(Journal):
         try:
             with self._database.write() as connection:
                 self._database.append(connection, "journal", COLUMNS, rows)
-                connection.execute("DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?", (self._size,))
+                newest = connection.execute("SELECT max(id) FROM journal").fetchone()[0]
+                cutoff = newest - self._size
+                connection.execute("DELETE FROM journal WHERE id > ? AND id <= ?", (self._trimmed, cutoff))
+            self._trimmed = max(self._trimmed, cutoff)
         except StateNotSaved as exc:
             self._log.warning("vsee-mock: the journal waits for the database: %s", exc)
             for call in pending:
@@ -75,7 +86,9 @@ class SharedJournal(Journal):
     def entry(self, entry_id: int) -> dict[str, Any] | None:
         self.flush()
         with self._database.read() as connection:
-            found = connection.execute("SELECT summary, detail FROM journal WHERE id = ?", (entry_id,)).fetchone()
+            found = connection.execute(
+                f"SELECT summary, detail FROM journal WHERE id = ? AND {KEPT}", (entry_id, self._size)
+            ).fetchone()
         if found is None:
             return None
         return self.rendered(_unpacked(entry_id, found[0], found[1]))
@@ -89,7 +102,7 @@ class SharedJournal(Journal):
         namespace: str | None = None,
     ) -> list[dict[str, Any]]:
         self.flush()
-        where, values = ["TRUE"], []
+        where, values = [KEPT], [self._size]
         for clause, value in (
             ("method = ?", method.upper() if method is not None else None),
             ("instr(path, ?) > 0", path),

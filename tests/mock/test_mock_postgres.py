@@ -307,6 +307,48 @@ def test_the_shared_journal_keeps_a_call_byte_for_byte(
     assert json.loads(entry["detail"]["response"]["body"]) == created.get_json()
 
 
+def test_a_journal_trim_starts_where_the_last_one_ended(postgres: Cluster) -> None:
+    """The calls that fall out of the journal are deleted from where this process's last trim ended, never again
+    from the start of the table (on PostgreSQL the rows deleted before stay in the index until a vacuum: a trim from
+    the start walked all of them at each batch). A call below that point (another instance's batch that committed
+    after the trim) is in no list, and the first trim of a process started later takes it out."""
+    url = postgres.new_database()
+    first = create_app({"state_url": url})
+    client = first.test_client()
+    assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
+    assert client.get("/__mock__/requests").status_code == 200  # the journal written: a row to copy
+    copied = "summary, detail, method, path, status, valid"
+    newest = "WHERE id = (SELECT max(id) FROM journal)"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            f"INSERT INTO journal ({copied}, namespace) SELECT {copied}, 'filler' FROM journal, "
+            f"generate_series(1, 3000) {newest}"
+        )
+        assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
+        assert client.get("/__mock__/requests").status_code == 200  # its batch, and a trim: all but the newest 1000
+        kept = connection.execute("SELECT count(*), min(id) FROM journal").fetchone()
+        assert kept is not None and kept[0] == 1000 and kept[1] > 2000
+        connection.execute(
+            f"INSERT INTO journal (id, {copied}, namespace) OVERRIDING SYSTEM VALUE SELECT 5, {copied}, 'stray' "
+            f"FROM journal {newest}"
+        )
+        with psycopg.connect(url) as locker, ThreadPoolExecutor(1) as pool:
+            locker.execute("SELECT id FROM journal WHERE id = 5 FOR UPDATE")  # a trim reaching it would wait
+            try:
+                assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
+                listed = pool.submit(client.get, "/__mock__/requests", query_string={"namespace": "stray"})
+                assert listed.result(timeout=10).get_json()["data"] == []
+            finally:
+                locker.rollback()
+        assert client.get("/__mock__/requests/5").status_code == 404
+        later = create_app({"state_url": url})
+        assert later.test_client().get("/api_v3/rooms", headers=HEADERS).status_code == 200
+        assert later.test_client().get("/__mock__/requests").status_code == 200
+        assert connection.execute("SELECT count(*) FROM journal WHERE id = 5").fetchone() == (0,)
+    for app in (first, later):
+        runtime(app).close()
+
+
 def test_instances_starting_at_once_create_the_schema_once(postgres: Cluster) -> None:
     url = postgres.new_database()
     with ThreadPoolExecutor(6) as pool:
