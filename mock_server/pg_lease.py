@@ -3,12 +3,16 @@ per instance, a fence on writes, and leases.
 
 - Every write NOTIFYs its new counter (delivered at its commit). Each instance's listener (a connection and a thread
   of its own) records the newest counter it has seen, then confirms it in its row of `instances` (`seen`) and NOTIFYs
-  the writers (`ACK`; not for its own writes, which nobody else waits for; without waiting for the disk: one lost in
-  a crash of the database only makes a writer wait longer). A read whose view is older than the newest counter seen
-  catches up; otherwise it asks nothing.
+  the writers (`ACK`, with its id and that counter; not for its own writes, which nobody else waits for; without
+  waiting for the disk: one lost in a crash of the database only makes a writer wait longer). A read whose view is
+  older than the newest counter seen catches up; otherwise it asks nothing.
 - The fence: a writer answers only once every other instance holding a valid lease (by the database's clock) has `seen` its
-  counter (the first look right after the commit, then the listener's at each confirmation), or after LEASE_S +
-  MARGIN_S at most, when every lease that could have missed it has run out.
+  counter, or after LEASE_S + MARGIN_S at most, when every lease that could have missed it has run out. The first
+  look, right after the commit, names the instances still to confirm; their confirmations release the write without
+  another question (one round trip less per write: the fence's mean 0.9-1.1 -> 0.7 ms in the two-instance 90/10
+  mix), and one that came before the writer read the first look's answer counts (else the write waited for the
+  listener's next wake-up: up to IDLE_WAIT_S, 250 ms, with no load at all). While writes wait, the listener also asks
+  again every FENCED_WAIT_S (an instance whose lease ran out confirms nothing).
 - Leases: the listener renews its row's `lease_until = now() + LEASE_S` every LEASE_S / 3, then reads the counter
   (after the renewal is visible, so a writer that did not wait for this instance committed before that read), and
   holds its own lease until `t0 + LEASE_S - MARGIN_S`, t0 being its monotonic clock before the renewal was sent: it
@@ -37,11 +41,10 @@ RETRY_S = 0.5
 CONNECT_TIMEOUT_S = 3
 CHANNEL = "vsee_mock_counter"  # payload: the counter a write committed
 ACK = "vsee_mock_seen"  # an instance confirmed a counter in `instances`
-LARGEST = 2**63 - 1
 NOT_WAITING_ON_DISK = "-c synchronous_commit=off"
 
 TABLE = "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, seen BIGINT NOT NULL, lease_until TIMESTAMPTZ);"
-UNSEEN = "SELECT coalesce(min(seen), %s) FROM instances WHERE lease_until > now() AND id <> %s"
+HOLDERS = "SELECT id, seen FROM instances WHERE lease_until > now() AND id <> %s"  # every other valid lease
 
 
 class Listener:
@@ -52,7 +55,8 @@ class Listener:
         self.id = uuid.uuid4().hex
         self._newest = -1
         self._valid_until = 0.0  # monotonic; 0: no lease (not yet, or lost)
-        self._waiters: dict[threading.Event, int] = {}
+        self._waiters: dict[threading.Event, tuple[int, set[str] | None]] = {}  # counter, the instances still to see it
+        self._confirmed: dict[str, int] = {}  # the newest counter each other instance confirmed (ACK)
         self._own: set[int] = set()  # counters this instance wrote, not yet notified back: no one waits for its ack
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -83,7 +87,7 @@ class Listener:
         event = threading.Event()
         with self._lock:
             self._newest = max(self._newest, counter)
-            self._waiters[event] = counter
+            self._waiters[event] = (counter, None)
             self._own.add(counter)
         return event
 
@@ -93,16 +97,42 @@ class Listener:
 
     def ask(self, connection: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
         """The question check() asks (in pipeline mode, sent with what is queued before it)."""
-        return connection.execute(UNSEEN, (LARGEST, self.id))
+        return connection.execute(HOLDERS, (self.id,))
 
     def release(self, answer: psycopg.Cursor[Any]) -> None:
-        row = answer.fetchone()
-        seen = int(row[0]) if row else -1
+        """Each waiting write learns which instances holding a lease have yet to see it (a confirmation that came
+        before the answer counts); those with none left are released."""
+        holders = {str(id_): int(seen) for id_, seen in answer.fetchall()}
         with self._lock:
-            for event, counter in list(self._waiters.items()):
-                if counter <= seen:
-                    event.set()
-                    del self._waiters[event]
+            self._confirmed = {i: n for i, n in self._confirmed.items() if i in holders}  # gone: no one waits for it
+            for event, (counter, _) in list(self._waiters.items()):
+                self._waiters[event] = (counter, {i for i, seen in holders.items() if seen < counter})
+            self._settle()
+
+    def confirmed(self, instance: str) -> int:
+        """The newest counter this listener heard `instance` confirm (-1: none)."""
+        with self._lock:
+            return self._confirmed.get(instance, -1)
+
+    def _settle(self) -> None:
+        """Under the lock: release the writes every instance still to see them has confirmed since."""
+        for event, (counter, lagging) in list(self._waiters.items()):
+            if lagging is None:
+                continue
+            lagging = {i for i in lagging if self._confirmed.get(i, -1) < counter}
+            if lagging:
+                self._waiters[event] = (counter, lagging)
+            else:
+                event.set()
+                del self._waiters[event]
+
+    def _heard(self, payload: str) -> None:
+        """An ACK: `<instance id> <counter it confirmed>`."""
+        parts = payload.split()
+        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
+            with self._lock:
+                self._confirmed[parts[0]] = max(self._confirmed.get(parts[0], -1), int(parts[1]))
+                self._settle()
 
     def fence(self, event: threading.Event) -> None:
         """Wait until the write is seen everywhere it could be read, at most until every lease it may have missed ran
@@ -139,21 +169,27 @@ class Listener:
             "INSERT INTO instances VALUES (%s, -1, NULL) ON CONFLICT (id) DO NOTHING",
             (self.id,),
         )
-        renew_at = 0.0
+        renew_at = check_at = 0.0
         try:
             while not self._stopping.is_set():
                 if time.monotonic() >= renew_at:
                     renew_at = time.monotonic() + RENEW_S
                     self._renew(connection)
                 wait = FENCED_WAIT_S if self._waiters else IDLE_WAIT_S
-                notes = connection.notifies(timeout=max(0.0, min(wait, renew_at - time.monotonic())), stop_after=1)
+                notes = list(
+                    connection.notifies(timeout=max(0.0, min(wait, renew_at - time.monotonic())), stop_after=1)
+                )
                 counters = {int(note.payload) for note in notes if note.channel == CHANNEL}
+                for note in notes:
+                    if note.channel == ACK:
+                        self._heard(note.payload)
                 with self._lock:
                     others = counters - self._own
                     self._own -= counters
                 if others:
                     self._saw(connection, max(others))
-                if self._waiters:
+                if self._waiters and time.monotonic() >= check_at:  # leases that ran out, a first look that failed
+                    check_at = time.monotonic() + FENCED_WAIT_S
                     self.check(connection)
         finally:
             self._valid_until = 0.0
@@ -167,8 +203,8 @@ class Listener:
             newest = self._newest
         connection.execute(
             f"WITH confirmed AS (UPDATE instances SET seen = greatest(seen, %s) WHERE id = %s RETURNING id) "
-            f"SELECT pg_notify('{ACK}', '') FROM confirmed",
-            (newest, self.id),
+            f"SELECT pg_notify('{ACK}', %s) FROM confirmed",
+            (newest, self.id, f"{self.id} {newest}"),
         )
 
     def _renew(self, connection: psycopg.Connection[Any]) -> None:

@@ -102,7 +102,8 @@ class SharedJournal(Journal):
         namespace: str | None = None,
     ) -> list[dict[str, Any]]:
         self.flush()
-        where, values = [KEPT], [self._size]
+        where = [KEPT]
+        values: list[Any] = [self._size]
         for clause, value in (
             ("method = ?", method.upper() if method is not None else None),
             ("instr(path, ?) > 0", path),
