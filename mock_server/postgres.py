@@ -311,8 +311,11 @@ class PostgresDatabase:
             assert row is not None  # the schema's row
             self._committing = int(row[0])
         self._committing += 1  # a write may take several (seeding a namespace, then the change)
-        connection.execute("UPDATE meta SET value = ? WHERE key = 'counter'", (self._committing,))
-        connection.execute(f"SELECT pg_notify('{pg_lease.CHANNEL}', ?)", (str(self._committing),))
+        connection.execute(
+            "WITH bumped AS (UPDATE meta SET value = ? WHERE key = 'counter' RETURNING value) "
+            f"SELECT pg_notify('{pg_lease.CHANNEL}', value::text) FROM bumped",
+            (self._committing,),
+        )
         return self._committing
 
     def status(self) -> dict[str, Any]:

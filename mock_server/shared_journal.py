@@ -34,7 +34,7 @@ class SharedJournal(Journal):
         super().__init__(site, token_header, account_header, size)
         self._database = database
         self._size = size
-        self._trimmed = 0  # every call up to this id is out of the journal (0: none known, the first trim goes all the way)
+        self._trimmed = 0  # each call up to this id is out of the journal (0: unknown, the first trim goes all the way)
         # Only the newest `size` calls can be in the journal after a write: under a load the writes cannot keep up
         # with, older ones are dropped before they are written, not held in memory.
         self._pending: Batches[Call] = Batches(self._write, FLUSH_SECONDS, "vsee-mock-journal", keep_last=size)

@@ -318,10 +318,11 @@ def _save_room(connection: Connection, key: tuple[str, str], room: dict[str, Any
         (*key, code, room["domain"], room["slug"], doc, version),
     )
     connection.execute("DELETE FROM providers WHERE ns = ? AND account = ? AND room = ?", (*key, code))
-    connection.executemany(
-        "INSERT INTO providers VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [(*key, code, user, position) for position, user in enumerate(room.get("provider_ids", []))],
-    )
+    if providers := room.get("provider_ids"):
+        connection.executemany(
+            "INSERT INTO providers VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(*key, code, user, position) for position, user in enumerate(providers)],
+        )
 
 
 def _conflict(exc: StateConflict) -> Refusal:
