@@ -25,7 +25,7 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from typing import Any
 
 import psycopg
@@ -124,6 +124,7 @@ class PgConnection:
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.raw = connection
         self.writing = False  # inside PostgresDatabase.write(), whose pipeline libpq's status does not follow
+        self.pipeline: psycopg.Pipeline | None = None  # the write's
 
     @property
     def in_transaction(self) -> bool:
@@ -226,7 +227,8 @@ class PostgresDatabase:
             commit = first_look = None
             try:
                 # a pipeline's end sends what is queued and waits for every answer
-                with raw.pipeline() if self._serialised else nullcontext():
+                with raw.pipeline() if self._serialised else nullcontext() as pipeline:
+                    connection.pipeline = pipeline
                     raw.execute("BEGIN")
                     if self._serialised:
                         raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
@@ -248,7 +250,7 @@ class PostgresDatabase:
                     raise
                 first_look = None  # committed all the same (the first look failed): the fence waits for the leases
             finally:
-                connection.writing, self._base = False, None
+                connection.writing, connection.pipeline, self._base = False, None, None
             if self._committing is not None and self._listener is not None:
                 self._fences.pending = self._listener.wrote(self._committing)
                 if first_look is None:
@@ -256,10 +258,18 @@ class PostgresDatabase:
                 else:  # usually every other instance has seen it already
                     self._listener.release(first_look)
 
-    def together(self, connection: Connection) -> AbstractContextManager[Any]:
+    @contextmanager
+    def together(self, connection: Connection) -> Iterator[None]:
+        """A pipeline (inside a write, the write's) whose every answer is in at the end of the block, after one Sync:
+        one round trip however the server's answers arrive (reading a cursor whose answer is not in yet would send
+        a flush request of its own), and no more (a pipeline nested in the write's syncs at its start too)."""
         assert isinstance(connection, PgConnection)
-        raw = connection.raw
-        return nullcontext() if raw.pgconn.pipeline_status != pq.PipelineStatus.OFF else raw.pipeline()
+        if connection.pipeline is not None:
+            yield
+            connection.pipeline.sync()
+        else:
+            with connection.raw.pipeline():
+                yield
 
     def behind(self, version: int) -> bool:
         """The listener's newest counter is past `version` (or there is no lease to tell)."""

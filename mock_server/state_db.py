@@ -162,8 +162,8 @@ class StateDatabase(Protocol):
         ...
 
     def together(self, connection: Connection) -> AbstractContextManager[Any]:
-        """The statements sent in the block go to the server together, their answers read as they are needed: one
-        round trip for several questions (PostgreSQL: a pipeline, or the write's own; SQLite: nothing to save)."""
+        """The statements sent in the block go to the server together, and every answer is in when it ends: one
+        round trip for several questions (PostgreSQL: a pipeline; SQLite: nothing to save)."""
         ...
 
     def behind(self, version: int) -> bool:

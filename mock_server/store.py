@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 from vsee_contract import Refusal
@@ -126,20 +126,24 @@ class Store:
         # the rows changed since this view are asked for with the question whether there are any, when some are
         # likely: on PostgreSQL one round trip instead of seven (while a write holds the lock, every instance waits)
         ahead = loaded and database.behind(self.version)
-        with database.together(connection) if ahead else nullcontext():
+        with database.together(connection):
             row = connection.execute("SELECT version, full_at, scenario FROM spaces WHERE name = ?", (self.namespace,))
             changes = self._ask(connection, self.version) if ahead else None
-            found = row.fetchone()
-            if found is not None:
-                version, full_at, scenario = found
-                if not loaded or full_at > self.version:
+        found = row.fetchone()
+        if found is not None:
+            version, full_at, scenario = found
+            if not loaded or full_at > self.version:
+                with database.together(connection):
+                    everything = self._ask(connection, None)
+                self._load(everything, None)
+            elif version != self.version:
+                if changes is None:
                     with database.together(connection):
-                        self._load(self._ask(connection, None), None)
-                elif version != self.version:
-                    self._load(self._ask(connection, self.version) if changes is None else changes, self.version)
-                self.version, self.scenario = version, scenario
-                self._generation, self._epoch = database.generation, database.epoch
-                return
+                        changes = self._ask(connection, self.version)
+                self._load(changes, self.version)
+            self.version, self.scenario = version, scenario
+            self._generation, self._epoch = database.generation, database.epoch
+            return
         # new, or dropped by another worker: created from the fixtures on (this) first use
         if connection.in_transaction:
             self._seed_fixtures(connection, self.scenario)
@@ -148,8 +152,8 @@ class Store:
                 self._catch_up(writing, loaded)  # another worker may have created it meanwhile
 
     def _ask(self, connection: Connection, since: int | None) -> list[Cursor]:
-        """The questions for all of the namespace (since=None), or for the rows changed after version `since`: all
-        sent before any answer is read (`together()`: one round trip)."""
+        """The questions for all of the namespace (since=None), or for the rows changed after version `since`, sent
+        together (in `together()`: one round trip)."""
         after = -1 if since is None else since
         return [connection.execute(query, (self.namespace, after)) for query in CHANGES]
 

@@ -213,7 +213,8 @@ def test_a_write_or_a_read_reaches_the_database_in_two_round_trips(postgres: Clu
     """With the database on another host every round trip is paid while the write holds the lock, by every instance
     waiting for it: a create costs one for BEGIN, the lock, the counter and the catch-up, and one for the saves, the
     COMMIT and the fence's first look (one by one: 7). After another instance wrote, the catch-up's questions go in
-    the first one too (one by one: 8 in all); a read catching up asks in one go and ends the pipeline (one by one: 7)."""
+    the first one too (one by one: 8 in all); a read catching up asks in one go (one by one: 7; one more when its
+    instance holds no lease and polls the counter first)."""
     with relay(postgres.port) as wire:
         url = postgres.new_database().replace(f":{postgres.port}/", f":{wire.port}/")
         apps = [create_app({"state_url": url}) for _ in range(2)]
