@@ -307,7 +307,9 @@ class Store:
                 "INSERT INTO defaults VALUES (?, ?, ?, ?, ?)",
                 [(*key, user, room, version) for user, room in fixture.defaults.items()],
             )
-        self._load(self._ask(connection, None), None)
+        with self.database.together(connection):
+            everything = self._ask(connection, None)
+        self._load(everything, None)
         self.version, self.scenario = version, scenario
         self._generation, self._epoch = self.database.generation, self.database.epoch
 
