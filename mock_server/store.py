@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from vsee_contract import Refusal
@@ -126,21 +126,16 @@ class Store:
         # the rows changed since this view are asked for with the question whether there are any, when some are
         # likely: on PostgreSQL one round trip instead of seven (while a write holds the lock, every instance waits)
         ahead = loaded and database.behind(self.version)
-        with database.together(connection):
+        with database.together(connection) if ahead else nullcontext():
             row = connection.execute("SELECT version, full_at, scenario FROM spaces WHERE name = ?", (self.namespace,))
             changes = self._ask(connection, self.version) if ahead else None
         found = row.fetchone()
         if found is not None:
             version, full_at, scenario = found
             if not loaded or full_at > self.version:
-                with database.together(connection):
-                    everything = self._ask(connection, None)
-                self._load(everything, None)
+                self._load(self._asked(connection, None), None)
             elif version != self.version:
-                if changes is None:
-                    with database.together(connection):
-                        changes = self._ask(connection, self.version)
-                self._load(changes, self.version)
+                self._load(self._asked(connection, self.version) if changes is None else changes, self.version)
             self.version, self.scenario = version, scenario
             self._generation, self._epoch = database.generation, database.epoch
             return
@@ -153,9 +148,14 @@ class Store:
 
     def _ask(self, connection: Connection, since: int | None) -> list[Cursor]:
         """The questions for all of the namespace (since=None), or for the rows changed after version `since`, sent
-        together (in `together()`: one round trip)."""
+        one after another without waiting (inside `together()`: one round trip)."""
         after = -1 if since is None else since
         return [connection.execute(query, (self.namespace, after)) for query in CHANGES]
+
+    def _asked(self, connection: Connection, since: int | None) -> list[Cursor]:
+        """`_ask` in a round trip of its own, every answer in."""
+        with self.database.together(connection):
+            return self._ask(connection, since)
 
     def _load(self, answers: list[Cursor], since: int | None) -> None:
         """The answers to `_ask(connection, since)` into the dicts."""
@@ -307,9 +307,7 @@ class Store:
                 "INSERT INTO defaults VALUES (?, ?, ?, ?, ?)",
                 [(*key, user, room, version) for user, room in fixture.defaults.items()],
             )
-        with self.database.together(connection):
-            everything = self._ask(connection, None)
-        self._load(everything, None)
+        self._load(self._asked(connection, None), None)
         self.version, self.scenario = version, scenario
         self._generation, self._epoch = self.database.generation, self.database.epoch
 
