@@ -32,6 +32,8 @@ from typing import Any
 
 import psycopg
 
+from .state_db import Connection, Cursor
+
 LEASE_S = 2.0
 MARGIN_S = 0.25  # the local lease ends this much before the database's: clock rates, scheduling
 RENEW_S = LEASE_S / 3
@@ -44,7 +46,7 @@ ACK = "vsee_mock_seen"  # an instance confirmed a counter in `instances`
 NOT_WAITING_ON_DISK = "-c synchronous_commit=off"
 
 TABLE = "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, seen BIGINT NOT NULL, lease_until TIMESTAMPTZ);"
-HOLDERS = "SELECT id, seen FROM instances WHERE lease_until > now() AND id <> %s"  # every other valid lease
+HOLDERS = "SELECT id, seen FROM instances WHERE lease_until > now() AND id <> ?"  # every other valid lease
 
 
 class Listener:
@@ -93,13 +95,13 @@ class Listener:
 
     def check(self, connection: psycopg.Connection[Any]) -> None:
         """Release the writes every instance with a valid lease has seen (on any connection, after their commits)."""
-        self.release(self.ask(connection))
+        self.release(connection.execute(HOLDERS.replace("?", "%s"), (self.id,)))
 
-    def ask(self, connection: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
-        """The question check() asks (in pipeline mode, sent with what is queued before it)."""
+    def ask(self, connection: Connection) -> Cursor:
+        """The question check() asks, on the state's connection (in a batch: sent with what is queued before it)."""
         return connection.execute(HOLDERS, (self.id,))
 
-    def release(self, answer: psycopg.Cursor[Any]) -> None:
+    def release(self, answer: Cursor | psycopg.Cursor[Any]) -> None:
         """Each waiting write learns which instances holding a lease have yet to see it (a confirmation that came
         before the answer counts); those with none left are released."""
         holders = {str(id_): int(seen) for id_, seen in answer.fetchall()}

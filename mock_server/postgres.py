@@ -18,7 +18,6 @@ the mock on any host, through psycopg 3 and a psycopg_pool connection pool.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
@@ -35,6 +34,7 @@ from psycopg import errors, pq
 from vsee_contract import VseeError
 
 from . import pg_lease
+from .pg_wire import Answer, PgConnection, Statements
 from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
 
 SCHEMA_LOCK = 0x76736565_0001  # advisory lock keys ("vsee"): creating the schema; every write transaction
@@ -85,12 +85,6 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-@functools.lru_cache(maxsize=256)
-def _placeholders(sql: str) -> str:
-    """The store's SQL (`?` placeholders, shared with SQLite) in psycopg's (`%s`)."""
-    return sql.replace("%", "%%").replace("?", "%s")
-
-
 POLL = b"vsee_mock_counter"
 COUNTER = "SELECT value FROM meta WHERE key = 'counter'"
 
@@ -105,37 +99,11 @@ def _counter(pgconn: pq.abc.PGconn) -> int:
     return int(result.get_value(0, 0) or 0)
 
 
-def _succeeded(cursor: psycopg.Cursor[Any]) -> bool:
-    """Whether the server answered the cursor's statement (in a pipeline whose later statement failed) with OK."""
-    result = cursor.pgresult
-    return result is not None and result.status == pq.ExecStatus.COMMAND_OK
-
-
 def _prepare_counter(pgconn: pq.abc.PGconn) -> None:
     """Outside any transaction; again after a rollback, which makes psycopg deallocate every prepared statement."""
     prepared = pgconn.prepare(POLL, COUNTER.encode())
     if prepared.status != pq.ExecStatus.COMMAND_OK:
         raise psycopg.OperationalError(prepared.error_message.decode(errors="replace"))
-
-
-class PgConnection:
-    """A psycopg connection speaking the store's SQL (the `state_db.Connection` protocol)."""
-
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
-        self.raw = connection
-        self.writing = False  # inside PostgresDatabase.write(), whose pipeline libpq's status does not follow
-        self.pipeline: psycopg.Pipeline | None = None  # the write's
-
-    @property
-    def in_transaction(self) -> bool:
-        return self.writing or self.raw.info.transaction_status != pq.TransactionStatus.IDLE
-
-    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
-        return self.raw.execute(_placeholders(sql), parameters)
-
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> None:
-        with self.raw.cursor() as cursor:
-            cursor.executemany(_placeholders(sql), rows)
 
 
 class PostgresDatabase:
@@ -156,9 +124,10 @@ class PostgresDatabase:
         self._held: PgConnection | None = None  # the connection in use, kept while it works (one round trip a read)
         self._schema_ready = False
         self._prepared: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()  # connections holding POLL
+        self._statements: weakref.WeakKeyDictionary[psycopg.Connection[Any], Statements] = weakref.WeakKeyDictionary()
         self._listener: pg_lease.Listener | None = None  # the state's (not the journal's), one per process
         self._committing: int | None = None  # the counter the write in progress took
-        self._base: psycopg.Cursor[Any] | None = None  # the counter as the write in progress found it (locked)
+        self._base: Answer | None = None  # the counter as the write in progress found it (locked)
         self._fences = threading.local()  # each thread's acknowledged-but-not-yet-fenced write
         self.reads: Counter[str] = Counter()  # how reads learnt of others' writes: "cached" or "polled"
 
@@ -180,7 +149,8 @@ class PostgresDatabase:
             self._counter = -1
             self._listener = None  # a forked copy's thread did not survive the fork
         if self._held is None:
-            held = PgConnection(self._pool.getconn())
+            raw = self._pool.getconn()
+            held = PgConnection(raw, self._statements.setdefault(raw, Statements()))
             self._held = held
             if not self._schema_ready:  # an app made by create_app without the CLI's prepare()
                 _create_schema(held.raw)
@@ -222,35 +192,31 @@ class PostgresDatabase:
         statement by statement: its batches are COPYs (`append`), which a pipeline cannot carry, and no request
         waits for them."""
         with self.lock, self._using("written") as connection:
-            raw = connection.raw
             self._committing = None
             commit = first_look = None
             try:
-                # a pipeline's end sends what is queued and waits for every answer
-                with raw.pipeline() if self._serialised else nullcontext() as pipeline:
-                    connection.pipeline = pipeline
-                    raw.execute("BEGIN")
+                with connection.batch() if self._serialised else nullcontext():
+                    connection.execute("BEGIN")
                     if self._serialised:
-                        raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                        self._base = raw.execute(COUNTER)  # under the lock: next_version() knows the next value
+                        connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+                        self._base = connection.execute(COUNTER)  # under the lock: next_version() knows the next value
                     connection.writing = True
                     yield connection
                     if self._committing is not None and self._listener is not None:
                         self._listener.expect(self._committing)
-                    commit = raw.execute("COMMIT")
+                    commit = connection.execute("COMMIT")
                     if self._committing is not None and self._listener is not None:
-                        first_look = self._listener.ask(raw)  # runs after the COMMIT
+                        first_look = self._listener.ask(connection)  # runs after the COMMIT
             except BaseException as exc:
-                if not (isinstance(exc, psycopg.Error) and commit is not None and _succeeded(commit)):
+                if not (isinstance(exc, psycopg.Error) and commit is not None and commit.succeeded):
                     with suppress(psycopg.Error):  # a connection gone rolled back already; _using hands it back
-                        raw.rollback()  # also makes psycopg forget its prepared statements, POLL with them
-                    self._prepared.discard(raw)
+                        connection.rollback()
                     if commit is not None and self._committing is not None and self._listener is not None:
                         self._listener.forget(self._committing)
                     raise
                 first_look = None  # committed all the same (the first look failed): the fence waits for the leases
             finally:
-                connection.writing, connection.pipeline, self._base = False, None, None
+                connection.writing, self._base = False, None
             if self._committing is not None and self._listener is not None:
                 self._fences.pending = self._listener.wrote(self._committing)
                 if first_look is None:
@@ -264,11 +230,11 @@ class PostgresDatabase:
         one round trip however the server's answers arrive (reading a cursor whose answer is not in yet would send
         a flush request of its own), and no more (a pipeline nested in the write's syncs at its start too)."""
         assert isinstance(connection, PgConnection)
-        if connection.pipeline is not None:
+        if connection.batching:
             yield
-            connection.pipeline.sync()
+            connection.sync()
         else:
-            with connection.raw.pipeline():
+            with connection.batch():
                 yield
 
     def behind(self, version: int) -> bool:
