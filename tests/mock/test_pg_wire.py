@@ -103,9 +103,8 @@ def test_past_the_prepared_statements_a_connection_keeps_statements_go_unprepare
 
 def test_a_connection_cut_in_a_batch_is_an_operational_error_and_not_handed_on(url: str, wire: PgConnection) -> None:
     pid = wire.raw.pgconn.backend_pid
-    with psycopg.connect(url, autocommit=True) as other:
-        with pytest.raises(psycopg.OperationalError), wire.batch():
-            wire.execute("SELECT 1")
-            other.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))  # returns once it is gone
-            wire.execute("SELECT 2")
+    with psycopg.connect(url, autocommit=True) as other, pytest.raises(psycopg.OperationalError), wire.batch():
+        wire.execute("SELECT 1")
+        other.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))  # returns once it is gone
+        wire.execute("SELECT 2")
     assert wire.raw.closed or wire.raw.pgconn.status == pq.ConnStatus.BAD
