@@ -59,7 +59,10 @@ CREATE TABLE IF NOT EXISTS providers (
     user_id TEXT NOT NULL,
     position INTEGER NOT NULL,
     PRIMARY KEY (ns, account, room, user_id),
-    FOREIGN KEY (ns, account, room) REFERENCES rooms (ns, account, code) ON DELETE CASCADE
+    -- the account's, not the room's: the check of a key into rooms, planned while the table held a few rows, went
+    -- on scanning every room of the account through rooms_slug (a PostgreSQL plan kept for the session: a create
+    -- cost O(rooms)); a room's providers are deleted with it by the store
+    FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
 );
 CREATE TABLE IF NOT EXISTS users (
     ns TEXT NOT NULL,
@@ -70,6 +73,7 @@ CREATE TABLE IF NOT EXISTS users (
     PRIMARY KEY (ns, account, id),
     FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
 );
+CREATE INDEX IF NOT EXISTS users_changed ON users (ns, changed);
 CREATE TABLE IF NOT EXISTS queues (
     ns TEXT NOT NULL,
     account TEXT NOT NULL,
@@ -79,6 +83,7 @@ CREATE TABLE IF NOT EXISTS queues (
     PRIMARY KEY (ns, account, room),
     FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
 );
+CREATE INDEX IF NOT EXISTS queues_changed ON queues (ns, changed);
 CREATE TABLE IF NOT EXISTS journal (  -- the request journal every worker writes, when the database is shared
     id {serial},
     summary TEXT NOT NULL,  -- the entry as the list shows it (JSON)
@@ -98,6 +103,7 @@ CREATE TABLE IF NOT EXISTS defaults (
     PRIMARY KEY (ns, account, user_id),
     FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
 );
+CREATE INDEX IF NOT EXISTS defaults_changed ON defaults (ns, changed);
 """
 
 

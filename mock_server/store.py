@@ -230,6 +230,7 @@ class Store:
             for code in rooms.removed:
                 full = True
                 connection.execute("DELETE FROM rooms WHERE ns = ? AND account = ? AND code = ?", (*key, code))
+                connection.execute("DELETE FROM providers WHERE ns = ? AND account = ? AND room = ?", (*key, code))
             dirty = [c for c in rooms if c in rooms.dirty] if len(rooms.dirty) > 1 else list(rooms.dirty)
             for code in dirty:
                 _save_room(connection, key, rooms[code], version)
