@@ -2,7 +2,9 @@
 
 A read of the same URL, account and (absent) preference gets the very bytes Flask produced last time, as long
 as no write happened since: the response was validated (and, in strict mode, judged) when it was made, and the
-state version tells when it may no longer hold. Requests this cannot answer exactly (CORS, Prefer, fault
+state version tells when it may no longer hold. A read of one room in full (the mock's ending says so,
+`ROOM_READ_KEY`) stays good while that room's stamp is the same (`Rows.stamps`), whatever else changed: in a mix of
+reads and creates, a create used to cost every instance a new render of every room read since. Requests this cannot answer exactly (CORS, Prefer, fault
 injection) go to Flask as usual. Profiling showed Flask's request/response objects, validation and JSON encoding
 as most of a read's cost; a replay skips all of them.
 """
@@ -25,6 +27,7 @@ from .store import StateNotSaved, Store
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_ENTRIES = 4096
+ROOM_READ_KEY = f"{SITE.name}.room_read"  # WSGI environ: (account, code) of an answer that is that room alone
 BYPASS_HEADERS = ("HTTP_PREFER", "HTTP_ORIGIN")
 
 
@@ -36,6 +39,14 @@ class _Replay:
     headers: list[tuple[str, str]]
     body: bytes
     problem: str | None
+    room: tuple[str, str] | None = None  # the answer is that room alone, as it was at `stamp`
+    stamp: int | None = None
+
+    def holds(self, store: Store, version: int) -> bool:
+        """Still the answer: the state unchanged, or the one room it shows unchanged."""
+        if self.store is not store:
+            return False
+        return self.version == version or (self.room is not None and store.stamp(*self.room) == self.stamp)
 
 
 class FastReads:
@@ -84,7 +95,7 @@ class FastReads:
         except StateNotSaved:  # the database is gone: the app answers 503 in the error shape
             return self.app(environ, start_response)
         hit = self._cache.get(key)
-        if hit is not None and hit.store is store and hit.version == version:
+        if hit is not None and hit.holds(store, version):
             started = time.perf_counter()
             start_response(hit.status, hit.headers)
             elapsed = (time.perf_counter() - started) * 1000
@@ -102,12 +113,16 @@ class FastReads:
             return write
 
         body = b"".join(self.app(environ, capture))
-        if "status" in captured and store.version == version:
-            replay = _Replay(
-                store, version, captured["status"], captured["headers"], body, environ.get(SITE.problem_key)
-            )
-            with self._lock:
-                if len(self._cache) >= MAX_ENTRIES:
-                    self._cache.clear()
-                self._cache[key] = replay
+        room = environ.get(ROOM_READ_KEY)
+        with store.lock:  # no write between the look at the version and the one at the room's stamp
+            if "status" not in captured or store.version != version:
+                return [body]
+            stamp = store.stamp(*room) if room is not None else None
+        replay = _Replay(
+            store, version, captured["status"], captured["headers"], body, environ.get(SITE.problem_key), room, stamp
+        )
+        with self._lock:
+            if len(self._cache) >= MAX_ENTRIES:
+                self._cache.clear()
+            self._cache[key] = replay
         return [body]

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from flask import request
 
 from vsee_contract import Contract, Operation, Refusal, Violation
+from vsee_contract.operations import REGISTRY, View
 from vsee_http import Answer, Incoming, encode, error_body, header_text, shown
 
 from .account import AccountState
+from .fast_reads import ROOM_READ_KEY
 from .handlers import Call, Handler, Reply
 from .namespaces import Namespaces, namespace_of
 from .prefer import (
@@ -88,6 +90,8 @@ class MockEnding:
                 if example is not None:  # a documented example chosen with Prefer, after the checks a call passes
                     return Answer(example[0], example[1], headers, judge=False)
                 status, encoded = self._run(operation, Call(account, parsed, token_user), pref)
+                if status == 200 and self._shows_one_room(operation):
+                    request.environ[ROOM_READ_KEY] = (account.code, str(parsed.path["code"]))
         except Refusal as exc:
             return self._error(exc, headers)
         except StateNotSaved as exc:  # the mock's own environment failed, not the contract: not judged
@@ -109,6 +113,16 @@ class MockEnding:
         answer = Answer.error(exc, headers)
         answer.judge, answer.problem = self.strict, exc.message if refused else None
         return answer
+
+    def _shows_one_room(self, operation: Operation) -> bool:
+        """The answer is the room and nothing else (the registry's own handler of a room view): another room's
+        change cannot change it, so a replay of it stays right while that room is unchanged."""
+        descriptor = REGISTRY.get(operation.operation_id)
+        return (
+            descriptor is not None
+            and descriptor.shows is View.ROOM
+            and self.handlers.get(operation.operation_id) is descriptor.handler
+        )
 
     def _run(self, operation: Operation, call: Call, pref: Preference | None) -> tuple[int, bytes]:
         """The handler's reply, serialised (under the store's lock, so no other request changes it meanwhile)."""

@@ -117,6 +117,11 @@ class Store:
         """The account for an X-AccountCode value; blank means the default account."""
         return self.accounts.get(code) if code else self.default_account
 
+    def stamp(self, account: str, code: str) -> int | None:
+        """The stamp of the account's room in this view (`Rows.stamps`; None: never seen here)."""
+        found = self._accounts.get(account)
+        return found.rooms.stamps.get(code) if found is not None else None
+
     def snapshot(self) -> dict[str, Any]:
         with self.reading():
             return copy.deepcopy({"accounts": [a.snapshot() for a in self._accounts.values()]})

@@ -77,3 +77,23 @@ def test_an_account_finds_a_room_by_domain_and_slug_only_while_it_is_there() -> 
     account.rooms.pop("abcde")
     assert account.room_with_slug("acct.vsee.me", "lobby") is None
     assert account.rooms.removed == {"abcde"}
+
+
+def test_a_stamp_changes_with_its_row_only_and_never_comes_back() -> None:
+    """What `fast_reads.py` trusts: a row's stamp is new after the row was loaded, or set or removed by a write (at
+    `settle()`), and the same otherwise; a view loaded afresh never reuses one."""
+    rows: Rows[dict[str, int]] = Rows([("a", {"n": 1}), ("b", {"n": 2})])
+    before = dict(rows.stamps)
+    rows["a"] = {"n": 3}
+    assert rows.stamps == before, "a change counts once saved (settle), not while the write runs"
+    rows.settle()
+    assert rows.stamps["a"] != before["a"] and rows.stamps["b"] == before["b"]
+    del rows["b"]
+    rows.settle()
+    assert rows.stamps["b"] != before["b"]
+    loaded = dict(rows.stamps)
+    rows.load("a", {"n": 4})
+    rows.forget("b")
+    assert rows.stamps["a"] != loaded["a"] and rows.stamps["b"] != loaded["b"]
+    again: Rows[dict[str, int]] = Rows([("a", {"n": 1}), ("b", {"n": 2})])
+    assert not set(again.stamps.values()) & {*before.values(), *loaded.values(), *rows.stamps.values()}
