@@ -151,6 +151,9 @@ class Database:
     def behind(self, version: int) -> bool:
         return False
 
+    def grew(self, connection: Connection) -> None:
+        """SQLite's planner needs no statistics for the store's lookups."""
+
     def fence(self) -> None:
         """Nothing to wait for: every reader of a shared file asks it for the counter before each read."""
 

@@ -41,6 +41,7 @@ SCHEMA_LOCK = 0x76736565_0001  # advisory lock keys ("vsee"): creating the schem
 WRITE_LOCK = 0x76736565_0002
 CONNECT_TIMEOUT_S = 3  # an unreachable server: a start-up that fails, or a request that answers 503, within this
 POOL_WAIT_S = 1.0  # a request waits this long for a connection while the server is away, then answers 503
+STATE_TABLES = ("accounts", "rooms", "providers", "users", "queues", "defaults")  # a namespace's rows
 POOL_SIZE = 2  # the process's lock serialises its use of the store: one connection in use, one spare
 
 SCHEMA = schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") + (
@@ -241,6 +242,9 @@ class PostgresDatabase:
         """The listener's newest counter is past `version` (or there is no lease to tell)."""
         newest = self._listener.newest() if self._listener is not None else None
         return newest is None or newest > version
+
+    def grew(self, connection: Connection) -> None:
+        connection.execute(f"ANALYZE {', '.join(STATE_TABLES)}")  # in the write: its answer comes with the COMMIT's
 
     def fence(self) -> None:
         """Before this thread's last write is acknowledged (outside the lock): every instance that may serve a cached

@@ -40,6 +40,9 @@ CHANGES = (
 )
 
 
+GREW_FROM = 64  # rooms in a namespace: below, any plan reads a page or two
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -67,6 +70,7 @@ class Store:
         self._generation = -1
         self._epoch = -1
         self._current_for: int | None = None  # the thread inside reading() or write(): caught up, under the lock
+        self._counted = 0  # the rooms at the last grew() from this process (0: none yet)
 
     @property
     def lock(self) -> Any:
@@ -212,8 +216,8 @@ class Store:
             except BaseException as exc:
                 if saved or any(a.touched() for a in self._accounts.values()):
                     # the dicts hold what was not saved, and the view a version that was not committed (another
-                    # instance's next commit takes the same number): load them again
-                    self._generation = -1
+                    # instance's next commit takes the same number): load them again; a grew() in it was undone too
+                    self._generation, self._counted = -1, 0
                 for account in self._accounts.values():
                     account.settle()
                 if isinstance(exc, StateConflict):
@@ -263,6 +267,10 @@ class Store:
             "UPDATE spaces SET version = ?, full_at = CASE WHEN ? THEN ? ELSE full_at END WHERE name = ?",
             (version, full, version, ns),
         )
+        count = sum(len(account.rooms) for account in self._accounts.values())
+        if count >= max(GREW_FROM, 2 * self._counted):  # from this process's first write past GREW_FROM, then doubled
+            self.database.grew(connection)
+            self._counted = count
         for account in self._accounts.values():
             account.settle()
         self.version = version
