@@ -151,7 +151,7 @@ class Database:
     def behind(self, version: int) -> bool:
         return False
 
-    def grew(self, connection: Connection) -> None:
+    def grew(self) -> None:
         """SQLite's planner needs no statistics for the store's lookups."""
 
     def fence(self) -> None:

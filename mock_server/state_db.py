@@ -177,8 +177,8 @@ class StateDatabase(Protocol):
         the changes are worth asking for with the question whether there are any (SQLite: never; no round trip)."""
         ...
 
-    def grew(self, connection: Connection) -> None:
-        """Inside a write: the namespace's rooms doubled. PostgreSQL keeps a plan per session, made on the tables as
+    def grew(self) -> None:
+        """A write made the namespace's rooms double. PostgreSQL keeps a plan per session, made on the tables as
         they were; without statistics, on any number of rows, it cannot tell a lookup of one room by its code from a
         scan of the account's rooms through another index (the providers' catch-up, each write: 0.5 s at 2,000 rooms),
         so it is given statistics and made to plan again (ANALYZE). SQLite plans each statement by its indexes."""

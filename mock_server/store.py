@@ -216,7 +216,7 @@ class Store:
             except BaseException as exc:
                 if saved or any(a.touched() for a in self._accounts.values()):
                     # the dicts hold what was not saved, and the view a version that was not committed (another
-                    # instance's next commit takes the same number): load them again; a grew() in it was undone too
+                    # instance's next commit takes the same number): load them again; and count its rooms again
                     self._generation, self._counted = -1, 0
                 for account in self._accounts.values():
                     account.settle()
@@ -269,7 +269,7 @@ class Store:
         )
         count = sum(len(account.rooms) for account in self._accounts.values())
         if count >= max(GREW_FROM, 2 * self._counted):  # from this process's first write past GREW_FROM, then doubled
-            self.database.grew(connection)
+            self.database.grew()
             self._counted = count
         for account in self._accounts.values():
             account.settle()
