@@ -109,7 +109,7 @@ def _counter(pgconn: pq.abc.PGconn) -> int:
 
 
 def _prepare_counter(pgconn: pq.abc.PGconn) -> None:
-    """Outside any transaction; again after a rollback, which makes psycopg deallocate every prepared statement."""
+    """Outside any transaction, once per connection (a prepared statement outlives a rollback)."""
     prepared = pgconn.prepare(POLL, COUNTER.encode())
     if prepared.status != pq.ExecStatus.COMMAND_OK:
         raise psycopg.OperationalError(prepared.error_message.decode(errors="replace"))

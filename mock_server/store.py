@@ -216,8 +216,8 @@ class Store:
             except BaseException as exc:
                 if saved or any(a.touched() for a in self._accounts.values()):
                     # the dicts hold what was not saved, and the view a version that was not committed (another
-                    # instance's next commit takes the same number): load them again; and count its rooms again
-                    self._generation, self._counted = -1, 0
+                    # instance's next commit takes the same number): load them again
+                    self._generation = -1
                 for account in self._accounts.values():
                     account.settle()
                 if isinstance(exc, StateConflict):
