@@ -29,7 +29,7 @@ from typing import Any
 
 import psycopg
 import psycopg_pool
-from psycopg import errors, pq
+from psycopg import errors
 
 from vsee_contract import VseeError
 
@@ -94,25 +94,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-POLL = b"vsee_mock_counter"
-COUNTER = "SELECT value FROM meta WHERE key = 'counter'"
-
-
-def _counter(pgconn: pq.abc.PGconn) -> int:
-    """The change counter, asked before every read: a statement prepared once per connection (`_prepare_counter`)
-    and run through libpq directly, half the time of a cursor's execute (measured: ~80 against ~165 µs a round trip
-    on the loaded 2-core machine). psycopg's connection stays as it was (idle, or in the write's transaction)."""
-    result = pgconn.exec_prepared(POLL, [])
-    if result.status != pq.ExecStatus.TUPLES_OK:
-        raise psycopg.OperationalError((result.error_message or pgconn.error_message).decode(errors="replace"))
-    return int(result.get_value(0, 0) or 0)
-
-
-def _prepare_counter(pgconn: pq.abc.PGconn) -> None:
-    """Outside any transaction, once per connection (a prepared statement outlives a rollback)."""
-    prepared = pgconn.prepare(POLL, COUNTER.encode())
-    if prepared.status != pq.ExecStatus.COMMAND_OK:
-        raise psycopg.OperationalError(prepared.error_message.decode(errors="replace"))
+COUNTER = "SELECT value FROM meta WHERE key = 'counter'"  # asked before a read when no lease tells it
 
 
 class PostgresDatabase:
@@ -132,7 +114,6 @@ class PostgresDatabase:
         self._pid = 0
         self._held: PgConnection | None = None  # the connection in use, kept while it works (one round trip a read)
         self._schema_ready = False
-        self._prepared: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()  # connections holding POLL
         self._statements: weakref.WeakKeyDictionary[psycopg.Connection[Any], Statements] = weakref.WeakKeyDictionary()
         self._listener: pg_lease.Listener | None = None  # the state's (not the journal's), one per process
         self._committing: int | None = None  # the counter the write in progress took
@@ -235,9 +216,7 @@ class PostgresDatabase:
 
     @contextmanager
     def together(self, connection: Connection) -> Iterator[None]:
-        """A pipeline (inside a write, the write's) whose every answer is in at the end of the block, after one Sync:
-        one round trip however the server's answers arrive (reading a cursor whose answer is not in yet would send
-        a flush request of its own), and no more (a pipeline nested in the write's syncs at its start too)."""
+        """A batch (inside a write, the write's) whose every answer is in at the end of the block: one round trip."""
         assert isinstance(connection, PgConnection)
         if connection.batching:
             yield
@@ -265,21 +244,14 @@ class PostgresDatabase:
 
     def poll(self, connection: Connection) -> int:
         assert isinstance(connection, PgConnection)
-        raw = connection.raw
         cached = None if self._listener is None or connection.in_transaction else self._listener.newest()
         self.reads["polled" if cached is None else "cached"] += 1
         if cached is not None:
             counter = cached
-        elif raw in self._prepared:
-            counter = _counter(raw.pgconn)
-        elif connection.in_transaction:  # inside a write, where a failed statement would abort it: the plain way
+        else:  # prepared once per connection (pg_wire); inside a write, with the write's other statements
             row = connection.execute(COUNTER).fetchone()
             assert row is not None  # the schema's row
             counter = int(row[0])
-        else:
-            _prepare_counter(raw.pgconn)
-            self._prepared.add(raw)
-            counter = _counter(raw.pgconn)
         if counter > self._counter:  # it only grows; a cached one may lag behind one polled before
             self._counter = counter
             self.epoch += 1
