@@ -8,7 +8,7 @@ sync: one send and one stream of answers per round trip (measured alone: 0.48 ->
 create's transaction). Each statement is prepared the first time a connection sends it (its Parse goes with that
 batch); the answers come back as tuples of Python values (integers, booleans, floats, text, None).
 
-psycopg keeps the connection (the pool, COPY, the schema's DDL): a batch leaves libpq idle, out of pipeline mode.
+psycopg keeps the connection (the pool, the schema's DDL): a batch leaves libpq idle, out of pipeline mode.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ import os
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -44,11 +44,7 @@ POOL_WAIT_S = 1.0  # a request waits this long for a connection while the server
 STATE_TABLES = ("accounts", "rooms", "providers", "users", "queues", "defaults")  # a namespace's rows
 POOL_SIZE = 2  # the process's lock serialises its use of the store: one connection in use, one spare
 
-SCHEMA = schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") + (
-    # SQLite's instr(), which the journal's path filter uses
-    "CREATE OR REPLACE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER "
-    "LANGUAGE sql IMMUTABLE AS 'SELECT strpos(haystack, needle)';" + pg_lease.TABLE
-)
+SCHEMA = schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") + pg_lease.TABLE
 
 
 class StateUrlError(VseeError, ValueError):
@@ -178,14 +174,13 @@ class PostgresDatabase:
         ROLLBACK); rolled back on any error. Sent in pipeline mode: BEGIN, the lock and the counter go with the
         block's first read (the namespace's catch-up), and its writes, the COMMIT and the fence's first look go
         together at the end: two round trips, where one by one they were seven (measured in the tests, `helpers.wire`);
-        what a database on another host charges while the lock is held. The journal's handle (not serialised) goes
-        statement by statement: its batches are COPYs (`append`), which a pipeline cannot carry, and no request
-        waits for them."""
+        what a database on another host charges while the lock is held. The journal's handle (not serialised) takes
+        no lock: its batch of calls goes in one round trip."""
         with self.lock, self._using("written") as connection:
             self._committing = None
             commit = first_look = None
             try:
-                with connection.batch() if self._serialised else nullcontext():
+                with connection.batch():
                     connection.execute("BEGIN")
                     if self._serialised:
                         connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
@@ -256,12 +251,6 @@ class PostgresDatabase:
             self._counter = counter
             self.epoch += 1
         return self.epoch
-
-    def append(self, connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        assert isinstance(connection, PgConnection) and not self._serialised  # COPY: not in a pipelined write
-        with connection.raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
 
     def next_version(self, connection: Connection) -> int:
         """The counter moved on, and every listener told (at the commit). The counter was read under the lock with

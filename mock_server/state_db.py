@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1  # in `meta`; a database of another version is refused (where
 # order of rooms, the journal's ids). Integers are 64-bit in both (SQLite's INTEGER is; BIGINT has its affinity).
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
-INSERT INTO meta VALUES ('schema', {version}), ('counter', 0) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('schema', {version}), ('counter', 0), ('calls', 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS spaces (
     name TEXT PRIMARY KEY,
     scenario TEXT NOT NULL,
@@ -84,15 +84,12 @@ CREATE TABLE IF NOT EXISTS queues (
     FOREIGN KEY (ns, account) REFERENCES accounts (ns, code) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS queues_changed ON queues (ns, changed);
-CREATE TABLE IF NOT EXISTS journal (  -- the request journal every worker writes, when the database is shared
+CREATE TABLE IF NOT EXISTS journal_batches (  -- the request journal every worker writes, when the database is shared
     id {serial},
-    summary TEXT NOT NULL,  -- the entry as the list shows it (JSON)
-    detail TEXT NOT NULL,   -- its request and response (JSON)
-    method TEXT NOT NULL,
-    path TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    valid INTEGER NOT NULL,
-    namespace TEXT NOT NULL
+    last_call BIGINT NOT NULL,  -- the id of the batch's last call: its calls are numbered up to it (`meta`'s 'calls')
+    calls INTEGER NOT NULL,     -- how many
+    summaries TEXT NOT NULL,    -- JSON: each call as the list shows it
+    details TEXT NOT NULL       -- JSON: each call's request and response
 );
 CREATE TABLE IF NOT EXISTS defaults (
     ns TEXT NOT NULL,
@@ -160,12 +157,6 @@ class StateDatabase(Protocol):
     def poll(self, connection: Connection) -> int: ...
 
     def next_version(self, connection: Connection) -> int: ...
-
-    def append(self, connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """Inside a write of the journal's handle (`sibling()`): many new rows in one go (SQLite: executemany;
-        PostgreSQL: COPY, which costs the client a quarter of the CPU, and a batch is off the request's path but
-        not off its interpreter)."""
-        ...
 
     def together(self, connection: Connection) -> AbstractContextManager[Any]:
         """The statements sent in the block go to the server together, and every answer is in when it ends: one

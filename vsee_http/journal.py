@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -236,16 +236,27 @@ class Journal:
         """Newest first, without request and response; `path` matches as a substring, the others exactly."""
         with self._lock:
             calls = list(self._calls)
-        found = [
-            e
-            for e in map(self.entry_of, reversed(calls))
+        return self.listed(map(self.entry_of, reversed(calls)), method, path, status, valid, namespace)
+
+    def listed(
+        self,
+        entries: Iterable[Entry],
+        method: str | None,
+        path: str | None,
+        status: int | None,
+        valid: bool | None,
+        namespace: str | None,
+    ) -> list[dict[str, Any]]:
+        """The summaries of the `entries` that match, as `entries()` filters them."""
+        return [
+            self.summary(e)
+            for e in entries
             if (method is None or e.method == method.upper())
             and (path is None or path in e.path)
             and (status is None or e.status == status)
             and (valid is None or e.valid == valid)
             and (namespace is None or e.namespace == namespace)
         ]
-        return [self.summary(e) for e in found]
 
     def clear(self) -> None:
         with self._lock:

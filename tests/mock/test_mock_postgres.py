@@ -26,9 +26,12 @@ import requests
 from flask.testing import FlaskClient
 
 from mock_server import create_app, runtime
+from mock_server.database import Database
 from mock_server.handlers import Call, Reply
-from mock_server.postgres import prepare
-from mock_server.state_db import SCHEMA_VERSION
+from mock_server.postgres import PostgresDatabase, prepare
+from mock_server.shared_journal import SharedJournal
+from mock_server.site import SITE
+from mock_server.state_db import SCHEMA_VERSION, StateDatabase
 from mock_server.store import CHANGES
 from vsee_cli.vsee_mock import main
 
@@ -390,8 +393,8 @@ def test_a_write_the_constraints_refuse_answers_the_documented_error_and_keeps_n
 def test_the_shared_journal_keeps_a_call_byte_for_byte(
     database: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    """The journal's batches go in as COPY on PostgreSQL (executemany on SQLite): what COPY's text format escapes
-    (tab, newline, backslash, its NULL marker) and text beyond ASCII come back as they were sent."""
+    """What the journal's JSON and the databases' text escape (tab, newline, backslash, COPY's NULL marker, quotes)
+    and text beyond ASCII come back as they were sent."""
     if database == "postgresql":
         state: dict[str, Any] = {"state_url": request.getfixturevalue("postgres").new_database()}
     else:
@@ -407,46 +410,76 @@ def test_the_shared_journal_keeps_a_call_byte_for_byte(
     assert json.loads(entry["detail"]["response"]["body"]) == created.get_json()
 
 
-def test_a_journal_trim_starts_where_the_last_one_ended(postgres: Cluster) -> None:
-    """The calls that fall out of the journal are deleted from where this process's last trim ended, never again
-    from the start of the table (on PostgreSQL the rows deleted before stay in the index until a vacuum: a trim from
-    the start walked all of them at each batch). A call below that point (another instance's batch that committed
-    after the trim) is in no list, and the first trim of a process started later takes it out."""
-    url = postgres.new_database()
-    first = create_app({"state_url": url})
-    client = first.test_client()
-    assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
-    assert client.get("/__mock__/requests").status_code == 200  # the journal written: a row to copy
-    copied = "summary, detail, method, path, status, valid"
-    newest = "WHERE id = (SELECT max(id) FROM journal)"
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(
-            f"INSERT INTO journal ({copied}, namespace) SELECT {copied}, 'filler' FROM journal, "
-            f"generate_series(1, 3000) {newest}"
-        )
+def test_a_batch_of_calls_is_one_row_written_in_one_round_trip(postgres: Cluster) -> None:
+    """The journal writes a batch of calls as one row, with the count that numbers them and the trim, in one round
+    trip: as a row each, the calls cost the server ~20 µs apiece, on the cores the creates' round trips wait for."""
+    with relay(postgres.port) as wire:
+        url = postgres.new_database().replace(f":{postgres.port}/", f":{wire.port}/")
+        app = create_app({"state_url": url})
+        client, journal = app.test_client(), runtime(app).journal
+        assert isinstance(journal, SharedJournal)
         assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
-        assert client.get("/__mock__/requests").status_code == 200  # its batch, and a trim: all but the newest 1000
-        kept = connection.execute("SELECT count(*), min(id) FROM journal").fetchone()
-        assert kept is not None and kept[0] == 1000 and kept[1] > 2000
-        connection.execute(
-            f"INSERT INTO journal (id, {copied}, namespace) OVERRIDING SYSTEM VALUE SELECT 5, {copied}, 'stray' "
-            f"FROM journal {newest}"
-        )
-        with psycopg.connect(url) as locker, ThreadPoolExecutor(1) as pool:
-            locker.execute("SELECT id FROM journal WHERE id = 5 FOR UPDATE")  # a trim reaching it would wait
-            try:
-                assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
-                listed = pool.submit(client.get, "/__mock__/requests", query_string={"namespace": "stray"})
-                assert listed.result(timeout=10).get_json()["data"] == []
-            finally:
-                locker.rollback()
-        assert client.get("/__mock__/requests/5").status_code == 404
-        later = create_app({"state_url": url})
-        assert later.test_client().get("/api_v3/rooms", headers=HEADERS).status_code == 200
-        assert later.test_client().get("/__mock__/requests").status_code == 200
-        assert connection.execute("SELECT count(*) FROM journal WHERE id = 5").fetchone() == (0,)
-    for app in (first, later):
+        journal.flush()
+        before = wire.mark()
+        for _ in range(3):  # under libpq's 8 kB, past which it sends a batch in parts (the server answering between)
+            assert client.get("/api_v3/rooms/ceproom1", headers=HEADERS).status_code == 200
+        journal.flush()  # the background thread may have written some of them already: a batch each time
+        since = before + [0] * (len(wire.conversations) - len(before))
+        writer = [
+            (c, n) for c, n in zip(wire.conversations, since, strict=True) if b"INSERT INTO journal_batches" in c.sent()
+        ]
+        with psycopg.connect(url) as connection:
+            batches = [n for (n,) in connection.execute("SELECT calls FROM journal_batches ORDER BY last_call")]
+        assert batches[0] == 1 and sum(batches[1:]) == 3, batches
+        assert len(writer) == 1 and writer[0][0].round_trips(writer[0][1]) == len(batches) - 1
         runtime(app).close()
+
+
+@pytest.mark.parametrize("database", ["state-file", "postgresql"])
+def test_the_journal_is_the_newest_calls_of_every_instance(
+    database: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Two instances' batches are numbered in one sequence; the journal is the newest `size` calls of all of them,
+    a batch partly out of it shows only its newest calls, and a batch wholly out of it is deleted."""
+    if database == "postgresql":
+        url = request.getfixturevalue("postgres").new_database()
+        handles: list[StateDatabase] = [PostgresDatabase(url).sibling() for _ in range(2)]
+
+        def batches() -> int:
+            with psycopg.connect(url) as connection:
+                return int(connection.execute("SELECT count(*) FROM journal_batches").fetchone()[0])  # type: ignore[index]
+
+    else:
+        path = tmp_path / "state.sqlite3"
+        handles = [Database(path) for _ in range(2)]
+
+        def batches() -> int:
+            with contextlib.closing(sqlite3.connect(path)) as connection:
+                return int(connection.execute("SELECT count(*) FROM journal_batches").fetchone()[0])
+
+    here, there = (SharedJournal(handle, SITE, "X-ApiToken", "X-AccountCode", size=5) for handle in handles)
+
+    def calls(journal: SharedJournal, numbers: range) -> None:
+        for n in numbers:
+            journal.record({"REQUEST_METHOD": "GET", "PATH_INFO": f"/call/{n}"}, 200, 0.1, None)
+        journal.flush()
+
+    calls(here, range(3))
+    calls(there, range(3, 6))
+    calls(here, range(6, 7))
+    listed = there.entries()
+    assert [entry["path"] for entry in listed] == [f"/call/{n}" for n in range(6, 1, -1)]
+    ids = [entry["id"] for entry in listed]
+    assert ids == list(range(ids[0], ids[0] - 5, -1))
+    assert (here.entry(ids[-1]) or {}).get("path") == "/call/2" and here.entry(ids[-1] - 1) is None
+    assert [entry["path"] for entry in here.entries(path="/call/4", method="get", status=200)] == ["/call/4"]
+    assert here.entries(method="POST") == [] and here.entries(valid=False) == []
+    assert batches() == 3
+    calls(there, range(7, 8))  # the newest five: 3 to 7; the first batch (0 to 2) is out of the journal
+    assert [entry["path"] for entry in here.entries()] == [f"/call/{n}" for n in range(7, 2, -1)]
+    assert batches() == 3
+    for journal in (here, there):
+        journal.close()
 
 
 def test_instances_starting_at_once_create_the_schema_once(postgres: Cluster) -> None:
