@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from vsee_http import (
 )
 
 from .database import Database
-from .fast_reads import FastReads
+from .fast_reads import FastReads, WSGIApp
 from .fixtures import AccountFixture, FixtureError, load_fixtures
 from .handlers import HANDLERS, Handler
 from .mocking import MockEnding
@@ -134,7 +134,20 @@ def create_app(
     if not cfg.latency and not cfg.error_rate:  # replays would skip the injected delay or fault
         replays = FastReads(app.wsgi_app, namespaces, journal, api_prefixes(contract), contract.spec.account_header())
         app.wsgi_app = replays  # type: ignore[method-assign]
+    app.wsgi_app = _fenced(app.wsgi_app, database)  # type: ignore[method-assign,assignment]
     return finish(app, contract, cfg.cors_origins, ["Preference-Applied"])
+
+
+def _fenced(app: WSGIApp, database: StateDatabase) -> WSGIApp:
+    """Each answer leaves once the writes it acknowledges may be read anywhere (`StateDatabase.answering()`): the
+    fence waits at the end of the answer, not of the write, so the other instances' confirmations come in while the
+    answer is rendered, validated and journalled."""
+
+    def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with database.answering():
+            return app(environ, start_response)
+
+    return answer
 
 
 def _database(cfg: MockConfig) -> StateDatabase:

@@ -157,6 +157,9 @@ class Database:
     def fence(self) -> None:
         """Nothing to wait for: every reader of a shared file asks it for the counter before each read."""
 
+    def answering(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
     def status(self) -> dict[str, Any]:
         return {"database": "sqlite"}
 

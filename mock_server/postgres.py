@@ -114,7 +114,7 @@ class PostgresDatabase:
         self._listener: pg_lease.Listener | None = None  # the state's (not the journal's), one per process
         self._committing: int | None = None  # the counter the write in progress took
         self._base: Answer | None = None  # the counter as the write in progress found it (locked)
-        self._fences = threading.local()  # each thread's acknowledged-but-not-yet-fenced write
+        self._fences = threading.local()  # each thread's acknowledged-but-not-yet-fenced writes; inside answering()?
         self.reads: Counter[str] = Counter()  # how reads learnt of others' writes: "cached" or "polled"
 
     def _connection(self) -> PgConnection:
@@ -203,7 +203,7 @@ class PostgresDatabase:
             finally:
                 connection.writing, self._base = False, None
             if self._committing is not None and self._listener is not None:
-                self._fences.pending = self._listener.wrote(self._committing)
+                self._pending().append(self._listener.wrote(self._committing))
                 if first_look is None:
                     self._release()
                 else:  # usually every other instance has seen it already
@@ -231,11 +231,31 @@ class PostgresDatabase:
         threading.Thread(target=_analyse, args=(self.url,), name="vsee-mock-analyse", daemon=True).start()
 
     def fence(self) -> None:
-        """Before this thread's last write is acknowledged (outside the lock): every instance that may serve a cached
-        read has seen it, or has lost its lease (`pg_lease.py`)."""
-        pending, self._fences.pending = getattr(self._fences, "pending", None), None
-        if pending is not None and self._listener is not None:
-            self._listener.fence(pending)
+        """Before this thread's writes are acknowledged (outside the lock): every instance that may serve a cached
+        read has seen them, or has lost its lease (`pg_lease.py`)."""
+        if getattr(self._fences, "answering", False):
+            return  # at the answer's end
+        pending, self._fences.pending = self._pending(), []
+        if self._listener is not None:
+            for event in pending:
+                self._listener.fence(event)
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """The fence waits at the answer's end, the other instances' confirmations coming in while this thread
+        renders, validates and journals the answer rather than after."""
+        self._fences.answering = True
+        try:
+            yield
+        finally:
+            self._fences.answering = False
+            self.fence()
+
+    def _pending(self) -> list[threading.Event]:
+        pending: list[threading.Event] | None = getattr(self._fences, "pending", None)
+        if pending is None:
+            pending = self._fences.pending = []
+        return pending
 
     def poll(self, connection: Connection) -> int:
         assert isinstance(connection, PgConnection)

@@ -182,7 +182,11 @@ class StateDatabase(Protocol):
 
     def fence(self) -> None:
         """After this thread's write left the lock, before it is acknowledged: wait until no process may still serve
-        a read from before it (PostgreSQL: `pg_lease.py`)."""
+        a read from before it (PostgreSQL: `pg_lease.py`). Inside `answering()`, at its end instead."""
+        ...
+
+    def answering(self) -> AbstractContextManager[None]:
+        """A request's span: the fences of the writes made in it wait at its end, once the answer is made."""
         ...
 
     def status(self) -> dict[str, Any]:

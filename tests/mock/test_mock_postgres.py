@@ -644,6 +644,27 @@ def test_a_stopped_instance_holds_writes_up_only_until_its_lease_ends_and_then_s
         assert [r.json()["total_count"] for r in lists] == [1] * len(paths), "the stopped instance served stale lists"
 
 
+def test_a_write_is_answered_while_it_waits_at_the_fence_and_leaves_after(postgres: Cluster) -> None:
+    """The fence waits at the end of the answer (`StateDatabase.answering()`): the create's answer is rendered,
+    validated and journalled while the other instances confirm the write, and leaves only once they have. The other
+    instance here is a lease that confirms nothing (a stalled process): the create waits for it to run out."""
+    url = postgres.new_database()
+    app = create_app({"state_url": url})
+    client, journal = app.test_client(), runtime(app).journal
+    assert client.get("/api_v3/rooms", headers=HEADERS).status_code == 200
+    with psycopg.connect(url, autocommit=True) as connection, ThreadPoolExecutor(1) as pool:
+        connection.execute("INSERT INTO instances VALUES ('stalled', -1, now() + interval '1.5 seconds')")
+        started = time.monotonic()
+        body = {"domain": DOMAIN, "slug": "fenced", "name": "fenced"}
+        created = pool.submit(client.post, "/api_v3/rooms", json=body, headers=HEADERS)
+        while not journal.entries(method="POST") and time.monotonic() - started < 10:
+            time.sleep(0.01)
+        assert journal.entries(method="POST") and not created.done(), "journalled only once the fence was passed"
+        assert created.result(timeout=10).status_code == 200
+        assert time.monotonic() - started > 1, "answered before the stalled instance's lease ran out"
+    runtime(app).close()
+
+
 def test_the_database_stopped_under_load_answers_503_then_recovers_losing_nothing(postgres: Cluster) -> None:
     """PostgreSQL stopped for three seconds while writes go through two instances: meanwhile 503 in the error shape
     (never a 500, never a hang), then 200 again without a restart; every write answered 200 is there."""
