@@ -114,7 +114,7 @@ class PostgresDatabase:
         self._listener: pg_lease.Listener | None = None  # the state's (not the journal's), one per process
         self._committing: int | None = None  # the counter the write in progress took
         self._base: Answer | None = None  # the counter as the write in progress found it (locked)
-        self._fences = threading.local()  # each thread's acknowledged-but-not-yet-fenced writes; inside answering()?
+        self._fences = threading.local()  # per thread: its writes not yet fenced, whether inside answering()
         self.reads: Counter[str] = Counter()  # how reads learnt of others' writes: "cached" or "polled"
 
     def _connection(self) -> PgConnection:

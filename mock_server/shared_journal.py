@@ -25,13 +25,9 @@ from vsee_http.journal import JOURNAL_SIZE, Call, Entry, Exchange
 from .state_db import StateDatabase, StateNotSaved
 
 FLUSH_SECONDS = 0.1
-HAND_OVER_EVERY, HAND_OVER_S = (
-    10,
-    0.0001,
-)  # calls packed (~14 µs each) between two pauses that hand the interpreter over
-CALLS = (
-    "(SELECT value FROM meta WHERE key = 'calls')"  # the id of the newest call written (this writer's, once counted)
-)
+# calls packed (~14 µs each) between two pauses that hand the interpreter over
+HAND_OVER_EVERY, HAND_OVER_S = 10, 0.0001
+CALLS = "(SELECT value FROM meta WHERE key = 'calls')"  # the newest call's id (inside a write: this batch's last)
 NEWEST = "(SELECT max(last_call) FROM journal_batches)"  # ... of the newest call committed
 
 
@@ -99,9 +95,11 @@ class SharedJournal(Journal):
                 "WHERE last_call >= ? AND last_call - calls < ?",
                 (entry_id, entry_id),
             ).fetchone()
-        if found is None or entry_id <= found[4] - self._size:
+        if found is None:
             return None
-        last_call, calls, summaries, details, _ = found
+        last_call, calls, summaries, details, newest = found
+        if entry_id <= newest - self._size:
+            return None
         index = entry_id - (last_call - calls + 1)
         return self.rendered(_unpacked(entry_id, json.loads(summaries)[index], json.loads(details)[index]))
 
