@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from mock_server import default_credentials
-from mock_server.fixtures import DEFAULT_FIXTURES, FixtureError, load_fixtures
+from mock_server.fixtures import DEFAULT_FIXTURES, FixtureError, load_fixtures, new_room_defaults
 from vsee_contract import load_spec
 
 SPEC = load_spec()
@@ -75,3 +75,14 @@ def test_unreadable_fixture_is_refused(tmp_path: Path) -> None:
 def test_the_mock_publishes_the_default_accounts_credentials() -> None:
     """The suite's in-process default comes from here, so it never reads the mock's fixtures itself."""
     assert default_credentials() == ("vclinic", "83ec6843c3af534c551ab609d869dd82")
+
+
+def test_a_created_rooms_defaults_are_its_own_copy() -> None:
+    """Each created room gets the defaults as new dicts and lists (a change to one room's nested settings reaches no
+    other room, nor the defaults), equal to them."""
+    defaults = new_room_defaults()
+    first, second = defaults.fresh_room(), defaults.fresh_room()
+    assert first == second == defaults.room
+    first["payment"]["consultations"][0]["amount"] = 99
+    first["visits"]["walkin"]["enabled"] = False
+    assert second == defaults.room and defaults.room["payment"]["consultations"][0]["amount"] == 0
