@@ -28,6 +28,7 @@ BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another worker's transac
 HEADER = b"SQLite format 3\x00"
 
 SCHEMA = schema("INTEGER PRIMARY KEY AUTOINCREMENT")
+_NOTHING_TO_FENCE = nullcontext()  # answering(): on every request's path, made once
 
 
 class StateFileError(VseeError, ValueError):
@@ -158,7 +159,7 @@ class Database:
         """Nothing to wait for: every reader of a shared file asks it for the counter before each read."""
 
     def answering(self) -> AbstractContextManager[None]:
-        return nullcontext()
+        return _NOTHING_TO_FENCE
 
     def status(self) -> dict[str, Any]:
         return {"database": "sqlite"}

@@ -5,8 +5,8 @@ as no write happened since: the response was validated (and, in strict mode, jud
 state version tells when it may no longer hold. A read of one room in full (the mock's ending says so,
 `ROOM_READ_KEY`) stays good while that room's stamp is the same (`Rows.stamps`), whatever else changed: in a mix of
 reads and creates, a create used to cost every instance a new render of every room read since. Requests this
-cannot answer exactly (CORS, Prefer, fault injection) go to Flask as usual. Profiling showed Flask's request/response objects, validation and JSON encoding
-as most of a read's cost; a replay skips all of them.
+cannot answer exactly (CORS, Prefer, fault injection) go to Flask as usual. Profiling showed Flask's
+request/response objects, validation and JSON encoding as most of a read's cost; a replay skips all of them.
 """
 
 from __future__ import annotations

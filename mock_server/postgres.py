@@ -23,8 +23,8 @@ import os
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -78,6 +78,20 @@ def _create_schema(connection: psycopg.Connection[Any]) -> None:
         connection.execute(SCHEMA)  # DDL, several statements: no parameters
 
 
+class _Answering:
+    """`PostgresDatabase.answering()`: the same object in every thread, its state in the database's thread-local."""
+
+    def __init__(self, fences: threading.local, fence: Callable[[], None]) -> None:
+        self._fences, self._fence = fences, fence
+
+    def __enter__(self) -> None:
+        self._fences.answering = True
+
+    def __exit__(self, *exc: object) -> None:
+        self._fences.answering = False
+        self._fence()
+
+
 def _analyse(url: str) -> None:
     with (
         suppress(psycopg.Error),
@@ -115,6 +129,7 @@ class PostgresDatabase:
         self._committing: int | None = None  # the counter the write in progress took
         self._base: Answer | None = None  # the counter as the write in progress found it (locked)
         self._fences = threading.local()  # per thread: its writes not yet fenced, whether inside answering()
+        self._answering = _Answering(self._fences, self.fence)
         self.reads: Counter[str] = Counter()  # how reads learnt of others' writes: "cached" or "polled"
 
     def _connection(self) -> PgConnection:
@@ -233,23 +248,19 @@ class PostgresDatabase:
     def fence(self) -> None:
         """Before this thread's writes are acknowledged (outside the lock): every instance that may serve a cached
         read has seen them, or has lost its lease (`pg_lease.py`)."""
-        if getattr(self._fences, "answering", False):
-            return  # at the answer's end
-        pending, self._fences.pending = self._pending(), []
+        pending = getattr(self._fences, "pending", None)
+        if not pending or getattr(self._fences, "answering", False):
+            return  # nothing written, or at the answer's end
+        self._fences.pending = []
         if self._listener is not None:
             for event in pending:
                 self._listener.fence(event)
 
-    @contextmanager
-    def answering(self) -> Iterator[None]:
+    def answering(self) -> AbstractContextManager[None]:
         """The fence waits at the answer's end, the other instances' confirmations coming in while this thread
-        renders, validates and journals the answer rather than after."""
-        self._fences.answering = True
-        try:
-            yield
-        finally:
-            self._fences.answering = False
-            self.fence()
+        renders, validates and journals the answer rather than after (one object for every request: it is on
+        every read's path)."""
+        return self._answering
 
     def _pending(self) -> list[threading.Event]:
         pending: list[threading.Event] | None = getattr(self._fences, "pending", None)
