@@ -218,11 +218,20 @@ class PostgresDatabase:
             finally:
                 connection.writing, self._base = False, None
             if self._committing is not None and self._listener is not None:
+                self._wrote(self._committing)
                 self._pending().append(self._listener.wrote(self._committing))
                 if first_look is None:
                     self._release()
                 else:  # usually every other instance has seen it already
                     self._listener.release(first_look)
+
+    def _wrote(self, counter: int) -> None:
+        """This process committed `counter` on a view of the one before (under the lock): the views that were
+        current stay current but for the write's namespace, which the store brings along itself, so the next read
+        asks nothing. When others committed after the counter this process last learnt, every view catches up."""
+        if self._counter < counter - 1:
+            self.epoch += 1
+        self._counter = max(self._counter, counter)
 
     @contextmanager
     def together(self, connection: Connection) -> Iterator[None]:

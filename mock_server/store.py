@@ -223,6 +223,7 @@ class Store:
                 if isinstance(exc, StateConflict):
                     raise _conflict(exc) from exc
                 raise
+            self._epoch = self.database.epoch  # caught up under the lock, and this write: current
         self.database.fence()
 
     def _save(self, connection: Connection, version: int) -> None:
