@@ -49,6 +49,12 @@ class Relay:
         with self._lock:
             return [len(c.chunks) for c in self.conversations]
 
+    def since(self, mark: list[int]) -> list[tuple[Conversation, int]]:
+        """Each conversation with where it stood at `mark` (0 for one begun after it)."""
+        with self._lock:
+            conversations = list(self.conversations)
+        return list(zip(conversations, mark + [0] * (len(conversations) - len(mark)), strict=True))
+
     def _accept(self) -> None:
         while True:
             try:

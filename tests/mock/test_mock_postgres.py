@@ -39,7 +39,7 @@ from vsee_cli.vsee_mock import main
 from helpers.mock_api import AUTH, DOMAIN, VCLINIC
 from helpers.postgres import Cluster
 from helpers.servers import ServerProcess, children, mock_process
-from helpers.wire import Relay, relay
+from helpers.wire import Conversation, Relay, relay
 
 HEADERS = {**AUTH, "X-AccountCode": VCLINIC}
 CONTENDERS = 40
@@ -298,15 +298,23 @@ def _slug_check_forgotten(call: Call) -> Reply:
     return 200, {"data": room}
 
 
-def _state_round_trips(wire: Relay, do: Callable[[], Any]) -> tuple[int, bytes]:
-    """The round trips `do()` made on the state's connection (the one that takes the write lock or polls the
-    counter; its text goes until psycopg prepares it), not the journal's (a batch may come meanwhile) nor the
-    listener's; and what it sent."""
+def _created(client: FlaskClient, slug: str) -> None:
+    made = client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": slug, "name": slug}, headers=HEADERS)
+    assert made.status_code == 200, made.get_json()
+
+
+def _state_talk(wire: Relay, do: Callable[[], Any]) -> list[tuple[Conversation, int]]:
+    """The state's connections (those that take the write lock or poll the counter; the text goes until the
+    statement is prepared), not the journal's (a batch may come meanwhile) nor the listeners', each with where it
+    stood before `do()`."""
     before = wire.mark()
     do()
-    since = before + [0] * (len(wire.conversations) - len(before))
-    state = [(c, n) for c, n in zip(wire.conversations, since, strict=True) if b"vsee_mock_counter" in c.sent()]
-    state = [(c, n) for c, n in state if b"LISTEN" not in c.sent() and c.sent(n)]
+    return [(c, n) for c, n in wire.since(before) if b"vsee_mock_counter" in c.sent() and b"LISTEN" not in c.sent()]
+
+
+def _state_round_trips(wire: Relay, do: Callable[[], Any]) -> tuple[int, bytes]:
+    """The round trips `do()` made on the state's connection, and what it sent."""
+    state = [(c, n) for c, n in _state_talk(wire, do) if c.sent(n)]
     assert len(state) == 1, "one connection of the state's at work"
     conversation, n = state[0]
     return conversation.round_trips(n), conversation.sent(n)
@@ -323,21 +331,17 @@ def test_a_write_or_a_read_reaches_the_database_in_two_round_trips(postgres: Clu
         apps = [create_app({"state_url": url}) for _ in range(2)]
         here, there = (app.test_client() for app in apps)
 
-        def create(client: FlaskClient, slug: str) -> None:
-            made = client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": slug, "name": slug}, headers=HEADERS)
-            assert made.status_code == 200, made.get_json()
-
         for n in range(6):  # psycopg prepares a statement from its 5th use
-            create(here, f"warm-here-{n}")
-            create(there, f"warm-there-{n}")
+            _created(here, f"warm-here-{n}")
+            _created(there, f"warm-there-{n}")
             assert here.get("/api_v3/rooms/ceproom1", headers=HEADERS).status_code == 200
-        create(here, "alone")
-        trips, sent = _state_round_trips(wire, lambda: create(here, "counted"))
+        _created(here, "alone")
+        trips, sent = _state_round_trips(wire, lambda: _created(here, "counted"))
         assert trips <= 2 and b"counted" in sent
-        create(there, "elsewhere-1")
-        trips, sent = _state_round_trips(wire, lambda: create(here, "after-another"))
+        _created(there, "elsewhere-1")
+        trips, sent = _state_round_trips(wire, lambda: _created(here, "after-another"))
         assert trips <= 2 and b"after-another" in sent
-        create(there, "elsewhere-2")
+        _created(there, "elsewhere-2")
         listed: list[str] = []
 
         def read() -> None:
@@ -369,28 +373,16 @@ def test_a_read_after_the_instances_own_write_asks_the_database_nothing(postgres
             assert time.monotonic() < deadline, "no lease within 10 s"
             time.sleep(0.01)
 
-        def create(client: FlaskClient, slug: str) -> None:
-            made = client.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": slug, "name": slug}, headers=HEADERS)
-            assert made.status_code == 200, made.get_json()
-
         def state_sent(do: Callable[[], Any]) -> bytes:
-            """What the instances' state connections (not the listeners', nor the journal's) sent during `do()`."""
-            before = wire.mark()
-            do()
-            since = before + [0] * (len(wire.conversations) - len(before))
-            return b"".join(
-                c.sent(n)
-                for c, n in zip(wire.conversations, since, strict=True)
-                if b"vsee_mock_counter" in c.sent() and b"LISTEN" not in c.sent()
-            )
+            return b"".join(c.sent(n) for c, n in _state_talk(wire, do))
 
         def read(slug: str) -> None:
             listed = here.get("/api_v3/rooms?limit=100", headers=HEADERS).get_json()["data"]
             assert slug in [room["slug"] for room in listed]
 
-        create(there, "elsewhere-1")
+        _created(there, "elsewhere-1")
         for slug in ("mine-1", "mine-2", "mine-3"):  # without a lease (a listener starved) a read polls first
-            create(here, slug)
+            _created(here, slug)
             held = leased()
             sent = state_sent(functools.partial(read, slug))
             if held and leased():
@@ -398,14 +390,14 @@ def test_a_read_after_the_instances_own_write_asks_the_database_nothing(postgres
                 break
         else:
             raise AssertionError("the instances lost their leases around every read")
-        create(there, "elsewhere-2")
+        _created(there, "elsewhere-2")
         assert state_sent(lambda: read("elsewhere-2")) != b""
         other = {**HEADERS, "X-Mock-Namespace": "other"}
         assert here.get("/api_v3/rooms/ceproom1", headers=other).status_code == 200  # a view of it in both
         assert there.get("/api_v3/rooms/ceproom1", headers=other).status_code == 200
         made = there.post("/api_v3/rooms", json={"domain": DOMAIN, "slug": "theirs", "name": "t"}, headers=other)
         assert made.status_code == 200
-        create(here, "mine-last")  # after another instance's write elsewhere: that namespace's view is not current
+        _created(here, "mine-last")  # after another instance's write elsewhere: that namespace's view is not current
         listed = here.get("/api_v3/rooms?limit=100", headers=other).get_json()["data"]
         assert "theirs" in [room["slug"] for room in listed]
         for app in apps:
@@ -487,10 +479,7 @@ def test_a_batch_of_calls_is_one_row_written_in_one_round_trip(postgres: Cluster
         for _ in range(3):  # under libpq's 8 kB, past which it sends a batch in parts (the server answering between)
             assert client.get("/api_v3/rooms/ceproom1", headers=HEADERS).status_code == 200
         journal.flush()  # the background thread may have written some of them already: a batch each time
-        since = before + [0] * (len(wire.conversations) - len(before))
-        writer = [
-            (c, n) for c, n in zip(wire.conversations, since, strict=True) if b"INSERT INTO journal_batches" in c.sent()
-        ]
+        writer = [(c, n) for c, n in wire.since(before) if b"INSERT INTO journal_batches" in c.sent()]
         with psycopg.connect(url) as connection:
             batches = [n for (n,) in connection.execute("SELECT calls FROM journal_batches ORDER BY last_call")]
         assert batches[0] == 1 and sum(batches[1:]) == 3, batches
