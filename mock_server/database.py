@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 from vsee_contract import VseeError
 
-from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
+from .state_db import SCHEMA_VERSION, Change, Connection, StateConflict, StateDatabase, StateNotSaved, schema
 
 __all__ = ["Database", "StateFileError", "StateNotSaved", "check_state_database"]
 
@@ -72,6 +73,8 @@ class Database:
         self.generation = 0  # bumped whenever this process opens a connection: in-memory views must reload
         self._data_version = -1
         self.epoch = 0  # bumped whenever another process is seen to have committed
+        self.counter = -1  # never told: poll() asks the file
+        self.caught_up: Counter[str] = Counter()
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -177,10 +180,19 @@ class Database:
             self._connection.close()
             self._connection = None
 
-    def next_version(self, connection: Connection) -> int:
+    def next_version(self, connection: Connection, namespace: str) -> int:
         """Inside a write: the counter's next value, which marks everything this write changes."""
         row = connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'counter' RETURNING value").fetchone()
         return int(row[0])
+
+    def changed(self, version: int, since: int, rows: str) -> None:
+        """Nothing to tell: a reader of a shared file asks it (`poll()`), one statement."""
+
+    def notified(self, since: int) -> tuple[int, list[Change]] | None:
+        return None
+
+    def told(self, since: int, upto: int) -> list[Change]:
+        return []
 
 
 def _patiently(statement: Callable[[], object]) -> None:

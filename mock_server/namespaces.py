@@ -87,7 +87,7 @@ class Namespaces:
         with self.database.lock:
             self._stores.pop(name, None)
             with self.database.write() as connection:
-                self.database.next_version(connection)  # other workers' caches of it are stale from now on
+                self.database.next_version(connection, name)  # other workers' caches of it are stale from now on
                 gone = connection.execute("DELETE FROM spaces WHERE name = ? RETURNING name", (name,))
                 existed = gone.fetchone() is not None  # (a rowcount waits for the pipeline's end on PostgreSQL)
         self.database.fence()

@@ -1,11 +1,14 @@
 """Reads from the cache without a round trip, on PostgreSQL, keeping read-your-writes across instances: a listener
 per instance, a fence on writes, and leases.
 
-- Every write NOTIFYs its new counter (delivered at its commit). Each instance's listener (a connection and a thread
-  of its own) records the newest counter it has seen, then confirms it in its row of `instances` (`seen`) and NOTIFYs
-  the writers (`ACK`, with its id and that counter; not for its own writes, which nobody else waits for; without
-  waiting for the disk: one lost in a crash of the database only makes a writer wait longer). A read whose view is
-  older than the newest counter seen catches up; otherwise it asks nothing.
+- Every write NOTIFYs its new counter (delivered at its commit), with the namespace it changed and, when they fit in
+  a notification, the rows it saved (`Change`). Each instance's listener (a connection and a thread of its own)
+  records the change and the newest counter it has seen, then confirms it in its row of `instances` (`seen`) and
+  NOTIFYs the writers (`ACK`, with its id and that counter; not for its own writes, which nobody else waits for;
+  without waiting for the disk: one lost in a crash of the database only makes a writer wait longer). A read whose
+  view is older than the newest counter seen applies the changes told since (no round trip), or, when they do not
+  cover it (a write too large to tell, a deletion, notifications missed while the listener reconnected), asks the
+  database; otherwise it asks nothing.
 - The fence: a writer answers only once every other instance holding a valid lease (by the database's clock) has `seen` its
   counter, or after LEASE_S + MARGIN_S at most, when every lease that could have missed it has run out. The first
   look, right after the commit, names the instances still to confirm; their confirmations release the write without
@@ -32,7 +35,7 @@ from typing import Any
 
 import psycopg
 
-from .state_db import Connection, Cursor
+from .state_db import Change, Connection, Cursor
 
 LEASE_S = 2.0
 MARGIN_S = 0.25  # the local lease ends this much before the database's: clock rates, scheduling
@@ -44,9 +47,30 @@ CONNECT_TIMEOUT_S = 3
 CHANNEL = "vsee_mock_counter"  # payload: the counter a write committed
 ACK = "vsee_mock_seen"  # an instance confirmed a counter in `instances`
 NOT_WAITING_ON_DISK = "-c synchronous_commit=off"
+PAYLOAD_MAX = 7999  # bytes: PostgreSQL refuses a notification of 8000 or more
+KEPT = 1024  # changes told and kept for the reads to apply (a view further behind asks the database)
+TOLD_WAIT_S = 0.001  # a write that found another's commit under the lock waits this long at most for it to be told
 
 TABLE = "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, seen BIGINT NOT NULL, lease_until TIMESTAMPTZ);"
 HOLDERS = "SELECT id, seen FROM instances WHERE lease_until > now() AND id <> ?"  # every other valid lease
+
+
+def told(change: Change) -> str:
+    """The notification of a write: `counter since namespace rows`, or `counter - namespace` when the rows are not
+    told (a write that removed rows, or too large: the reader asks the database)."""
+    if change.since is not None and change.rows is not None:
+        text = f"{change.counter} {change.since} {change.namespace} {change.rows}"
+        if len(text.encode()) <= PAYLOAD_MAX:
+            return text
+    return f"{change.counter} - {change.namespace}"
+
+
+def heard(payload: str) -> Change:
+    """`told()`'s text back (a bare counter: an older vsee-mock's, which tells no namespace)."""
+    counter, *rest = payload.split(" ", 3)
+    if len(rest) == 3:
+        return Change(int(counter), rest[1], int(rest[0]), rest[2])
+    return Change(int(counter), rest[1] if len(rest) == 2 else None, None, None)
 
 
 class Listener:
@@ -60,7 +84,10 @@ class Listener:
         self._waiters: dict[threading.Event, tuple[int, set[str] | None]] = {}  # counter, the instances still to see it
         self._confirmed: dict[str, int] = {}  # the newest counter each other instance confirmed (ACK)
         self._own: set[int] = set()  # counters this instance wrote, not yet notified back: no one waits for its ack
+        self._changes: dict[int, Change] = {}  # by counter: every change told since `_complete_from` (KEPT at most)
+        self._complete_from: int | None = None  # the counter read after LISTEN: every later one is told
         self._lock = threading.Lock()
+        self._kept = threading.Condition(self._lock)  # a change told
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vsee-mock-listener", daemon=True)
         self._thread.start()
@@ -71,18 +98,44 @@ class Listener:
             return self._newest
         return None
 
-    def expect(self, counter: int) -> None:
-        """Before this instance sends the COMMIT of `counter`: its notification, which may arrive before wrote(),
-        is this instance's own (no confirmation to send)."""
+    def expect(self, change: Change) -> None:
+        """Before this instance sends the COMMIT of `change`: its notification, which may arrive before wrote(),
+        is this instance's own (no confirmation to send), and the change is known here already."""
         with self._lock:
-            self._own.add(counter)
+            self._own.add(change.counter)
+            self._changes[change.counter] = change
 
     def forget(self, counter: int) -> None:
         """The commit of `counter` failed: another instance may commit that number next, and its notification is
         then another's to confirm (one taken for this instance's meanwhile only makes that writer wait for the
-        renewal, which confirms the counter it reads)."""
+        renewal, which confirms the counter it reads), and its change another's (should this come after that, the
+        number is missing: the reads that need it ask the database)."""
         with self._lock:
             self._own.discard(counter)
+            self._changes.pop(counter, None)
+
+    def notified(self, since: int) -> tuple[int, list[Change]] | None:
+        """While the lease holds: the newest counter and every change told after `since` up to it, when none is
+        missing."""
+        with self._lock:
+            newest = self._newest
+            if time.monotonic() >= self._valid_until or self._complete_from is None or since < self._complete_from:
+                return None
+            changes = [self._changes.get(counter) for counter in range(since + 1, newest + 1)]
+        if None in changes:
+            return None
+        return newest, changes  # type: ignore[return-value]  # no None left
+
+    def told(self, since: int, upto: int) -> list[Change]:
+        """The changes told after `since` up to `upto` (committed), as far as they were (lease or not: each is a
+        fact), waiting up to TOLD_WAIT_S for the one of `upto` while the listener is connected."""
+        deadline = time.monotonic() + TOLD_WAIT_S
+        with self._lock:
+            while upto not in self._changes and self._complete_from is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._kept.wait(left):
+                    break
+            return [change for counter in range(since + 1, upto + 1) if (change := self._changes.get(counter))]
 
     def wrote(self, counter: int) -> threading.Event:
         """After this instance committed `counter`: the event the fence waits for (set once no one can miss it)."""
@@ -164,6 +217,8 @@ class Listener:
     def _serve(self, connection: psycopg.Connection[Any]) -> None:
         with self._lock:
             self._own.clear()  # notifications missed while away: the renewal reads the counter instead
+            self._changes.clear()
+            self._complete_from = None
         connection.execute(f"LISTEN {CHANNEL}")
         connection.execute(f"LISTEN {ACK}")
         connection.execute("DELETE FROM instances WHERE lease_until < now() - interval '1 hour'")  # long dead
@@ -181,11 +236,13 @@ class Listener:
                 notes = list(
                     connection.notifies(timeout=max(0.0, min(wait, renew_at - time.monotonic())), stop_after=1)
                 )
-                counters = {int(note.payload) for note in notes if note.channel == CHANNEL}
+                changes = [heard(note.payload) for note in notes if note.channel == CHANNEL]
                 for note in notes:
                     if note.channel == ACK:
                         self._heard(note.payload)
+                counters = {change.counter for change in changes}
                 with self._lock:
+                    self._keep(changes)
                     others = counters - self._own
                     self._own -= counters
                 if others:
@@ -197,6 +254,16 @@ class Listener:
             self._valid_until = 0.0
             if self._stopping.is_set() and not connection.closed:
                 connection.execute("DELETE FROM instances WHERE id = %s", (self.id,))  # writers stop waiting for it
+
+    def _keep(self, changes: list[Change]) -> None:
+        """Under the lock, before the newest counter moves past them: the changes told, the oldest let go past KEPT."""
+        for change in changes:
+            self._changes[change.counter] = change
+        if changes:
+            self._kept.notify_all()
+        if len(self._changes) > KEPT and self._complete_from is not None:
+            self._complete_from = max(self._complete_from, self._newest - KEPT // 2)
+            self._changes = {c: change for c, change in self._changes.items() if c > self._complete_from}
 
     def _saw(self, connection: psycopg.Connection[Any], counter: int) -> None:
         """Recorded here first (reads catch up), then confirmed to the writers."""
@@ -223,5 +290,9 @@ class Listener:
                     "INSERT INTO instances VALUES (%s, -1, now() + %s * interval '1 second')", (self.id, LEASE_S)
                 )
         row = connection.execute("SELECT value FROM meta WHERE key = 'counter'").fetchone()
-        self._saw(connection, int(row[0]) if row else -1)
+        counter = int(row[0]) if row else -1
+        with self._lock:
+            if self._complete_from is None:  # read after LISTEN: every commit after it is told
+                self._complete_from = counter
+        self._saw(connection, counter)
         self._valid_until = sent + LEASE_S - MARGIN_S

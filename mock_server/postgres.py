@@ -35,7 +35,7 @@ from vsee_contract import VseeError
 
 from . import pg_lease
 from .pg_wire import Answer, PgConnection, Statements
-from .state_db import SCHEMA_VERSION, Connection, StateConflict, StateDatabase, StateNotSaved, schema
+from .state_db import SCHEMA_VERSION, Change, Connection, StateConflict, StateDatabase, StateNotSaved, schema
 
 SCHEMA_LOCK = 0x76736565_0001  # advisory lock keys ("vsee"): creating the schema; every write transaction
 WRITE_LOCK = 0x76736565_0002
@@ -105,6 +105,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 COUNTER = "SELECT value FROM meta WHERE key = 'counter'"  # asked before a read when no lease tells it
+NOTIFY = f"SELECT pg_notify('{pg_lease.CHANNEL}', ?)"  # a write's change, told at its commit (`pg_lease.told`)
 
 
 class PostgresDatabase:
@@ -127,10 +128,12 @@ class PostgresDatabase:
         self._statements: weakref.WeakKeyDictionary[psycopg.Connection[Any], Statements] = weakref.WeakKeyDictionary()
         self._listener: pg_lease.Listener | None = None  # the state's (not the journal's), one per process
         self._committing: int | None = None  # the counter the write in progress took
+        self._changes: list[Change] = []  # ... each counter it took, and what it changed
         self._base: Answer | None = None  # the counter as the write in progress found it (locked)
         self._fences = threading.local()  # per thread: its writes not yet fenced, whether inside answering()
         self._answering = _Answering(self._fences, self.fence)
         self.reads: Counter[str] = Counter()  # how reads learnt of others' writes: "cached" or "polled"
+        self.caught_up: Counter[str] = Counter()
 
     def _connection(self) -> PgConnection:
         if self._pool is None or self._pid != os.getpid():
@@ -192,7 +195,7 @@ class PostgresDatabase:
         what a database on another host charges while the lock is held. The journal's handle (not serialised) takes
         no lock: its batch of calls goes in one round trip."""
         with self.lock, self._using("written") as connection:
-            self._committing = None
+            self._committing, self._changes = None, []
             commit = first_look = None
             try:
                 with connection.batch():
@@ -202,8 +205,10 @@ class PostgresDatabase:
                         self._base = connection.execute(COUNTER)  # under the lock: next_version() knows the next value
                     connection.writing = True
                     yield connection
-                    if self._committing is not None and self._listener is not None:
-                        self._listener.expect(self._committing)
+                    for change in self._changes:  # delivered at the COMMIT, in this order
+                        connection.execute(NOTIFY, (pg_lease.told(change),))
+                        if self._listener is not None:
+                            self._listener.expect(change)
                     commit = connection.execute("COMMIT")
                     if self._committing is not None and self._listener is not None:
                         first_look = self._listener.ask(connection)  # runs after the COMMIT
@@ -211,8 +216,9 @@ class PostgresDatabase:
                 if not (isinstance(exc, psycopg.Error) and commit is not None and commit.succeeded):
                     with suppress(psycopg.Error):  # a connection gone rolled back already; _using hands it back
                         connection.rollback()
-                    if commit is not None and self._committing is not None and self._listener is not None:
-                        self._listener.forget(self._committing)
+                    if commit is not None and self._listener is not None:
+                        for change in self._changes:
+                            self._listener.forget(change.counter)
                     raise
                 first_look = None  # committed all the same (the first look failed): the fence waits for the leases
             finally:
@@ -292,7 +298,7 @@ class PostgresDatabase:
             self.epoch += 1
         return self.epoch
 
-    def next_version(self, connection: Connection) -> int:
+    def next_version(self, connection: Connection, namespace: str) -> int:
         """The counter moved on, and every listener told (at the commit). The counter was read under the lock with
         the write's first round trip, so nothing here waits for an answer. Only the state's writes take one (the
         journal's handle, not serialised, never does)."""
@@ -302,16 +308,28 @@ class PostgresDatabase:
             assert row is not None  # the schema's row
             self._committing = int(row[0])
         self._committing += 1  # a write may take several (seeding a namespace, then the change)
-        connection.execute(
-            "WITH bumped AS (UPDATE meta SET value = ? WHERE key = 'counter' RETURNING value) "
-            f"SELECT pg_notify('{pg_lease.CHANNEL}', value::text) FROM bumped",
-            (self._committing,),
-        )
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'counter'", (self._committing,))
+        self._changes.append(Change(self._committing, namespace, None, None))
         return self._committing
+
+    def changed(self, version: int, since: int, rows: str) -> None:
+        self._changes = [
+            change._replace(since=since, rows=rows) if change.counter == version else change for change in self._changes
+        ]
+
+    def notified(self, since: int) -> tuple[int, list[Change]] | None:
+        return self._listener.notified(since) if self._listener is not None and self._pid == os.getpid() else None
+
+    def told(self, since: int, upto: int) -> list[Change]:
+        return self._listener.told(since, upto) if self._listener is not None and self._pid == os.getpid() else []
+
+    @property
+    def counter(self) -> int:
+        return self._counter
 
     def status(self) -> dict[str, Any]:
         leased = self._listener is not None and self._listener.newest() is not None
-        return {"database": "postgresql", "reads": dict(self.reads), "lease": leased}
+        return {"database": "postgresql", "reads": dict(self.reads), "caught_up": dict(self.caught_up), "lease": leased}
 
     def sibling(self) -> StateDatabase:
         """The journal's handle: its batches of calls are no part of the state, so they do not wait for the state's

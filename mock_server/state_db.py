@@ -8,9 +8,10 @@ how a connection is had, how writers are serialised, and how a reader learns tha
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from vsee_contract import VseeError
 
@@ -122,6 +123,17 @@ class StateConflict(VseeError):
         self.constraint = constraint
 
 
+class Change(NamedTuple):
+    """A committed write as its notification tells it to the other instances (PostgreSQL): its counter, the
+    namespace it changed, and, when they fit, its rows as the store's catch-up would ask for them after `since`, the
+    namespace's version before it (a JSON list of the six answers; None: ask the database)."""
+
+    counter: int
+    namespace: str | None  # None: not told (a notification of an older vsee-mock)
+    since: int | None
+    rows: str | None
+
+
 class Cursor(Protocol):
     def fetchone(self) -> Any: ...
 
@@ -149,6 +161,12 @@ class StateDatabase(Protocol):
     shared: bool  # other processes may write it: poll() before trusting what this process holds
     generation: int  # moves on when this process (re)opens the database: views held in memory must reload
     epoch: int  # moves on when poll() sees another commit
+    caught_up: Counter[str]  # how views caught up with others' writes: "told" (in rows, no round trip) or "asked"
+
+    @property
+    def counter(self) -> int:
+        """The newest commit this process has learnt of (-1: none yet, or never told: SQLite)."""
+        ...
 
     def read(self) -> AbstractContextManager[Connection]: ...
 
@@ -156,7 +174,25 @@ class StateDatabase(Protocol):
 
     def poll(self, connection: Connection) -> int: ...
 
-    def next_version(self, connection: Connection) -> int: ...
+    def next_version(self, connection: Connection, namespace: str) -> int:
+        """Inside a write: the counter's next value, which marks everything this write changes in `namespace`."""
+        ...
+
+    def changed(self, version: int, since: int, rows: str) -> None:
+        """The write that took `version` changed its namespace from version `since` by exactly `rows` (`Change`):
+        the other instances may apply them without asking (PostgreSQL: they go with its notification; SQLite:
+        nothing to tell, its readers ask the file)."""
+        ...
+
+    def notified(self, since: int) -> tuple[int, list[Change]] | None:
+        """Without a round trip: the newest counter and every write committed after `since` up to it, as they were
+        told to this process; None when it cannot tell them all (no lease, notifications missed, SQLite)."""
+        ...
+
+    def told(self, since: int, upto: int) -> list[Change]:
+        """The writes committed after `since` up to `upto` that were told to this process so far (some may be
+        missing: a reader follows a namespace's by their `since`)."""
+        ...
 
     def together(self, connection: Connection) -> AbstractContextManager[Any]:
         """The statements sent in the block go to the server together, and every answer is in when it ends: one

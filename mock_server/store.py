@@ -1,8 +1,8 @@
 """One namespace's state: the accounts (`account.py`, their rows in `rows.py`) as the handlers see them (plain dicts
 in this process), kept in step with the database (`database.py`), which is the truth every worker shares.
 
-A read first catches up with what other workers committed (row by row, from the change counter), then runs on the
-dicts. A write runs inside one database transaction: catch up, run the handler, then save exactly the rows it set
+A read first catches up with what other workers committed (row by row, from the change counter; on PostgreSQL from
+the rows their notifications told, when they did), then runs on the dicts. A write runs inside one database transaction: catch up, run the handler, then save exactly the rows it set
 or removed (the containers remember them), and commit before the answer leaves. A write that fails leaves the
 database untouched and the dicts reloaded from it. Generated codes and ids derive from (seed, account, next id),
 so they are the same whichever worker makes them, and repeat after a reset.
@@ -14,7 +14,7 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -22,7 +22,7 @@ from vsee_contract import Refusal
 
 from .account import AccountState, Clock
 from .fixtures import AccountFixture
-from .state_db import Connection, Cursor, StateConflict, StateDatabase, StateNotSaved
+from .state_db import Change, Connection, Cursor, StateConflict, StateDatabase, StateNotSaved
 
 __all__ = ["StateNotSaved", "Store"]
 
@@ -67,6 +67,7 @@ class Store:
         self._clock = clock or (lambda: int(time.time()))
         self._accounts: dict[str, AccountState] = {}
         self.version = -1  # the change counter this view reflects; -1: not loaded in this process
+        self._as_of = -1  # ... and every commit up to this one (of any namespace) is in it
         self._generation = -1
         self._epoch = -1
         self._current_for: int | None = None  # the thread inside reading() or write(): caught up, under the lock
@@ -84,7 +85,7 @@ class Store:
         with database.lock, database.read() as connection:
             if self._generation != database.generation:
                 self._catch_up(connection, loaded=False)
-            elif database.shared and database.poll(connection) != self._epoch:
+            elif database.shared and database.poll(connection) != self._epoch and not self._notified():
                 self._catch_up(connection, loaded=True)
             return self.version
 
@@ -130,11 +131,47 @@ class Store:
         with self.reading():
             return copy.deepcopy({"accounts": [a.snapshot() for a in self._accounts.values()]})
 
+    def _notified(self) -> bool:
+        """Without asking the database: the changes told to this process since the view (`notified()`), when none
+        is missing and this namespace's are told in rows; else False."""
+        told = self.database.notified(max(self.version, self._as_of))
+        if told is None:
+            return False
+        newest, changes = told
+        version = self.version
+        if not self._follow(changes, None):
+            return False
+        if self.version != version:
+            self.database.caught_up["told"] += 1
+        self._as_of, self._epoch = newest, self.database.epoch
+        return True
+
+    def _follow(self, changes: list[Change], target: int | None) -> bool:
+        """Apply this namespace's `changes` when each is told in rows and follows the one before from the view's
+        version (so none of them is missing), up to `target` when given (the namespace's version as stored)."""
+        version, rows = self.version, []
+        for change in changes:
+            if change.namespace is None or (change.namespace == self.namespace and change.counter > version):
+                if change.since != version or change.rows is None:
+                    return False  # not told in rows (a deletion, a reset, too large), or one before it missing
+                rows.append((change.rows, version))
+                version = change.counter
+        if target is not None and version != target:
+            return False
+        for told, since in rows:
+            next_ids, *answers = json.loads(told)  # told without the account's other fields (its token)
+            for code, next_id in next_ids:
+                self._accounts[code].next_id = next_id
+            self._load([[], *answers], since)
+        self.version = version
+        return True
+
     def _catch_up(self, connection: Connection, loaded: bool) -> None:
         database = self.database
+        as_of = database.counter  # committed before the questions are sent: in their answers
         # the rows changed since this view are asked for with the question whether there are any, when some are
         # likely: on PostgreSQL one round trip instead of seven (while a write holds the lock, every instance waits)
-        ahead = loaded and database.behind(self.version)
+        ahead = loaded and database.behind(max(self.version, self._as_of))
         with database.together(connection) if ahead else nullcontext():
             row = connection.execute("SELECT version, full_at, scenario FROM spaces WHERE name = ?", (self.namespace,))
             changes = self._ask(connection, self.version) if ahead else None
@@ -144,8 +181,12 @@ class Store:
             if not loaded or full_at > self.version:
                 self._load(self._asked(connection, None), None)
             elif version != self.version:
-                self._load(self._asked(connection, self.version) if changes is None else changes, self.version)
-            self.version, self.scenario = version, scenario
+                if changes is None and self._follow(database.told(self.version, version), version):
+                    database.caught_up["told"] += 1
+                else:
+                    self._load(self._asked(connection, self.version) if changes is None else changes, self.version)
+                    database.caught_up["asked"] += 1
+            self.version, self.scenario, self._as_of = version, scenario, as_of
             self._generation, self._epoch = database.generation, database.epoch
             return
         # new, or dropped by another worker: created from the fixtures on (this) first use
@@ -166,7 +207,7 @@ class Store:
         with self.database.together(connection):
             return self._ask(connection, since)
 
-    def _load(self, answers: list[Cursor], since: int | None) -> None:
+    def _load(self, answers: Sequence[Iterable[Any]], since: int | None) -> None:
         """The answers to `_ask(connection, since)` into the dicts."""
         changed_accounts, changed_providers, changed_rooms, changed_users, changed_queues, changed_defaults = answers
         accounts = {} if since is None else self._accounts
@@ -204,13 +245,15 @@ class Store:
         A block that raises, or a commit that fails (StateNotSaved), leaves the state as it was before."""
         with self.lock:
             saved = False
+            if self._generation == self.database.generation:
+                self._notified()  # what others told: the first round trip need not ask for it
             try:
                 with self.database.write() as connection:
                     self._catch_up(connection, loaded=self._generation == self.database.generation)
                     with self._current():
                         yield
                     if any(a.touched() for a in self._accounts.values()):
-                        version = self.database.next_version(connection)
+                        version = self.database.next_version(connection, self.namespace)
                         saved = True
                         self._save(connection, version)
             except BaseException as exc:
@@ -224,11 +267,15 @@ class Store:
                     raise _conflict(exc) from exc
                 raise
             self._epoch = self.database.epoch  # caught up under the lock, and this write: current
+            if saved:
+                self._as_of = max(self._as_of, self.version)
         self.database.fence()
 
     def _save(self, connection: Connection, version: int) -> None:
-        """Write the rows this write set or removed, marked with its version."""
-        ns, full = self.namespace, False
+        """Write the rows this write set or removed, marked with its version; told as rows (`changed()`, each of
+        `CHANGES`'s answers for this write alone) unless it removed some (a reader then loads the namespace)."""
+        ns, full, since = self.namespace, False, self.version
+        told: list[list[list[Any]]] = [[], [], [], [], [], []]  # next ids, providers, rooms, users, queues, defaults
         for account in self._accounts.values():
             key = (ns, account.code)
             if account.next_id_changed:
@@ -236,6 +283,7 @@ class Store:
                     "UPDATE accounts SET next_id = ?, changed = ? WHERE ns = ? AND code = ?",
                     (account.next_id, version, *key),
                 )
+                told[0].append([account.code, account.next_id])
             rooms = account.rooms
             for code in rooms.removed:
                 full = True
@@ -243,20 +291,28 @@ class Store:
                 connection.execute("DELETE FROM providers WHERE ns = ? AND account = ? AND room = ?", (*key, code))
             dirty = [c for c in rooms if c in rooms.dirty] if len(rooms.dirty) > 1 else list(rooms.dirty)
             for code in dirty:
-                _save_room(connection, key, rooms[code], version)
-            for table, rows, column in (("users", account.users, "id"), ("queues", account.queues, "room")):
+                room = rooms[code]
+                told[2].append([account.code, code, _save_room(connection, key, room, version)])
+                providers = dict.fromkeys(room.get("provider_ids") or ())  # once each, as stored
+                told[1].extend([account.code, code, user] for user in providers)
+            for table, rows, column, answer in (
+                ("users", account.users, "id", told[3]),
+                ("queues", account.queues, "room", told[4]),
+            ):
                 for item in rows.removed:
                     full = True
                     connection.execute(
                         f"DELETE FROM {table} WHERE ns = ? AND account = ? AND {column} = ?", (*key, item)
                     )
                 for item in rows.dirty:
+                    doc = _dumps(rows[item])
                     connection.execute(
                         f"INSERT INTO {table} (ns, account, {column}, doc, changed) VALUES (?, ?, ?, ?, ?) "
                         f"ON CONFLICT (ns, account, {column}) DO UPDATE SET doc = excluded.doc, "
                         "changed = excluded.changed",
-                        (*key, item, _dumps(rows[item]), version),
+                        (*key, item, doc, version),
                     )
+                    answer.append([account.code, item, doc])
             defaults = account.defaults
             for user in defaults.dirty | defaults.removed:
                 connection.execute(
@@ -264,10 +320,13 @@ class Store:
                     "ON CONFLICT (ns, account, user_id) DO UPDATE SET room = excluded.room, changed = excluded.changed",
                     (*key, user, defaults.get(user), version),
                 )
+                told[5].append([account.code, user, defaults.get(user)])
         connection.execute(
             "UPDATE spaces SET version = ?, full_at = CASE WHEN ? THEN ? ELSE full_at END WHERE name = ?",
             (version, full, version, ns),
         )
+        if not full:
+            self.database.changed(version, since, _dumps(told))
         count = sum(len(account.rooms) for account in self._accounts.values())
         if count >= max(GREW_FROM, 2 * self._counted):  # from this process's first write past GREW_FROM, then doubled
             self.database.grew()
@@ -293,7 +352,7 @@ class Store:
     ) -> None:
         """Inside a write: the namespace's rows replaced by the fixtures of `scenario`."""
         fixtures = self._fixtures(scenario) if fixtures is None else fixtures
-        version = self.database.next_version(connection)
+        version = self.database.next_version(connection, self.namespace)
         ns = self.namespace
         connection.execute("DELETE FROM accounts WHERE ns = ?", (ns,))
         connection.execute(
@@ -323,11 +382,12 @@ class Store:
                 [(*key, user, room, version) for user, room in fixture.defaults.items()],
             )
         self._load(self._asked(connection, None), None)
-        self.version, self.scenario = version, scenario
+        self.version, self.scenario, self._as_of = version, scenario, version
         self._generation, self._epoch = self.database.generation, self.database.epoch
 
 
-def _save_room(connection: Connection, key: tuple[str, str], room: dict[str, Any], version: int) -> None:
+def _save_room(connection: Connection, key: tuple[str, str], room: dict[str, Any], version: int) -> str:
+    """The room's row and its providers'; the row's doc."""
     doc = _dumps({k: v for k, v in room.items() if k != "provider_ids"})
     code = room["code"]
     connection.execute(
@@ -342,6 +402,7 @@ def _save_room(connection: Connection, key: tuple[str, str], room: dict[str, Any
             "INSERT INTO providers VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(*key, code, user, position) for position, user in enumerate(providers)],
         )
+    return doc
 
 
 def _conflict(exc: StateConflict) -> Refusal:

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from mock_server.pg_lease import CHANNEL, Listener
+from mock_server.pg_lease import CHANNEL, PAYLOAD_MAX, Listener, heard, told
 from mock_server.postgres import prepare
+from mock_server.state_db import Change
 
 from helpers.postgres import Cluster
 
@@ -32,10 +33,11 @@ def pair(postgres: Cluster) -> Iterator[tuple[Listener, Listener, psycopg.Connec
             other.stop()
 
 
-def _committed(connection: psycopg.Connection[tuple[object, ...]], counter: int) -> None:
-    """What another instance's write tells every listener at its commit."""
+def _committed(connection: psycopg.Connection[tuple[object, ...]], counter: int, change: Change | None = None) -> None:
+    """What another instance's write tells every listener at its commit (without `change`: a bare counter, as an
+    older vsee-mock told it)."""
     connection.execute("UPDATE meta SET value = %s WHERE key = 'counter'", (counter,))
-    connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(counter)))
+    connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(counter) if change is None else told(change)))
 
 
 def test_a_confirmation_heard_before_the_first_look_was_read_releases_the_write(
@@ -64,3 +66,42 @@ def test_a_write_waits_for_every_instance_with_a_lease_and_no_longer(
     assert not fence.is_set(), "released before the other instance saw the write"
     _committed(connection, 8)
     assert fence.wait(10), "the other instance's confirmation did not release the write"
+
+
+def test_a_change_is_told_with_its_rows_while_they_fit_and_by_its_namespace_alone_past_that() -> None:
+    small = Change(12, "ns-1:a.b_c", 9, '[[],[],[["vclinic","r1","{\\"name\\": \\"a b\\"}"]],[],[],[]]')
+    assert heard(told(small)) == small
+    large = small._replace(rows="[" + "x" * PAYLOAD_MAX + "]")
+    assert len(told(large).encode()) < 8000 and heard(told(large)) == Change(12, "ns-1:a.b_c", None, None)
+    assert heard(told(Change(13, "ns", None, None))) == Change(13, "ns", None, None)  # a deletion: not in rows
+    assert heard("14") == Change(14, None, None, None)
+    assert heard(told(Change(15, "", 14, "[]"))) == Change(15, "", 14, "[]")  # the default namespace's name
+
+
+def _told_through(listener: Listener, counter: int) -> None:
+    deadline = time.monotonic() + 10
+    while (listener.newest() or -1) < counter and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert listener.newest() == counter, f"the listener never heard of {counter}"
+
+
+def test_the_changes_since_a_counter_are_told_only_when_none_is_missing(
+    pair: tuple[Listener, Listener, psycopg.Connection[tuple[object, ...]]],
+) -> None:
+    """A read applies what it was told only when it was told everything since its view: a counter never heard
+    (here never notified; in life missed while the listener reconnected) sends it to the database."""
+    _, other, connection = pair
+    changes = [Change(n, "ns", n - 1, f"[{n}]") for n in (1, 2, 3)]
+    for change in changes:
+        _committed(connection, change.counter, change)
+    _told_through(other, 3)
+    assert other.notified(0) == (3, changes)
+    assert other.notified(2) == (3, changes[2:])
+    assert other.notified(3) == (3, [])
+    assert other.notified(-1) is None, "before the listener began to listen"
+    connection.execute("UPDATE meta SET value = 4 WHERE key = 'counter'")  # committed, never told
+    _committed(connection, 5, Change(5, "ns", 4, "[5]"))
+    _told_through(other, 5)
+    assert other.notified(3) is None
+    assert other.notified(4) == (5, [Change(5, "ns", 4, "[5]")])
+    assert other.told(2, 5) == [changes[2], Change(5, "ns", 4, "[5]")], "as far as they were told"
