@@ -126,7 +126,7 @@ class StateConflict(VseeError):
 class Change(NamedTuple):
     """A committed write as its notification tells it to the other instances (PostgreSQL): its counter, the
     namespace it changed, and, when they fit, its rows as the store's catch-up would ask for them after `since`, the
-    namespace's version before it (a JSON list of the six answers; None: ask the database)."""
+    namespace's version before it (JSON: the accounts' next ids, then the other five answers; None: ask)."""
 
     counter: int
     namespace: str | None  # None: not told (a notification of an older vsee-mock)
