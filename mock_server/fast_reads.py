@@ -33,8 +33,9 @@ BYPASS_HEADERS = ("HTTP_PREFER", "HTTP_ORIGIN")
 
 @dataclass(frozen=True)
 class _Replay:
-    store: Store  # the namespace's state it was made from, and that state's version
+    store: Store  # the namespace's state it was made from, that state's version, and the database's generation
     version: int
+    generation: int  # (a version number is taken again after the server lost a commit in a crash: a new generation)
     status: str
     headers: list[tuple[str, str]]
     body: bytes
@@ -44,7 +45,7 @@ class _Replay:
 
     def holds(self, store: Store, version: int) -> bool:
         """Still the answer: the state unchanged, or the one room it shows unchanged."""
-        if self.store is not store:
+        if self.store is not store or self.generation != store.database.generation:
             return False
         return self.version == version or (self.room is not None and store.stamp(*self.room) == self.stamp)
 
@@ -92,6 +93,7 @@ class FastReads:
             return self.app(environ, start_response)
         try:
             version = store.sync()  # another worker's write, if any, is seen here
+            generation = store.database.generation
         except StateNotSaved:  # the database is gone: the app answers 503 in the error shape
             return self.app(environ, start_response)
         hit = self._cache.get(key)
@@ -115,11 +117,19 @@ class FastReads:
         body = b"".join(self.app(environ, capture))
         room = environ.get(ROOM_READ_KEY)
         with store.lock:  # no write between the look at the version and the one at the room's stamp
-            if "status" not in captured or store.version != version:
+            if "status" not in captured or store.version != version or store.database.generation != generation:
                 return [body]
             stamp = store.stamp(*room) if room is not None else None
         replay = _Replay(
-            store, version, captured["status"], captured["headers"], body, environ.get(SITE.problem_key), room, stamp
+            store,
+            version,
+            generation,
+            captured["status"],
+            captured["headers"],
+            body,
+            environ.get(SITE.problem_key),
+            room,
+            stamp,
         )
         with self._lock:
             if len(self._cache) >= MAX_ENTRIES:

@@ -86,6 +86,7 @@ class Listener:
         self._own: set[int] = set()  # counters this instance wrote, not yet notified back: no one waits for its ack
         self._changes: dict[int, Change] = {}  # by counter: every change told since `_complete_from` (KEPT at most)
         self._complete_from: int | None = None  # the counter read after LISTEN: every later one is told
+        self.connections = 0  # made so far
         self._lock = threading.Lock()
         self._kept = threading.Condition(self._lock)  # a change told
         self._stopping = threading.Event()
@@ -219,6 +220,8 @@ class Listener:
             self._own.clear()  # notifications missed while away: the renewal reads the counter instead
             self._changes.clear()
             self._complete_from = None
+            self._newest = -1  # a commit the server lost in a crash (not yet flushed) took its number back
+            self.connections += 1  # ... so the instance forgets what it learnt (`PostgresDatabase._connection`)
         connection.execute(f"LISTEN {CHANNEL}")
         connection.execute(f"LISTEN {ACK}")
         connection.execute("DELETE FROM instances WHERE lease_until < now() - interval '1 hour'")  # long dead

@@ -106,6 +106,8 @@ def _one_line(exc: BaseException) -> str:
 
 COUNTER = "SELECT value FROM meta WHERE key = 'counter'"  # asked before a read when no lease tells it
 NOTIFY = f"SELECT pg_notify('{pg_lease.CHANNEL}', ?)"  # a write's change, told at its commit (`pg_lease.told`)
+NOT_WAITING_ON_DISK = "SET LOCAL synchronous_commit = off"
+DURABLE = "SELECT txid_current()"  # a transaction of its own that takes an id: its commit waits for the flush
 
 
 class PostgresDatabase:
@@ -124,6 +126,7 @@ class PostgresDatabase:
         self._pool: psycopg_pool.ConnectionPool[Any] | None = None
         self._pid = 0
         self._held: PgConnection | None = None  # the connection in use, kept while it works (one round trip a read)
+        self._listened = 0  # the listener's connections when this process last trusted what it learnt (-1: none)
         self._schema_ready = False
         self._statements: weakref.WeakKeyDictionary[psycopg.Connection[Any], Statements] = weakref.WeakKeyDictionary()
         self._listener: pg_lease.Listener | None = None  # the state's (not the journal's), one per process
@@ -151,7 +154,7 @@ class PostgresDatabase:
             self._pid, self._held = os.getpid(), None
             self.generation += 1
             self._counter = -1
-            self._listener = None  # a forked copy's thread did not survive the fork
+            self._listener, self._listened = None, 0  # a forked copy's thread did not survive the fork
         if self._held is None:
             raw = self._pool.getconn()
             held = PgConnection(raw, self._statements.setdefault(raw, Statements()))
@@ -161,6 +164,12 @@ class PostgresDatabase:
                 self._schema_ready = True
             if self._listener is None and self._serialised:
                 self._listener = pg_lease.Listener(self.url)
+        if self._listener is not None and self._listener.connections != self._listened:
+            # connected again (the listener, or this connection after it failed): the server may have restarted and
+            # lost commits it had not flushed (a write commits without waiting for the disk), whose numbers the next
+            # writes take again: nothing learnt holds
+            self._listened, self._counter = self._listener.connections, -1
+            self.generation += 1
         return self._held
 
     @contextmanager
@@ -174,6 +183,7 @@ class PostgresDatabase:
             raise StateConflict(diag.constraint_name or "", _one_line(exc)) from exc
         except (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout, StateUrlError) as exc:
             self._release()
+            self._listened = -1  # the server may be restarting: forget what was learnt (`_connection`)
             raise StateNotSaved(f"the state database could not be {doing} ({_one_line(exc)})") from exc
 
     def _release(self) -> None:
@@ -201,6 +211,7 @@ class PostgresDatabase:
                 with connection.batch():
                     connection.execute("BEGIN")
                     if self._serialised:
+                        connection.execute(NOT_WAITING_ON_DISK)  # the lock goes with the COMMIT, before the flush
                         connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
                         self._base = connection.execute(COUNTER)  # under the lock: next_version() knows the next value
                     connection.writing = True
@@ -209,7 +220,9 @@ class PostgresDatabase:
                         connection.execute(NOTIFY, (pg_lease.told(change),))
                         if self._listener is not None:
                             self._listener.expect(change)
-                    commit = connection.execute("COMMIT")
+                    committed = connection.execute("COMMIT")
+                    # its own durable commit, flushed after this write's: the answer waits for the disk, the lock not
+                    commit = connection.execute(DURABLE) if self._serialised else committed
                     if self._committing is not None and self._listener is not None:
                         first_look = self._listener.ask(connection)  # runs after the COMMIT
             except BaseException as exc:

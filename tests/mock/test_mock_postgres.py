@@ -425,6 +425,66 @@ def test_a_read_after_a_write_through_either_instance_asks_the_database_nothing(
             runtime(app).close()
 
 
+def _until_answered(do: Callable[[], Any], seconds: float = 20) -> Any:
+    """`do()` (a request through a test client) again while it answers 503: the database away or just back."""
+    deadline = time.monotonic() + seconds
+    while (answer := do()).status_code == 503:
+        assert time.monotonic() < deadline, f"still 503 after {seconds} s: {answer.get_json()}"
+        time.sleep(0.05)
+    return answer
+
+
+def test_a_commit_the_server_lost_in_a_crash_is_kept_by_no_instance(postgres: Cluster) -> None:
+    """A write commits without waiting for the disk (its answer still waits for it), so a crash of the server can
+    lose a commit the instances were told of, and the next write takes its counter number again. After their
+    connections to the server come back, the instances forget what they learnt: none keeps the lost room, none skips
+    the write that took its number (emulated here: the server restarted, then the lost write's rows put back as they
+    were before it)."""
+    url = postgres.new_database()
+    apps = [create_app({"state_url": url}) for _ in range(2)]
+    here, there = (app.test_client() for app in apps)
+    lost = {**HEADERS, "X-Mock-Namespace": "lost"}
+
+    def listed(client: FlaskClient) -> set[str]:
+        answer = _until_answered(lambda: client.get("/api_v3/rooms?limit=100", headers=lost))
+        return {room["slug"] for room in answer.get_json()["data"]}
+
+    def create(slug: str) -> str:
+        body = {"domain": DOMAIN, "slug": slug, "name": slug}
+        made = _until_answered(lambda: here.post("/api_v3/rooms", json=body, headers=lost))
+        assert made.status_code == 200, made.get_json()
+        return str(made.get_json()["data"]["code"])
+
+    assert listed(here) == listed(there)  # each instance connected, its listener started
+    deadline = time.monotonic() + 10
+    while not all(c.get("/__mock__").get_json()["data"]["state"]["lease"] for c in (here, there)):
+        assert time.monotonic() < deadline, "no lease within 10 s"
+        time.sleep(0.01)
+    with psycopg.connect(url, autocommit=True) as connection:
+        (counter,) = connection.execute("SELECT value FROM meta WHERE key = 'counter'").fetchone()  # type: ignore[misc]
+        accounts = connection.execute("SELECT code, next_id, changed FROM accounts WHERE ns = 'lost'").fetchall()
+    code = create("crashed")
+    assert "crashed" in listed(there)  # told
+    postgres.stop()
+    postgres.start()
+    with psycopg.connect(url, autocommit=True) as connection, connection.transaction():
+        for table, column in (("providers", "room"), ("queues", "room"), ("rooms", "code")):
+            connection.execute(f"DELETE FROM {table} WHERE ns = 'lost' AND {column} = %s", (code,))
+        for account, next_id, changed in accounts:
+            connection.execute(
+                "UPDATE accounts SET next_id = %s, changed = %s WHERE ns = 'lost' AND code = %s",
+                (next_id, changed, account),
+            )
+        connection.execute("UPDATE spaces SET version = %s WHERE name = 'lost'", (counter,))
+        connection.execute("UPDATE meta SET value = %s WHERE key = 'counter'", (counter,))
+    create("kept")  # takes the lost write's number
+    for client in (here, there):
+        seen = listed(client)
+        assert "kept" in seen and "crashed" not in seen, seen
+    for app in apps:
+        runtime(app).close()
+
+
 def test_a_commit_that_fails_after_the_rows_were_saved_leaves_no_stale_view(postgres: Cluster) -> None:
     """A write whose COMMIT fails (here a deferred check refuses one slug) took a version number that was never
     committed: the next commit, through another instance, takes the same number. The first instance must still see
