@@ -4,7 +4,9 @@ the mock on any host, through psycopg 3 and a psycopg_pool connection pool.
 - A write is one transaction that first takes a transaction-scoped advisory lock: writers are serialised across
   instances as `BEGIN IMMEDIATE` serialises them on SQLite, so a write decides on the state every earlier write
   left (next ids, codes), and the unique constraints (code; slug per domain) stand behind the handlers' own checks.
-  It is acknowledged only after `COMMIT` returned. It goes in pipeline mode, two round trips in all (`write()`).
+  It commits without waiting for the disk (the lock goes with the COMMIT) and is acknowledged only after a durable
+  commit sent right after it returned (flushed after it). It goes in pipeline mode, two round trips in all
+  (`write()`).
 - A read learns whether someone committed from this instance's listener (`pg_lease.py`: LISTEN/NOTIFY, a fence on
   writes and leases), without a round trip; while the instance holds no valid lease it asks the database for the
   global change counter first (one statement on the connection this process holds), as before. When the counter
