@@ -1,11 +1,12 @@
 """One namespace's state: the accounts (`account.py`, their rows in `rows.py`) as the handlers see them (plain dicts
 in this process), kept in step with the database (`database.py`), which is the truth every worker shares.
 
-A read first catches up with what other workers committed (row by row, from the change counter; on PostgreSQL from
-the rows their notifications told, when they did), then runs on the dicts. A write runs inside one database transaction: catch up, run the handler, then save exactly the rows it set
-or removed (the containers remember them), and commit before the answer leaves. A write that fails leaves the
-database untouched and the dicts reloaded from it. Generated codes and ids derive from (seed, account, next id),
-so they are the same whichever worker makes them, and repeat after a reset.
+A read first catches up with what other workers committed (row by row, from the change counter; on PostgreSQL from the
+rows their notifications told, when they did), then runs on the dicts. A write runs inside one database transaction:
+catch up, run the handler, then save exactly the rows it set or removed (the containers remember them), and commit
+before the answer leaves. A write that fails leaves the database untouched and the dicts reloaded from it. Generated
+codes and ids derive from (seed, account, next id), so they are the same whichever worker makes them, and repeat after a
+reset.
 """
 
 from __future__ import annotations
