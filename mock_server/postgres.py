@@ -166,12 +166,15 @@ class PostgresDatabase:
                 self._schema_ready = True
             if self._listener is None and self._serialised:
                 self._listener = pg_lease.Listener(self.url)
-        if self._listener is not None and self._listener.connections != self._listened:
-            # connected again (the listener, or this connection after it failed): the server may have restarted and
-            # lost commits it had not flushed (a write commits without waiting for the disk), whose numbers the next
-            # writes take again: nothing learnt holds
-            self._listened, self._counter = self._listener.connections, -1
-            self.generation += 1
+        connections = self._listener.connections if self._listener is not None else 0
+        if connections != self._listened:
+            if self._listened != 0 or connections != 1:  # (the listener's first connection is no news)
+                # connected again (the listener, or this connection after it failed): the server may have restarted
+                # and lost commits it had not flushed (a write commits without waiting for the disk), whose numbers
+                # the next writes take again: nothing learnt holds
+                self._counter = -1
+                self.generation += 1
+            self._listened = connections
         return self._held
 
     @contextmanager
