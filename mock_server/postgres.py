@@ -108,7 +108,7 @@ def _one_line(exc: BaseException) -> str:
 
 COUNTER = "SELECT value FROM meta WHERE key = 'counter'"  # asked before a read when no lease tells it
 NOTIFY = f"SELECT pg_notify('{pg_lease.CHANNEL}', ?)"  # a write's change, told at its commit (`pg_lease.told`)
-NOT_WAITING_ON_DISK = "SET LOCAL synchronous_commit = off"
+COMMIT_BEFORE_FLUSH = "SET LOCAL synchronous_commit = off"
 DURABLE = "SELECT txid_current()"  # a transaction of its own that takes an id: its commit waits for the flush
 
 
@@ -216,7 +216,7 @@ class PostgresDatabase:
                 with connection.batch():
                     connection.execute("BEGIN")
                     if self._serialised:
-                        connection.execute(NOT_WAITING_ON_DISK)  # the lock goes with the COMMIT, before the flush
+                        connection.execute(COMMIT_BEFORE_FLUSH)  # the lock goes with the COMMIT, before the flush
                         connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
                         self._base = connection.execute(COUNTER)  # under the lock: next_version() knows the next value
                     connection.writing = True
