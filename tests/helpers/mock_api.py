@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -102,3 +103,15 @@ def all_rooms(client: FlaskClient) -> list[dict[str, Any]]:
 def room_slugs(client: FlaskClient) -> list[str]:
     """The slugs of every room of every account."""
     return [room["slug"] for room in all_rooms(client)]
+
+
+def leased(*clients: FlaskClient) -> bool:
+    """Each `--state-url` app's listener holds its lease (its admin index says so): reads come from its cache."""
+    return all(client.get("/__mock__").get_json()["data"]["state"]["lease"] for client in clients)
+
+
+def until_leased(*clients: FlaskClient, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not leased(*clients):
+        assert time.monotonic() < deadline, f"no lease within {seconds:g} s"
+        time.sleep(0.01)

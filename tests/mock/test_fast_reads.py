@@ -4,7 +4,6 @@ of one room stays a replay while that room is unchanged, whatever else a write c
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from flask.testing import FlaskClient
 
 from mock_server import create_app, runtime
 
-from helpers.mock_api import AUTH, DOMAIN, VCLINIC
+from helpers.mock_api import AUTH, DOMAIN, VCLINIC, until_leased
 from helpers.postgres import Cluster
 
 HEADERS = {**AUTH, "X-AccountCode": VCLINIC}
@@ -65,10 +64,7 @@ def test_a_change_to_a_replayed_room_through_another_instance_is_read_at_once(
     reader, writer = (app.test_client() for app in apps)
     first, _ = _read(reader, caplog)
     assert _read(reader, caplog) == (first, False) and _read(reader, caplog) == (first, True)
-    deadline = time.monotonic() + 10
-    while not reader.get("/__mock__").get_json()["data"]["state"]["lease"]:  # its listener connected (no news)
-        assert time.monotonic() < deadline, "no lease within 10 s"
-        time.sleep(0.01)
+    until_leased(reader)  # its listener connected: no news, the replay holds
     assert _read(reader, caplog) == (first, True)
     _created(writer, "elsewhere")
     assert _read(reader, caplog) == (first, True)

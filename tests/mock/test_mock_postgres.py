@@ -37,7 +37,7 @@ from mock_server.state_db import SCHEMA_VERSION, StateDatabase
 from mock_server.store import CHANGES
 from vsee_cli.vsee_mock import main
 
-from helpers.mock_api import AUTH, DOMAIN, VCLINIC
+from helpers.mock_api import AUTH, DOMAIN, VCLINIC, leased, until_leased
 from helpers.postgres import Cluster
 from helpers.servers import ServerProcess, children, mock_process
 from helpers.wire import Conversation, Relay, relay
@@ -369,15 +369,9 @@ def test_a_read_after_a_write_through_either_instance_asks_the_database_nothing(
         apps = [create_app({"state_url": url}) for _ in range(2)]
         here, there = (app.test_client() for app in apps)
 
-        def leased() -> bool:
-            return all(c.get("/__mock__").get_json()["data"]["state"]["lease"] for c in (here, there))
-
-        deadline = time.monotonic() + 10
         while not all(c.get("/api_v3/rooms/ceproom1", headers=HEADERS).status_code == 200 for c in (here, there)):
             time.sleep(0.01)
-        while not leased():
-            assert time.monotonic() < deadline, "no lease within 10 s"
-            time.sleep(0.01)
+        until_leased(here, there)
         other = {**HEADERS, "X-Mock-Namespace": "other"}
 
         def read_after(write: Callable[[str], Any], slug: str, seen: bool = True) -> tuple[bytes, str]:
@@ -392,9 +386,9 @@ def test_a_read_after_a_write_through_either_instance_asks_the_database_nothing(
             for attempt in range(3):  # without a lease (a listener starved) a read polls first
                 made = f"{slug}-{attempt}"
                 write(made)
-                held = leased()
+                held = leased(here, there)
                 sent = b"".join(c.sent(n) for c, n in _state_talk(wire, read))
-                if held and leased():
+                if held and leased(here, there):
                     assert (made in listed) == seen
                     return sent, made
             raise AssertionError("the instances lost their leases around every read")
@@ -456,10 +450,7 @@ def test_a_commit_the_server_lost_in_a_crash_is_kept_by_no_instance(postgres: Cl
         return str(made.get_json()["data"]["code"])
 
     assert listed(here) == listed(there)  # each instance connected, its listener started
-    deadline = time.monotonic() + 10
-    while not all(c.get("/__mock__").get_json()["data"]["state"]["lease"] for c in (here, there)):
-        assert time.monotonic() < deadline, "no lease within 10 s"
-        time.sleep(0.01)
+    until_leased(here, there)
     with psycopg.connect(url, autocommit=True) as connection:
         (counter,) = connection.execute("SELECT value FROM meta WHERE key = 'counter'").fetchone()  # type: ignore[misc]
         accounts = connection.execute("SELECT code, next_id, changed FROM accounts WHERE ns = 'lost'").fetchall()
