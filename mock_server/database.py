@@ -124,6 +124,11 @@ class Database:
                 self.epoch += 1
         return self.epoch
 
+    def known(self) -> int | None:
+        if self.shared or self._connection is None or self._pid != os.getpid():
+            return None
+        return self.epoch
+
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, holding the database's write lock across processes; rolled back on any error.

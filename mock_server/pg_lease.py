@@ -47,6 +47,7 @@ CONNECT_TIMEOUT_S = 3
 CHANNEL = "vsee_mock_counter"  # payload: the counter a write committed
 ACK = "vsee_mock_seen"  # an instance confirmed a counter in `instances`
 NOT_WAITING_ON_DISK = "-c synchronous_commit=off"
+APPLICATION = "vsee-mock listener"  # its connection's application_name (pg_stat_activity)
 PAYLOAD_MAX = 7999  # bytes: PostgreSQL refuses a notification of 8000 or more
 KEPT = 1024  # changes told and kept for the reads to apply (a view further behind asks the database)
 TOLD_WAIT_S = 0.001  # a write that found another's commit under the lock waits this long at most for it to be told
@@ -207,7 +208,11 @@ class Listener:
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(
-                    self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, options=NOT_WAITING_ON_DISK
+                    self.url,
+                    autocommit=True,
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    options=NOT_WAITING_ON_DISK,
+                    application_name=APPLICATION,
                 ) as connection:
                     self._serve(connection)
             except psycopg.Error:

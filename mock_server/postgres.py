@@ -43,6 +43,9 @@ SCHEMA_LOCK = 0x76736565_0001  # advisory lock keys ("vsee"): creating the schem
 WRITE_LOCK = 0x76736565_0002
 CONNECT_TIMEOUT_S = 3  # an unreachable server: a start-up that fails, or a request that answers 503, within this
 POOL_WAIT_S = 1.0  # a request waits this long for a connection while the server is away, then answers 503
+# a lost connection is tried again after this, then only when a request wants one: psycopg_pool's own backoff
+# (1, 2, 4, 8 s... for minutes) kept an instance answering 503 for up to 4 s after a 3 s outage had ended
+RECONNECT_S = 0.5
 STATE_TABLES = ("accounts", "rooms", "providers", "users", "queues", "defaults")  # a namespace's rows
 POOL_SIZE = 2  # the process's lock serialises its use of the store: one connection in use, one spare
 
@@ -147,8 +150,9 @@ class PostgresDatabase:
                 self.url,
                 min_size=1,
                 max_size=POOL_SIZE,
-                kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+                kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "vsee-mock"},
                 timeout=POOL_WAIT_S,
+                reconnect_timeout=RECONNECT_S,
                 open=False,
                 name="vsee-mock",
             )
@@ -304,13 +308,24 @@ class PostgresDatabase:
     def poll(self, connection: Connection) -> int:
         assert isinstance(connection, PgConnection)
         cached = None if self._listener is None or connection.in_transaction else self._listener.newest()
-        self.reads["polled" if cached is None else "cached"] += 1
         if cached is not None:
-            counter = cached
-        else:  # prepared once per connection (pg_wire); inside a write, with the write's other statements
-            row = connection.execute(COUNTER).fetchone()
-            assert row is not None  # the schema's row
-            counter = int(row[0])
+            return self._learnt(cached, "cached")
+        # prepared once per connection (pg_wire); inside a write, with the write's other statements
+        row = connection.execute(COUNTER).fetchone()
+        assert row is not None  # the schema's row
+        return self._learnt(int(row[0]), "polled")
+
+    def known(self) -> int | None:
+        """`poll()` from the lease, when taking the connection would change nothing (`_connection()`: the same
+        process, a connection held, the listener's connections as last trusted) and no write is open on it."""
+        listener, held = self._listener, self._held
+        if listener is None or held is None or listener.connections != self._listened or held.in_transaction:
+            return None
+        cached = listener.newest() if self._pid == os.getpid() else None
+        return None if cached is None else self._learnt(cached, "cached")
+
+    def _learnt(self, counter: int, how: str) -> int:
+        self.reads[how] += 1
         if counter > self._counter:  # it only grows; a cached one may lag behind one polled before
             self._counter = counter
             self.epoch += 1

@@ -174,6 +174,11 @@ class StateDatabase(Protocol):
 
     def poll(self, connection: Connection) -> int: ...
 
+    def known(self) -> int | None:
+        """The epoch, when this process can tell it without a statement or its connection (nobody else writes the
+        database, or a lease tells who did); else None, and `poll()` asks. On every read's path."""
+        ...
+
     def next_version(self, connection: Connection, namespace: str) -> int:
         """Inside a write: the counter's next value, which marks everything this write changes in `namespace`."""
         ...

@@ -83,12 +83,18 @@ class Store:
     def sync(self) -> int:
         """Catch up with the database (other workers' writes, or a first load in this process); the version."""
         database = self.database
-        with database.lock, database.read() as connection:
-            if self._generation != database.generation:
-                self._catch_up(connection, loaded=False)
-            elif database.shared and database.poll(connection) != self._epoch and not self._notified():
-                self._catch_up(connection, loaded=True)
-            return self.version
+        with database.lock:
+            epoch = database.known() if self._generation == database.generation else None
+            if epoch is not None and (epoch == self._epoch or self._notified()):
+                return self.version  # no connection taken: most reads, on a private database or under a lease
+            with database.read() as connection:
+                if self._generation != database.generation:
+                    self._catch_up(connection, loaded=False)
+                elif database.shared and (
+                    epoch is not None or (database.poll(connection) != self._epoch and not self._notified())
+                ):
+                    self._catch_up(connection, loaded=True)
+                return self.version
 
     @contextmanager
     def reading(self) -> Iterator[None]:

@@ -6,7 +6,9 @@ import gc
 import io
 import json
 import sys
+import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -111,6 +113,32 @@ def test_batches_written_behind_keep_the_newest_items_only_when_bounded() -> Non
     log_like.flush()
     assert bounded == [7, 8, 9]
     assert every == list(range(10))
+
+
+def test_batches_written_behind_wait_longer_after_a_full_batch() -> None:
+    """A full batch dropped the oldest items: the writer is behind a flood, so it waits `when_full` before the next
+    (the shared journal packed the newest 1,000 calls ten times a second, and replayed reads lost up to half their
+    rate to it, bench/results.md); a batch that was not full is followed at the usual interval."""
+    written: list[list[int]] = []
+    batches = Batches(written.append, 0.02, "test-when-full", keep_last=3, when_full=3600)
+    for item in range(2):
+        batches.add(item)
+    _until(lambda: sum(map(len, written)) == 2)  # not full: the next batch comes 0.02 s later
+    for item in range(2, 102):
+        batches.add(item)
+    _until(lambda: written[-1] == [99, 100, 101])  # full (however the adds fell between two batches)
+    batches.add(102)
+    time.sleep(0.3)  # fifteen intervals: a writer that did not wait longer would have written it
+    assert written[-1] == [99, 100, 101]
+    batches.flush()  # (a reader of the journal still gets it at once)
+    assert written[-1] == [102]
+
+
+def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not written in time"
+        time.sleep(0.005)
 
 
 def test_a_journaled_call_holds_neither_the_tokens_value_nor_the_request_body_stream() -> None:

@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 from mock_server import create_app, runtime
 from mock_server.database import Database
 from mock_server.handlers import Call, Reply
-from mock_server.pg_lease import PAYLOAD_MAX
+from mock_server.pg_lease import APPLICATION, PAYLOAD_MAX
 from mock_server.postgres import PostgresDatabase, prepare
 from mock_server.shared_journal import SharedJournal
 from mock_server.site import SITE
@@ -43,6 +43,7 @@ from helpers.servers import ServerProcess, children, mock_process
 from helpers.wire import Conversation, Relay, relay
 
 HEADERS = {**AUTH, "X-AccountCode": VCLINIC}
+RECOVERED_S = 2.5  # after the database came back, each instance answers 200 again within this (measured: ~0.3 s)
 CONTENDERS = 40
 INSTANCE_ARGS = ("--quiet", "--no-watch")
 
@@ -428,12 +429,14 @@ def _until_answered(do: Callable[[], Any], seconds: float = 20) -> Any:
     return answer
 
 
-def test_a_commit_the_server_lost_in_a_crash_is_kept_by_no_instance(postgres: Cluster) -> None:
+@pytest.mark.parametrize("away", ["server restarted", "listeners cut"])
+def test_a_commit_the_server_lost_in_a_crash_is_kept_by_no_instance(postgres: Cluster, away: str) -> None:
     """A write commits without waiting for the disk (its answer still waits for it), so a crash of the server can
     lose a commit the instances were told of, and the next write takes its counter number again. After their
     connections to the server come back, the instances forget what they learnt: none keeps the lost room, none skips
     the write that took its number (emulated here: the server restarted, then the lost write's rows put back as they
-    were before it)."""
+    were before it). The listener's connection made again is enough, while the state's still works (a read under
+    the lease takes no connection: it checks the listener's)."""
     url = postgres.new_database()
     apps = [create_app({"state_url": url}) for _ in range(2)]
     here, there = (app.test_client() for app in apps)
@@ -456,8 +459,12 @@ def test_a_commit_the_server_lost_in_a_crash_is_kept_by_no_instance(postgres: Cl
         accounts = connection.execute("SELECT code, next_id, changed FROM accounts WHERE ns = 'lost'").fetchall()
     code = create("crashed")
     assert "crashed" in listed(there)  # told
-    postgres.stop()
-    postgres.start()
+    if away == "server restarted":
+        postgres.stop()
+        postgres.start()
+    else:
+        _cut_listeners(url)
+        until_leased(here, there)
     with psycopg.connect(url, autocommit=True) as connection, connection.transaction():
         for table, column in (("providers", "room"), ("queues", "room"), ("rooms", "code")):
             connection.execute(f"DELETE FROM {table} WHERE ns = 'lost' AND {column} = %s", (code,))
@@ -474,6 +481,20 @@ def test_a_commit_the_server_lost_in_a_crash_is_kept_by_no_instance(postgres: Cl
         assert "kept" in seen and "crashed" not in seen, seen
     for app in apps:
         runtime(app).close()
+
+
+def _cut_listeners(url: str) -> None:
+    """Every listener's connection to the database terminated; back once each has connected again."""
+    listeners = "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()"
+    with psycopg.connect(url, autocommit=True) as connection:
+        cut = {pid for (pid,) in connection.execute(listeners, (APPLICATION,))}
+        assert cut, "no listener connected"
+        for pid in cut:
+            connection.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))  # returns once it is gone
+        deadline = time.monotonic() + 10
+        while len({pid for (pid,) in connection.execute(listeners, (APPLICATION,))} - cut) < len(cut):
+            assert time.monotonic() < deadline, "the listeners did not connect again"
+            time.sleep(0.01)
 
 
 def test_a_commit_that_fails_after_the_rows_were_saved_leaves_no_stale_view(postgres: Cluster) -> None:
@@ -794,7 +815,9 @@ def test_a_write_is_answered_while_it_waits_at_the_fence_and_leaves_after(postgr
 
 def test_the_database_stopped_under_load_answers_503_then_recovers_losing_nothing(postgres: Cluster) -> None:
     """PostgreSQL stopped for three seconds while writes go through two instances: meanwhile 503 in the error shape
-    (never a 500, never a hang), then 200 again without a restart; every write answered 200 is there."""
+    (never a 500, never a hang), then 200 again without a restart, within RECONNECT_S of the server's return plus
+    slack for a loaded machine (psycopg_pool's own backoff once kept an instance at 503 for 3.4-3.9 s more, and the
+    journal for 3.5 s); every write answered 200 is there."""
     url = postgres.new_database()
     with started(url, 2) as servers:
         with _Writer(servers, lanes=4) as writer:
@@ -808,11 +831,13 @@ def test_the_database_stopped_under_load_answers_503_then_recovers_losing_nothin
             # each instance writing again within ten seconds (one once took a catch-up of 0.5 s a write, under the
             # write lock, for as long as the other kept writing: a plan made on a few rows, bench/results.md)
             writer.wait_for_each(20, after=back, seconds=10)
+        recovered = [min(at for at in times if at > back) - back for times in writer.written]
+        assert max(recovered) < RECOVERED_S, f"the instances' first 200 came {recovered} s after the database"
         statuses = {reply.status_code for _, reply in writer.answers}
         assert statuses == {200, 503}, statuses
         unavailable = [(at, reply.json()) for at, reply in writer.answers if reply.status_code == 503]
         assert all(set(body) == {"code", "message"} and body["code"] == 503 for _, body in unavailable)
-        assert max(at for at, _ in unavailable) < back + 10, "still 503 ten seconds after the database came back"
+        assert max(at for at, _ in unavailable) < back + RECOVERED_S, "still 503 after the database came back"
         for n, server in enumerate(servers):
             missing = set(writer.acknowledged) - _codes(server)
             assert not missing, _lost(missing, servers, url, n)
@@ -822,7 +847,7 @@ def test_the_database_stopped_under_load_answers_503_then_recovers_losing_nothin
         # the journal kept going too: a call through the first instance after the outage, listed by the second
         last = writer.acknowledged[-1]
         assert requests.get(f"{servers[0].api_v3}/rooms/{last}", headers=HEADERS, timeout=10).status_code == 200
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + RECOVERED_S
         while time.monotonic() < deadline:
             journal = requests.get(f"{servers[1].url}/__mock__/requests", params={"path": last}, timeout=10)
             if journal.status_code == 200 and journal.json()["data"]:  # (a 503 while its connection is replaced)
