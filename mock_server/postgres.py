@@ -319,9 +319,9 @@ class PostgresDatabase:
         """`poll()` from the lease, when taking the connection would change nothing (`_connection()`: the same
         process, a connection held, the listener's connections as last trusted) and no write is open on it."""
         listener, held = self._listener, self._held
-        if listener is None or held is None or listener.connections != self._listened or held.in_transaction:
+        if self._pid != os.getpid() or listener is None or held is None or listener.connections != self._listened:
             return None
-        cached = listener.newest() if self._pid == os.getpid() else None
+        cached = None if held.in_transaction else listener.newest()
         return None if cached is None else self._learnt(cached, "cached")
 
     def _learnt(self, counter: int, how: str) -> int:

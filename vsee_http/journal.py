@@ -66,6 +66,11 @@ class Exchange:
         }
 
 
+# an entry's fields after its id: time, method, path, query, status, latency_ms, account, token, valid, problem,
+# namespace
+Summary = tuple[float, str, str, str, int, float, str, str, bool, str | None, str]
+
+
 @dataclass(slots=True)  # made on every call: the cheapest dataclass
 class Call:
     """One call as captured on the request's path: a copy of the WSGI environ and the answer, turned into an `Entry`
@@ -87,37 +92,44 @@ class Call:
 
     def entry(self, account_key: str, namespace_key: str) -> Entry:
         """`account_key`, `namespace_key`: the environ keys of the account header and of the site's namespace."""
+        return Entry(self.id, *self.summary(account_key, namespace_key), detail=Exchange(*self.exchange()))
+
+    def summary(self, account_key: str, namespace_key: str) -> Summary:
+        """The entry's fields after its id (`SUMMARY_FIELDS`' order) as plain values: the shared journal packs
+        these as they are, without building the entry (~5 of 15 µs a call, on a thread that takes the interpreter
+        from the requests)."""
         environ = self.environ
-        sent = tuple([(k, v) for k, v in environ.items() if k.startswith("HTTP_") or (k in CGI_HEADERS and v)])
-        detail = Exchange(
-            sent,
+        return (
+            self.time,
+            environ.get("REQUEST_METHOD", ""),
+            header_text(environ.get("PATH_INFO", "")),
+            header_text(environ.get("QUERY_STRING", "")),
+            self.status,
+            round(self.latency_ms, 3),
+            header_text(environ.get(account_key, "")),
+            REDACTED if self.token_sent else "none",
+            self.problem is None,
+            self.problem,
+            environ.get(namespace_key, ""),
+        )
+
+    def exchange(self) -> list[Any]:
+        """The detail's fields (`Exchange`'s order) as plain values."""
+        environ = self.environ
+        return [
+            tuple([(k, v) for k, v in environ.items() if k.startswith("HTTP_") or (k in CGI_HEADERS and v)]),
             self.request_body,
             self.request_size,
             self.status,
             self.response_headers,
             self.response_body,
             self.response_size,
-        )
-        return Entry(
-            id=self.id,
-            time=self.time,
-            method=environ.get("REQUEST_METHOD", ""),
-            path=header_text(environ.get("PATH_INFO", "")),
-            query=header_text(environ.get("QUERY_STRING", "")),
-            status=self.status,
-            latency_ms=round(self.latency_ms, 3),
-            account=header_text(environ.get(account_key, "")),
-            token=REDACTED if self.token_sent else "none",
-            valid=self.problem is None,
-            problem=self.problem,
-            namespace=environ.get(namespace_key, ""),
-            detail=detail,
-        )
+        ]
 
 
 # Environ entries a call's copy leaves out: the body stream (up to a megabyte), the server's and Werkzeug's objects.
 NOT_KEPT = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper", "werkzeug.request", "waitress.client_disconnected")
-SUMMARY_FIELDS = [f for f in fields(Entry) if f.name != "detail"]
+SUMMARY_FIELDS = [f for f in fields(Entry) if f.name != "detail"]  # the id, then `Call.summary()`
 CGI_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
@@ -211,6 +223,9 @@ class Journal:
 
     def entry_of(self, call: Call) -> Entry:
         return call.entry(self._account_key, self._namespace_key)
+
+    def summary_of(self, call: Call) -> Summary:
+        return call.summary(self._account_key, self._namespace_key)
 
     def summary(self, entry: Entry) -> dict[str, Any]:
         return {f.name: getattr(entry, f.name) for f in SUMMARY_FIELDS}
